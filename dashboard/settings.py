@@ -1,0 +1,67 @@
+"""Every setting of the project, once: name, default and help text.
+
+Settings are read from the environment (``FRONTLINE_*``) by :func:`load_settings`;
+nothing is read at import time. The README's settings table is checked against
+:data:`SETTINGS` by a test.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+#: The repository root (the folder holding ``geodata/``).
+ROOT = Path(__file__).resolve().parent.parent
+
+DEEPSTATE_API_URL = "https://deepstatemap.live/api/history"
+DEEPSTATE_DAILY_URL = "https://raw.githubusercontent.com/cyterat/deepstate-map-data/main/data"
+BOUNDARIES_URL = "https://raw.githubusercontent.com/bnotezz/ua-settlements/main/assets/maps"
+
+
+def _setting(default, help: str):  # noqa: A002 - mirrors datasette's Setting(name, default, help)
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The project's settings. Each field's metadata carries its help text."""
+
+    data_dir: Path = _setting(ROOT / "geodata" / "store",
+                              "Folder of the local store built by `frontline sync` (git-ignored).")
+    deepstate_api: str = _setting(DEEPSTATE_API_URL,
+                                  "DeepState API history: base URL (…/api/history) or a folder of <id>.geojson files.")
+    deepstate_daily: str = _setting(DEEPSTATE_DAILY_URL,
+                                    "Daily occupied-area archive: base URL or a folder of deepstatemap_data_YYYYMMDD.geojson files.")
+    boundaries: str = _setting(BOUNDARIES_URL,
+                               "Boundaries: base URL or a folder with ukraine_outline_ne10m.geojson, "
+                               "ua_admin1_2021_land.geojson and ua_oblasts_osm.geojson.")
+    gazetteer: Path = _setting(ROOT / "geodata" / "settlements.csv", "Settlements gazetteer (CSV) the project ships.")
+    notes_dir: Path = _setting(ROOT / "geodata" / "notes", "Folder of sourced notes (YAML).")
+    briefings_dir: Path = _setting(ROOT / "geodata" / "briefings", "Folder of briefing scene files (YAML).")
+    http_timeout: float = _setting(30.0, "Seconds before an upstream HTTP request is given up (it is retried next sync).")
+    workers: int = _setting(2, "Processes used by `frontline sync` to parse and measure snapshots.")
+    host: str = _setting("127.0.0.1", "Address `frontline serve` binds to.")
+    port: int = _setting(8050, "Port `frontline serve` binds to (gunicorn uses $PORT).")
+    stale_days: int = _setting(3, "Data older than this many days shows a 'data is N days old' banner.")
+
+
+def setting_help() -> dict[str, str]:
+    """Map each setting's environment variable to its help text."""
+    return {f"FRONTLINE_{f.name.upper()}": f.metadata["help"] for f in fields(Settings)}
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides) -> Settings:
+    """Build :class:`Settings` from ``FRONTLINE_*`` variables, then keyword overrides."""
+    env = os.environ if env is None else env
+    values = {}
+    for f in fields(Settings):
+        raw = env.get(f"FRONTLINE_{f.name.upper()}")
+        if raw is None or raw == "":
+            continue
+        kind = type(f.default)
+        try:
+            values[f.name] = Path(raw) if isinstance(f.default, Path) else kind(raw)
+        except ValueError as exc:
+            raise ValueError(f"FRONTLINE_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)

@@ -1,0 +1,317 @@
+"""DeepState control-zone snapshots: fetch, classify and normalise.
+
+Two upstream products are read here:
+
+* the API history (``/api/history/public`` + ``/api/history/<id>/geojson``): every
+  layer, one FeatureCollection per snapshot, 2022-04 on;
+* the daily archive of the occupied area (``deepstatemap_data_YYYYMMDD.geojson``):
+  one merged MultiPolygon of all Russian-held territory a day.
+
+Both are turned into the same thing: a mapping ``layer -> shapely geometry`` in
+lon/lat (EPSG:4326), clipped to Ukraine's outline. Nothing is read at import time.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+#: The control-zone layers, in drawing order (bottom to top).
+LAYERS = ("liberated", "contested", "occupied", "occupied_before_2022")
+#: Layers that together make "Russian-held" territory.
+RUSSIAN_HELD = ("occupied", "occupied_before_2022")
+
+# Keys used by the API from 2024-03-23 on (third part of ``properties.name``).
+_KEY_LAYERS = {
+    "geoJSON.status.occupied": "occupied",
+    "geoJSON.status.unknown": "contested",
+    "geoJSON.status.dismissed": "liberated",
+    "geoJSON.status.dismissed_at": "liberated",
+    "geoJSON.territories.ordlo": "occupied_before_2022",
+    "geoJSON.territories.crimea": "occupied_before_2022",
+    "geoJSON.territories.tuzla": "occupied_before_2022",
+}
+# Any other ``geoJSON.territories.*`` key is a place outside Ukraine.
+_FOREIGN_KEY = re.compile(r"geoJSON\.territories\.")
+
+# Words in the English or Ukrainian names (all eras). Order matters: the first
+# rule that matches wins, so "Occupied Crimea" is caught before "Occupied".
+_NAME_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("foreign", re.compile(
+        r"transnistria|придністров|prussia|пруссія|прусія|abkhazia|абхазія|tskhinval|цхінвал|"
+        r"karelia|карелії|ichkeria|ічкерія|petsamo|петсамо|salla|салла|estonia|естонії|"
+        r"latvia|латвії|pechorsky|печорський|kuril|курильські|wagner|вагнер", re.I)),
+    ("occupied_before_2022", re.compile(
+        r"crimea|крим|tuzla|тузла|cadr|calr|ордло", re.I)),
+    ("contested", re.compile(
+        r"contest|contens|contenes|under question|unknown|під питанням|невідом|сіра зона|"
+        r"ситуація|немає інформації|can be|можуть", re.I)),
+    ("liberated", re.compile(
+        r"liberat|taken back|recaptur|pushed back|звільн|відбиті|відкинуто|"
+        r"під контролем зсу|орки відсутні|відстуність орків", re.I)),
+    ("occupied", re.compile(
+        r"occupi|окупов|захоплено|зайняті ворогом|окуповані", re.I)),
+)
+# Fill colours used by DeepState, as a last resort.
+_FILL_LAYERS = {
+    "#a52714": "occupied",
+    "#880e4f": "occupied_before_2022",
+    "#000000": "occupied_before_2022",
+    "#bcaaa4": "contested",
+    "#bdbdbd": "contested",
+    "#757575": "contested",
+    "#0f9d58": "liberated",
+    "#0288d1": "liberated",
+    "#01579b": "liberated",
+}
+
+
+def classify_feature(properties: dict) -> str | None:
+    """Return the control-zone layer of one DeepState polygon feature.
+
+    Returns one of :data:`LAYERS`, ``"foreign"`` for territory outside Ukraine,
+    or ``None`` when the feature cannot be classified (it is then left out).
+    The stable key (2024-03-23 on) wins, then the names, then the fill colour.
+    """
+    name = str(properties.get("name") or "")
+    parts = [p.strip() for p in name.split("///")]
+    if len(parts) >= 3:
+        key = parts[2].split()[0] if parts[2].split() else ""
+        if key in _KEY_LAYERS:
+            return _KEY_LAYERS[key]
+        if _FOREIGN_KEY.match(key):
+            return "foreign"
+    for layer, pattern in _NAME_RULES:
+        if pattern.search(name):
+            return layer
+    fill = str(properties.get("fill") or "").lower()
+    return _FILL_LAYERS.get(fill)
+
+
+def _polygonal_parts(geom: BaseGeometry) -> list[BaseGeometry]:
+    """Polygons inside any geometry (GeometryCollections included), repaired."""
+    if geom.is_empty:
+        return []
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        g = geom if geom.is_valid else shapely.make_valid(geom)
+        if g.geom_type in ("Polygon", "MultiPolygon"):
+            return [g]
+        geom = g
+    if hasattr(geom, "geoms"):
+        out: list[BaseGeometry] = []
+        for part in geom.geoms:
+            out.extend(_polygonal_parts(part))
+        return out
+    return []
+
+
+def _force_2d(geom: BaseGeometry) -> BaseGeometry:
+    return shapely.force_2d(geom)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One day's control zones.
+
+    ``layers`` maps every layer in :data:`LAYERS` to a (possibly empty) polygonal
+    geometry in lon/lat; for occupied-only data the three other layers are
+    absent (unknown, not empty).
+    """
+
+    day: date
+    source: str  # "deepstate-api" | "deepstate-daily"
+    snapshot_id: str
+    timestamp: datetime
+    layers: dict[str, BaseGeometry]
+
+    @property
+    def complete(self) -> bool:
+        return all(layer in self.layers for layer in LAYERS)
+
+
+class InvalidSnapshot(ValueError):
+    """Raised when an upstream file cannot be turned into control zones."""
+
+
+def parse_api_snapshot(doc: object, snapshot_id: str, outline: BaseGeometry) -> Snapshot:
+    """Turn the body of ``/api/history/<id>/geojson`` into a :class:`Snapshot`.
+
+    Raises :class:`InvalidSnapshot` with a reason when the document is not a usable
+    FeatureCollection (not a dict, no features, no occupied polygon at all).
+    """
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise InvalidSnapshot("not a GeoJSON FeatureCollection")
+    features = doc.get("features")
+    if not isinstance(features, list) or not features:
+        raise InvalidSnapshot("FeatureCollection has no features")
+    try:
+        ts = datetime.fromtimestamp(int(snapshot_id), tz=timezone.utc)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidSnapshot(f"snapshot id {snapshot_id!r} is not a Unix timestamp") from exc
+    parts: dict[str, list[BaseGeometry]] = {layer: [] for layer in LAYERS}
+    bad = 0
+    for feat in features:
+        if not isinstance(feat, dict):
+            bad += 1
+            continue
+        gj = feat.get("geometry")
+        if not isinstance(gj, dict) or gj.get("type") in (None, "Point", "MultiPoint", "LineString", "MultiLineString"):
+            continue  # units, arrows, airfields: not control zones
+        layer = classify_feature(feat.get("properties") or {})
+        if layer is None or layer == "foreign":
+            continue
+        try:
+            geom = _force_2d(shape(gj))
+        except Exception:  # malformed coordinates
+            bad += 1
+            continue
+        parts[layer].extend(_polygonal_parts(geom))
+    if not parts["occupied"] and not parts["occupied_before_2022"]:
+        raise InvalidSnapshot("no occupied polygons found" + (f" ({bad} malformed features)" if bad else ""))
+    layers = _disjoint_layers({k: shapely.union_all(v) if v else shapely.Polygon() for k, v in parts.items()}, outline)
+    return Snapshot(ts.date(), "deepstate-api", str(snapshot_id), ts, layers)
+
+
+def parse_daily_file(doc: object, day: date, outline: BaseGeometry) -> Snapshot:
+    """Turn one ``deepstatemap_data_YYYYMMDD.geojson`` into an occupied-only :class:`Snapshot`."""
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise InvalidSnapshot("not a GeoJSON FeatureCollection")
+    features = doc.get("features")
+    if not isinstance(features, list) or not features:
+        raise InvalidSnapshot("FeatureCollection has no features")
+    geoms: list[BaseGeometry] = []
+    for feat in features:
+        gj = feat.get("geometry") if isinstance(feat, dict) else None
+        if not isinstance(gj, dict):
+            continue
+        try:
+            geoms.extend(_polygonal_parts(_force_2d(shape(gj))))
+        except Exception as exc:
+            raise InvalidSnapshot(f"malformed geometry: {exc}") from exc
+    if not geoms:
+        raise InvalidSnapshot("no polygons in file")
+    held = shapely.intersection(shapely.union_all(geoms), outline)
+    ts = datetime(day.year, day.month, day.day, 3, 0, tzinfo=timezone.utc)
+    return Snapshot(day, "deepstate-daily", day.strftime("%Y%m%d"), ts, {"russian_held": _clean(held)})
+
+
+def _clean(geom: BaseGeometry) -> BaseGeometry:
+    """Keep only polygonal parts of an overlay result."""
+    parts = _polygonal_parts(geom)
+    if not parts:
+        return shapely.MultiPolygon()
+    g = shapely.union_all(parts)
+    return g
+
+
+def _disjoint_layers(raw: dict[str, BaseGeometry], outline: BaseGeometry) -> dict[str, BaseGeometry]:
+    """Clip to Ukraine and make the layers disjoint.
+
+    DeepState draws some polygons on top of others. Priority follows what a reader
+    of the map sees as the stronger statement: occupied before 2022 > occupied >
+    contested > liberated.
+    """
+    out: dict[str, BaseGeometry] = {}
+    taken = shapely.Polygon()
+    for layer in ("occupied_before_2022", "occupied", "contested", "liberated"):
+        g = shapely.intersection(raw[layer], outline)
+        if not taken.is_empty:
+            g = shapely.difference(g, taken)
+        g = _clean(g)
+        out[layer] = g
+        taken = shapely.union(taken, g) if not g.is_empty else taken
+    return out
+
+
+# --- listing and fetching -------------------------------------------------------------
+
+DAILY_PREFIX = "deepstatemap_data_"
+#: First file of the daily archive upstream.
+DAILY_FIRST = date(2024, 7, 8)
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """One API snapshot: its id (Unix seconds as text) and when it was taken (UTC)."""
+
+    id: str
+    taken: datetime
+
+    @property
+    def day(self) -> date:
+        return self.taken.date()
+
+
+def _ref_from_id(snapshot_id: str) -> SnapshotRef:
+    return SnapshotRef(snapshot_id, datetime.fromtimestamp(int(snapshot_id), tz=timezone.utc))
+
+
+def list_api_snapshots(loc, session=None) -> list[SnapshotRef]:
+    """All snapshots the API history offers, oldest first.
+
+    A URL location reads ``<base>/public`` (a JSON list of ``{id, datetime, …}``);
+    a folder location lists its ``<id>.geojson`` files.
+    """
+    import orjson
+
+    from .fetch import FetchError
+
+    if not loc.is_url:
+        refs = []
+        for name in loc.list_files(".geojson"):
+            stem = name[: -len(".geojson")]
+            if stem.isdigit():
+                refs.append(_ref_from_id(stem))
+        return sorted(refs, key=lambda r: r.taken)
+    try:
+        items = orjson.loads(loc.read("public", session))
+    except orjson.JSONDecodeError as exc:
+        raise FetchError(f"{loc.url('public')}: not valid JSON ({exc})") from None
+    if not isinstance(items, list):
+        raise FetchError(f"{loc.url('public')}: expected a JSON list of snapshots")
+    refs = []
+    for item in items:
+        sid = item.get("id") if isinstance(item, dict) else None
+        if isinstance(sid, (int, str)) and str(sid).isdigit():
+            refs.append(_ref_from_id(str(sid)))
+    return sorted(refs, key=lambda r: r.taken)
+
+
+def api_snapshot_name(loc, snapshot_id: str) -> str:
+    """Relative name of one snapshot's GeoJSON under ``loc``."""
+    return f"{snapshot_id}/geojson" if loc.is_url else f"{snapshot_id}.geojson"
+
+
+def daily_name(file_day: date) -> str:
+    return f"{DAILY_PREFIX}{file_day:%Y%m%d}.geojson"
+
+
+def daily_state_day(file_day: date) -> date:
+    """The day whose state a daily-archive file holds.
+
+    The archive is built at 03:00 UTC from the API's latest snapshot, so the file
+    dated D holds the last snapshot of day D-1 (checked on the mirrors: the file of
+    D and the API's last snapshot of D-1 differ by 0.0 km² on every day compared).
+    """
+    return file_day - timedelta(days=1)
+
+
+def list_daily_files(loc, until: date | None = None) -> list[date]:
+    """File dates the archive offers (folder) or may offer (URL: every day up to ``until``)."""
+    if not loc.is_url:
+        out = []
+        for name in loc.list_files(".geojson"):
+            m = re.fullmatch(DAILY_PREFIX + r"(\d{8})\.geojson", name)
+            if m:
+                try:
+                    out.append(datetime.strptime(m.group(1), "%Y%m%d").date())
+                except ValueError:
+                    continue
+        return sorted(out)
+    until = until or datetime.now(timezone.utc).date()
+    n = (until - DAILY_FIRST).days
+    return [DAILY_FIRST + timedelta(days=i) for i in range(n + 1)]

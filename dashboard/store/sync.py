@@ -1,0 +1,428 @@
+"""`frontline sync`: bring the local store up to date with the upstream sources.
+
+Plan → fetch → parse → derive → publish:
+
+1. *Plan*: list what each source offers and pick, for every UTC day, the item that
+   holds that day's state: the API's last snapshot of the day, else the daily
+   archive file written the next morning (occupied only), else nothing (a gap).
+   Days whose pick is already in the store are left alone.
+2. *Fetch and parse* the picked items in worker processes. Each parsed item is
+   cached under ``cache/`` at once, so an interrupted sync resumes where it stopped.
+   An item that cannot be read or parsed is skipped with its reason (the day keeps
+   its previous state, or falls back to the daily archive) and is retried next run.
+3. *Derive* per-day tables for the changed days and their successors.
+4. *Publish* a new generation atomically; the previous one keeps serving until then.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pandas as pd
+import shapely
+
+from ..sources import deepstate as ds
+from ..sources.boundaries import Boundaries, fetch_boundary_files, parse_boundaries
+from ..sources.fetch import FetchError, Location
+from . import layout
+from .derive import DayResult, derive_day, display_job
+from .tables import StoreTables, write_generation
+
+_WORKER: dict = {}
+
+
+# --- worker side ------------------------------------------------------------------------
+
+def _init_worker(outline_wkb: bytes, oblast_names: list[str], oblast_wkbs: list[bytes], xs, ys) -> None:
+    outline = shapely.from_wkb(outline_wkb)
+    shapely.prepare(outline)
+    oblasts = [(n, shapely.from_wkb(w)) for n, w in zip(oblast_names, oblast_wkbs)]
+    for _, g in oblasts:
+        shapely.prepare(g)
+    _WORKER.update(
+        outline=outline,
+        oblasts=oblasts,
+        tree=shapely.STRtree([g for _, g in oblasts]),
+        border_zone=shapely.buffer(outline.boundary, 0.02),
+        xs=np.asarray(xs, dtype=float),
+        ys=np.asarray(ys, dtype=float),
+    )
+    shapely.prepare(_WORKER["border_zone"])
+
+
+def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None, str | None]:
+    """Parse one fetched file; returns (kind, key, result, error)."""
+    try:
+        doc = orjson.loads(blob)
+    except orjson.JSONDecodeError as exc:
+        return kind, key, None, f"invalid JSON ({exc})"
+    try:
+        if kind == "api":
+            snap = ds.parse_api_snapshot(doc, key, _WORKER["outline"])
+        else:
+            file_day = datetime.strptime(key, "%Y%m%d").date()
+            snap = ds.parse_daily_file(doc, ds.daily_state_day(file_day), _WORKER["outline"])
+            snap = ds.Snapshot(snap.day, snap.source, key, datetime(file_day.year, file_day.month, file_day.day, 3,
+                                                                    tzinfo=timezone.utc), snap.layers)
+    except ds.InvalidSnapshot as exc:
+        return kind, key, None, str(exc)
+    except Exception as exc:  # a malformed file must never stop the sync
+        return kind, key, None, f"{type(exc).__name__}: {exc}"
+    result = {
+        "day": snap.day,
+        "source": snap.source,
+        "snapshot_id": snap.snapshot_id,
+        "taken": snap.timestamp.isoformat(),
+        "complete": snap.complete,
+        "layers": {k: shapely.to_wkb(v, output_dimension=2) for k, v in snap.layers.items()},
+    }
+    return kind, key, result, None
+
+
+def _derive(task: dict) -> DayResult:
+    return derive_day(task, _WORKER)
+
+
+# --- plan ---------------------------------------------------------------------------------
+
+@dataclass
+class Pick:
+    """The item chosen to hold one day's state."""
+
+    day: date
+    kind: str  # "api" | "daily"
+    key: str  # snapshot id or file date YYYYMMDD
+    fallbacks: list[tuple[str, str]] = field(default_factory=list)  # older candidates, in order
+
+
+@dataclass
+class SyncReport:
+    days_added: list[date] = field(default_factory=list)
+    days_updated: list[date] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (item, reason)
+    days_total: int = 0
+    first_day: date | None = None
+    last_day: date | None = None
+    seconds: float = 0.0
+    published: bool = False
+    notes: list[str] = field(default_factory=list)
+    daily_missing: set[str] = field(default_factory=set)
+
+    def summary(self) -> str:
+        lines = []
+        if self.published:
+            lines.append(f"Store updated: {len(self.days_added)} day(s) added, {len(self.days_updated)} updated; "
+                         f"{self.days_total} days from {self.first_day} to {self.last_day}.")
+        else:
+            lines.append(f"Nothing new: the store already holds {self.days_total} days"
+                         + (f" ({self.first_day} to {self.last_day})." if self.first_day else "."))
+        if self.skipped:
+            lines.append(f"Skipped {len(self.skipped)} item(s), retried next sync:")
+            for item, reason in self.skipped[:20]:
+                lines.append(f"  - {item}: {reason}")
+            if len(self.skipped) > 20:
+                lines.append(f"  … and {len(self.skipped) - 20} more")
+        lines.extend(self.notes)
+        lines.append(f"Took {self.seconds:.1f} s.")
+        return "\n".join(lines)
+
+
+def plan(api_refs: list[ds.SnapshotRef], daily_dates: list[date]) -> dict[date, Pick]:
+    """Pick the item for every day (API's last snapshot first, else the daily archive)."""
+    by_day: dict[date, list[ds.SnapshotRef]] = defaultdict(list)
+    for ref in api_refs:
+        by_day[ref.day].append(ref)
+    daily_by_state: dict[date, date] = {ds.daily_state_day(f): f for f in daily_dates}
+    picks: dict[date, Pick] = {}
+    for day in sorted(set(by_day) | set(daily_by_state)):
+        cands = [("api", r.id) for r in sorted(by_day.get(day, []), key=lambda r: r.taken, reverse=True)]
+        if day in daily_by_state:
+            cands.append(("daily", f"{daily_by_state[day]:%Y%m%d}"))
+        picks[day] = Pick(day, cands[0][0], cands[0][1], cands[1:])
+    return picks
+
+
+# --- the sync itself -------------------------------------------------------------------------
+
+@dataclass
+class SyncOptions:
+    data_dir: Path
+    api: Location | None
+    daily: Location | None
+    boundaries: Location
+    gazetteer: Path
+    workers: int = 2
+    progress: bool = True
+    until: date | None = None  # last file date to look for in a URL daily archive
+
+
+def _progress(iterable=None, total=None, desc="", enabled=True):
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, disable=not enabled, unit="item", dynamic_ncols=True, leave=False)
+
+
+def _hash_bytes(*blobs: bytes) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for b in blobs:
+        h.update(b)
+    return h.hexdigest()
+
+
+def _load_gazetteer_xy(path: Path) -> tuple[pd.DataFrame, str]:
+    if not Path(path).is_file():
+        return pd.DataFrame({"id": [], "lon": [], "lat": []}), "none"
+    blob = Path(path).read_bytes()
+    frame = pd.read_csv(path, usecols=["id", "lon", "lat"], dtype={"id": str})
+    return frame, _hash_bytes(blob)
+
+
+def sync(opts: SyncOptions, echo=print) -> SyncReport:
+    """Run one sync; raises :class:`layout.StoreError` only when nothing can be done."""
+    t0 = time.perf_counter()
+    report = SyncReport()
+    data_dir = Path(opts.data_dir)
+    with layout.sync_lock(data_dir):
+        layout.prune(data_dir)
+        old = StoreTables.load(layout.current_dir(data_dir))
+        cache = data_dir / "cache"
+
+        # Boundaries: needed to clip. A failure is fatal only when no store exists yet.
+        try:
+            files = fetch_boundary_files(opts.boundaries)
+            bounds = parse_boundaries(files)
+            bounds_hash = _hash_bytes(*[files[k] for k in sorted(files)])
+        except FetchError as exc:
+            if old is None:
+                raise layout.StoreError(f"cannot read boundaries: {exc}") from None
+            report.skipped.append(("boundaries", str(exc)))
+            bounds, bounds_hash = old.boundaries, old.manifest["boundaries_hash"]
+        gaz, gaz_hash = _load_gazetteer_xy(opts.gazetteer)
+        if old is not None and old.manifest.get("boundaries_hash") != bounds_hash:
+            report.notes.append("Boundaries changed: rebuilding every day.")
+            old = None
+        restatus = old is not None and old.manifest.get("gazetteer_hash") != gaz_hash
+
+        # Plan.
+        api_refs: list[ds.SnapshotRef] = []
+        daily_dates: list[date] = []
+        if opts.api is not None:
+            try:
+                opts.api.check()
+                api_refs = ds.list_api_snapshots(opts.api)
+            except FetchError as exc:
+                report.skipped.append(("API snapshot list", str(exc)))
+        if opts.daily is not None:
+            try:
+                opts.daily.check()
+                daily_dates = ds.list_daily_files(opts.daily, opts.until)
+            except FetchError as exc:
+                report.skipped.append(("daily archive list", str(exc)))
+        if opts.daily is not None and opts.daily.is_url and old is not None:
+            # Files known to be missing upstream are not asked for again, except recent ones.
+            missing = set(old.manifest.get("daily_missing", []))
+            recent = (opts.until or datetime.now(timezone.utc).date()) - timedelta(days=7)
+            daily_dates = [d for d in daily_dates if f"{d:%Y%m%d}" not in missing or d >= recent]
+        picks = plan(api_refs, daily_dates)
+        stored = old.picks() if old is not None else {}
+        todo = {d: p for d, p in picks.items() if stored.get(d) != (p.kind, p.key)}
+        # A day whose pick failed before but which is still in the store keeps its old state
+        # unless a better item parses; days not in the store need something.
+        echo(f"Sources offer {len(picks)} days; {len(todo)} to fetch "
+             f"({len(api_refs)} API snapshots listed, {len(daily_dates)} daily files).")
+
+        parsed = _fetch_and_parse(todo, stored, opts, bounds, gaz, cache, report)
+        if not parsed and not restatus:
+            report.days_total = len(stored)
+            if old is not None:
+                report.first_day, report.last_day = old.first_day, old.last_day
+            report.seconds = time.perf_counter() - t0
+            return report
+
+        tables = StoreTables.empty(bounds, gaz) if old is None else old
+        tmp = layout.new_generation_dir(data_dir)
+        try:
+            changed = _derive_and_merge(tables, parsed, restatus, opts, bounds, gaz, report)
+            manifest = {
+                "format": layout.FORMAT_VERSION,
+                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "boundaries_hash": bounds_hash,
+                "gazetteer_hash": gaz_hash,
+                "sources": {
+                    "deepstate_api": opts.api.describe() if opts.api else None,
+                    "deepstate_daily": opts.daily.describe() if opts.daily else None,
+                    "boundaries": opts.boundaries.describe(),
+                },
+                "daily_missing": sorted(set(old.manifest.get("daily_missing", []) if old else [])
+                                        | report.daily_missing),
+                "last_sync_skipped": [{"item": i, "reason": r} for i, r in report.skipped],
+            }
+            write_generation(tables, tmp, changed, manifest)
+            layout.publish(data_dir, tmp, tables.manifest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        shutil.rmtree(cache, ignore_errors=True)
+        layout.prune(data_dir)
+        report.published = True
+        report.days_total = len(tables.days)
+        report.first_day, report.last_day = tables.first_day, tables.last_day
+        report.seconds = time.perf_counter() - t0
+        return report
+
+
+def _executor(opts: SyncOptions, bounds: Boundaries, gaz: pd.DataFrame) -> ProcessPoolExecutor:
+    import multiprocessing as mp
+
+    return ProcessPoolExecutor(
+        max_workers=max(1, opts.workers),
+        mp_context=mp.get_context("fork") if os.name == "posix" else None,
+        initializer=_init_worker,
+        initargs=(
+            shapely.to_wkb(bounds.outline),
+            list(bounds.oblasts["oblast"]),
+            [shapely.to_wkb(g) for g in bounds.oblasts.geometry],
+            gaz["lon"].to_numpy(),
+            gaz["lat"].to_numpy(),
+        ),
+    )
+
+
+def _cache_path(cache: Path, kind: str, key: str) -> Path:
+    return cache / kind / f"{key}.pkl"
+
+
+def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, bounds, gaz, cache: Path,
+                     report: SyncReport) -> dict[date, dict]:
+    """Fetch and parse the picked item of every day in ``todo`` (with fallbacks)."""
+    parsed: dict[date, dict] = {}
+    if not todo:
+        return parsed
+    pending = {d: [(p.kind, p.key)] + p.fallbacks for d, p in todo.items()}
+    missing_daily: set[str] = set()
+    bar = _progress(total=len(todo), desc="fetch+parse", enabled=opts.progress)
+    with _executor(opts, bounds, gaz) as pool:
+        while pending:
+            futures = {}
+            for day, cands in list(pending.items()):
+                kind, key = cands[0]
+                if stored.get(day) == (kind, key):  # fell back to what the store already has
+                    del pending[day]
+                    bar.update(1)
+                    continue
+                cp = _cache_path(cache, kind, key)
+                if cp.is_file():
+                    try:
+                        parsed[day] = pickle.loads(cp.read_bytes())
+                        del pending[day]
+                        bar.update(1)
+                        continue
+                    except Exception:
+                        cp.unlink(missing_ok=True)
+                loc = opts.api if kind == "api" else opts.daily
+                name = ds.api_snapshot_name(loc, key) if kind == "api" else ds.daily_name(
+                    datetime.strptime(key, "%Y%m%d").date())
+                try:
+                    blob = loc.read(name)
+                except FetchError as exc:
+                    if kind == "daily" and exc.missing and loc.is_url:
+                        missing_daily.add(key)
+                    else:
+                        report.skipped.append((f"{kind} {key}", str(exc)))
+                    _next_candidate(pending, day, bar)
+                    continue
+                futures[pool.submit(_parse_item, kind, key, blob)] = day
+                if len(futures) >= 4 * max(1, opts.workers):
+                    _collect(futures, pending, parsed, cache, report, bar)
+                    futures = {}
+            _collect(futures, pending, parsed, cache, report, bar)
+    bar.close()
+    report.daily_missing |= missing_daily
+    if missing_daily:
+        report.notes.append(f"{len(missing_daily)} daily archive file(s) not published upstream (gaps).")
+    return parsed
+
+
+def _next_candidate(pending: dict, day: date, bar) -> None:
+    pending[day] = pending[day][1:]
+    if not pending[day]:
+        del pending[day]
+        bar.update(1)
+
+
+def _collect(futures: dict, pending: dict, parsed: dict, cache: Path, report: SyncReport, bar) -> None:
+    for fut, day in futures.items():
+        kind, key, result, error = fut.result()
+        if error is not None:
+            report.skipped.append((f"{kind} {key}", error))
+            _next_candidate(pending, day, bar)
+            continue
+        layout.write_bytes_atomic(_cache_path(cache, kind, key), pickle.dumps(result, protocol=5))
+        parsed[day] = result
+        del pending[day]
+        bar.update(1)
+
+
+def _derive_and_merge(tables: StoreTables, parsed: dict[date, dict], restatus: bool, opts: SyncOptions,
+                      bounds, gaz, report: SyncReport) -> set[date]:
+    """Derive every changed day (and the day after it), merge into ``tables``."""
+    existing = set(tables.days.index) if len(tables.days) else set()
+    all_days = sorted(existing | set(parsed))
+    changed = set(parsed)
+    # The day after a changed day has a new "previous day": its change must be redone.
+    pos = {d: i for i, d in enumerate(all_days)}
+    followers = {all_days[pos[d] + 1] for d in changed if pos[d] + 1 < len(all_days)}
+    redo = sorted(changed | followers | (existing if restatus else set()))
+    before_ref = tables.before_2022_reference(parsed)
+    tasks = []
+    for day in redo:
+        if day in parsed:
+            item = parsed[day]
+            layers, complete = item["layers"], item["complete"]
+            meta = {k: item[k] for k in ("source", "snapshot_id", "taken")}
+        else:
+            layers, complete, meta = tables.layers_wkb(day), bool(tables.days.at[day, "complete"]), None
+        i = pos[day]
+        prev_day = all_days[i - 1] if i > 0 else None
+        prev_held = None
+        if prev_day is not None:
+            prev_held = (_held_of(parsed[prev_day]) if prev_day in parsed else tables.held_wkb(prev_day))
+        tasks.append({
+            "day": day, "layers": layers, "complete": complete, "meta": meta,
+            "before_ref": before_ref if "russian_held" in layers else None,
+            "prev_held": prev_held, "prev_day": prev_day,
+        })
+    bar = _progress(total=len(tasks), desc="derive", enabled=opts.progress)
+    with _executor(opts, bounds, gaz) as pool:
+        for task, res in zip(tasks, pool.map(_derive, tasks, chunksize=4)):
+            tables.put_day(task, res)
+            bar.update(1)
+        bar.close()
+        todo = tables.hashes_without_display()
+        bar = _progress(total=len(todo), desc="display", enabled=opts.progress)
+        wkbs = [tables.geometry_wkb(h) for h in todo]
+        for h, (gz, err) in zip(todo, pool.map(display_job, wkbs, chunksize=8)):
+            tables.put_display(h, gz, err)
+            bar.update(1)
+    bar.close()
+    report.days_added = sorted(d for d in changed if d not in existing)
+    report.days_updated = sorted(d for d in changed if d in existing)
+    return set(redo)
+
+
+def _held_of(item: dict) -> bytes:
+    layers = item["layers"]
+    if "russian_held" in layers:
+        return layers["russian_held"]
+    held = shapely.union(shapely.from_wkb(layers["occupied"]), shapely.from_wkb(layers["occupied_before_2022"]))
+    return shapely.to_wkb(held, output_dimension=2)

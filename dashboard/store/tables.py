@@ -1,0 +1,302 @@
+"""The tables of one store generation, as read and written by the sync.
+
+Files of a generation (all zstd Parquet; geometry files are GeoParquet)::
+
+    days.parquet           one row a day: provenance, layer geometry hashes, areas (km²),
+                           change since the previous day, settlement status string,
+                           front line (gzipped GeoJSON)
+    geom-<stamp>.parquet   full-resolution layer geometries by hash (GeoParquet, append-only parts)
+    display-<stamp>.parquet  simplified, gzipped GeoJSON by the same hashes (append-only parts)
+    oblast_changes.parquet  day, oblast, gained_km2, lost_km2 (vs the previous day)
+    oblast_areas.parquet    day, oblast, russian_held_km2
+    oblasts.parquet        oblast polygons (GeoParquet) + their area; outline.parquet
+    boundaries.json.gz     simplified outline and oblast borders for the map
+    settlements.parquet    the settlement ids (in status-string order) and coordinates
+    manifest.json          written last: what the generation holds
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+from shapely.geometry import mapping
+
+from ..analytics.geo import area_km2, areas_km2
+from ..sources.boundaries import Boundaries
+from ..sources.deepstate import LAYERS
+from . import layout
+
+HELD = "russian_held"
+_GEOM_KINDS = LAYERS + (HELD,)
+_PARQUET = {"compression": "zstd", "compression_level": 9}
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+
+
+class StoreTables:
+    """Mutable view of a generation used while syncing."""
+
+    def __init__(self, gen_dir: Path | None, manifest: dict, days: pd.DataFrame, boundaries: Boundaries,
+                 settlements: pd.DataFrame, oblast_changes: pd.DataFrame):
+        self.gen_dir = gen_dir
+        self.manifest = manifest
+        self._rows: dict[date, dict] = days.to_dict("index") if len(days) else {}
+        self._days_frame: pd.DataFrame | None = None
+        self.boundaries = boundaries
+        self.settlements = settlements
+        self._oc: dict[date, list[dict]] = {}
+        for rec in oblast_changes.to_dict("records"):
+            self._oc.setdefault(rec["day"], []).append(rec)
+        self._geom_index: dict[str, tuple[str, int]] = {}  # hash -> (part file, row group)
+        self._display_hashes: set[str] = set()
+        self.new_geoms: dict[str, bytes] = {}
+        self.new_display: dict[str, tuple[bytes, float]] = {}
+        self._rg_cache: dict[tuple[str, int], dict[str, bytes]] = {}
+        if gen_dir is not None:
+            for part in sorted(gen_dir.glob("geom-*.parquet")):
+                pf = pq.ParquetFile(part)
+                for rg in range(pf.num_row_groups):
+                    for h in pf.read_row_group(rg, columns=["hash"]).column("hash").to_pylist():
+                        self._geom_index[h] = (part.name, rg)
+            for part in sorted(gen_dir.glob("display-*.parquet")):
+                self._display_hashes.update(pq.read_table(part, columns=["hash"]).column("hash").to_pylist())
+
+    # --- construction -------------------------------------------------------------------
+    @classmethod
+    def empty(cls, bounds: Boundaries, gaz: pd.DataFrame) -> "StoreTables":
+        return cls(None, {}, pd.DataFrame(), bounds, gaz[["id", "lon", "lat"]].reset_index(drop=True),
+                   pd.DataFrame(columns=["day", "oblast", "gained_km2", "lost_km2"]))
+
+    @classmethod
+    def load(cls, gen_dir: Path | None) -> "StoreTables | None":
+        if gen_dir is None:
+            return None
+        manifest = orjson.loads((gen_dir / layout.MANIFEST).read_bytes())
+        if manifest.get("format") != layout.FORMAT_VERSION:
+            return None  # an older format: rebuild from scratch
+        days = pd.read_parquet(gen_dir / "days.parquet")
+        days.index = [d.date() if hasattr(d, "date") else d for d in pd.to_datetime(days.pop("day"))]
+        oblasts = gpd.read_parquet(gen_dir / "oblasts.parquet")
+        outline = gpd.read_parquet(gen_dir / "outline.parquet").geometry.iloc[0]
+        bounds = Boundaries(outline=outline, oblasts=oblasts[["oblast", "name_uk", "iso", "geometry"]])
+        settlements = pd.read_parquet(gen_dir / "settlements.parquet")
+        oc = pd.read_parquet(gen_dir / "oblast_changes.parquet")
+        oc["day"] = [d.date() for d in pd.to_datetime(oc["day"])]
+        return cls(gen_dir, manifest, days, bounds, settlements, oc)
+
+    @property
+    def days(self) -> pd.DataFrame:
+        """One row a day, indexed by date."""
+        if self._days_frame is None:
+            self._days_frame = pd.DataFrame.from_dict(self._rows, orient="index").sort_index()
+        return self._days_frame
+
+    @property
+    def oblast_changes(self) -> pd.DataFrame:
+        recs = [r for day in sorted(self._oc) for r in self._oc[day]]
+        return pd.DataFrame(recs, columns=["day", "oblast", "gained_km2", "lost_km2"])
+
+    @property
+    def first_day(self) -> date | None:
+        return min(self.days.index) if len(self.days) else None
+
+    @property
+    def last_day(self) -> date | None:
+        return max(self.days.index) if len(self.days) else None
+
+    def picks(self) -> dict[date, tuple[str, str]]:
+        kinds = {"deepstate-api": "api", "deepstate-daily": "daily"}
+        return {d: (kinds[r.source], r.snapshot_id) for d, r in self.days[["source", "snapshot_id"]].iterrows()}
+
+    # --- geometry access -------------------------------------------------------------------
+    def geometry_wkb(self, h: str) -> bytes:
+        if h in self.new_geoms:
+            return self.new_geoms[h]
+        part, rg = self._geom_index[h]
+        key = (part, rg)
+        if key not in self._rg_cache:
+            if len(self._rg_cache) > 64:
+                self._rg_cache.clear()
+            t = pq.ParquetFile(self.gen_dir / part).read_row_group(rg, columns=["hash", "geometry"])
+            self._rg_cache[key] = dict(zip(t.column("hash").to_pylist(), t.column("geometry").to_pylist()))
+        return self._rg_cache[key][h]
+
+    def layers_wkb(self, day: date) -> dict[str, bytes]:
+        row = self._rows[day]
+        if bool(row["complete"]):
+            return {k: self.geometry_wkb(row[f"h_{k}"]) for k in LAYERS}
+        return {HELD: self.geometry_wkb(row[f"h_{HELD}"])}
+
+    def held_wkb(self, day: date) -> bytes:
+        return self.geometry_wkb(self._rows[day][f"h_{HELD}"])
+
+    def before_2022_reference(self, parsed: dict[date, dict]) -> bytes | None:
+        """Pre-2022 zones of the newest complete day: splits occupied-only days."""
+        best_day, best = None, None
+        for day, item in parsed.items():
+            if item["complete"] and (best_day is None or day > best_day):
+                best_day, best = day, item["layers"]["occupied_before_2022"]
+        if len(self.days):
+            complete = self.days[self.days["complete"]]
+            if len(complete):
+                d = max(complete.index)
+                if best_day is None or d > best_day:
+                    best = self.geometry_wkb(complete.at[d, "h_occupied_before_2022"])
+        return best
+
+    def hashes_without_display(self) -> list[str]:
+        have = self._display_hashes | set(self.new_display)
+        used: set[str] = set()
+        for k in LAYERS:
+            col = f"h_{k}"
+            if col in self.days:
+                used.update(h for h in self.days[col].dropna() if h)
+        return sorted(used - have)
+
+    def put_display(self, h: str, gz: bytes, err: float) -> None:
+        self.new_display[h] = (gz, err)
+
+    # --- updates ---------------------------------------------------------------------------
+    def put_day(self, task: dict, res) -> None:
+        day = task["day"]
+        row = dict(self._rows.get(day, {}))
+        if task["meta"] is not None:
+            row.update(task["meta"])
+        row["complete"] = bool(task["complete"])
+        for k in _GEOM_KINDS:
+            row[f"h_{k}"] = None
+            row[f"{k}_km2"] = np.nan
+        for k, w in res.layers.items():
+            h = res.hashes[k]
+            row[f"h_{k}"] = h
+            row[f"{k}_km2"] = res.areas[k]
+            if h not in self._geom_index:
+                self.new_geoms.setdefault(h, w)
+        from .derive import geom_hash
+
+        hh = geom_hash(res.held)
+        row[f"h_{HELD}"] = hh
+        row[f"{HELD}_km2"] = res.areas.get("occupied", 0.0) + res.areas.get("occupied_before_2022", 0.0)
+        if hh not in self._geom_index:
+            self.new_geoms.setdefault(hh, res.held)
+        prev = task["prev_day"]
+        row["prev_day"] = prev
+        row["gap_days"] = (day - prev).days - 1 if prev else 0
+        row["gained_km2"] = res.gained_km2 if res.gained_km2 is not None else np.nan
+        row["lost_km2"] = res.lost_km2 if res.lost_km2 is not None else np.nan
+        row["status"] = res.status
+        row["front"] = res.front
+        row["oblast_start"] = orjson.dumps(res.oblast_held).decode() if res.oblast_held is not None else ""
+        self._rows[day] = row
+        self._days_frame = None
+        names = sorted(set(res.oblast_gained) | set(res.oblast_lost))
+        self._oc[day] = [{"day": day, "oblast": n, "gained_km2": res.oblast_gained.get(n, 0.0),
+                          "lost_km2": res.oblast_lost.get(n, 0.0)} for n in names]
+
+
+def _oblast_areas(days: pd.DataFrame, oc: pd.DataFrame, oblast_names: list[str]) -> pd.DataFrame:
+    """Per-oblast Russian-held area for every day, chained from each start day."""
+    idx = {n: i for i, n in enumerate(oblast_names)}
+    by_day: dict[date, np.ndarray] = {}
+    for day, g in oc.groupby("day"):
+        v = np.zeros(len(oblast_names))
+        for n, ga, lo in zip(g["oblast"], g["gained_km2"], g["lost_km2"]):
+            v[idx[n]] += ga - lo
+        by_day[day] = v
+    cur = np.zeros(len(oblast_names))
+    rows = []
+    for day in sorted(days.index):
+        start = days.at[day, "oblast_start"]
+        if start:
+            cur = np.zeros(len(oblast_names))
+            for n, a in orjson.loads(start).items():
+                cur[idx[n]] = a
+        else:
+            cur = np.maximum(cur + by_day.get(day, 0.0), 0.0)
+        rows.append(cur.copy())
+    mat = np.array(rows) if rows else np.zeros((0, len(oblast_names)))
+    out = pd.DataFrame(mat, columns=oblast_names)
+    out["day"] = sorted(days.index)
+    out = out.melt(id_vars="day", var_name="oblast", value_name="russian_held_km2")
+    return out[out["russian_held_km2"] > 0.005].sort_values(["day", "oblast"]).reset_index(drop=True)
+
+
+def _boundaries_display(bounds: Boundaries) -> bytes:
+    def simple(g, tol):
+        return mapping(shapely.set_precision(shapely.simplify(g, tol, preserve_topology=True), 1e-4))
+
+    doc = {
+        "outline": simple(bounds.outline, 0.002),
+        "oblasts": {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "properties": {"oblast": n}, "geometry": simple(g.boundary, 0.003)}
+                for n, g in zip(bounds.oblasts["oblast"], bounds.oblasts.geometry)
+            ],
+        },
+    }
+    return gzip.compress(orjson.dumps(doc), mtime=0)
+
+
+def write_generation(tables: StoreTables, gen: Path, changed: set[date], manifest: dict) -> None:
+    """Write every file of a new generation into ``gen`` (manifest not included)."""
+    stamp = _stamp()
+    old = tables.gen_dir
+    if old is not None:  # unchanged parts are shared, not copied
+        for part in list(old.glob("geom-*.parquet")) + list(old.glob("display-*.parquet")):
+            os.link(part, gen / part.name)
+    if tables.new_geoms:
+        hashes = sorted(tables.new_geoms)
+        gdf = gpd.GeoDataFrame({"hash": hashes}, geometry=shapely.from_wkb([tables.new_geoms[h] for h in hashes]),
+                               crs=4326)
+        gdf.to_parquet(gen / f"geom-{stamp}.parquet", row_group_size=8, **_PARQUET)
+    if tables.new_display:
+        hashes = sorted(tables.new_display)
+        t = pa.table({"hash": hashes,
+                      "gz": pa.array([tables.new_display[h][0] for h in hashes], type=pa.binary()),
+                      "area_error": [tables.new_display[h][1] for h in hashes]})
+        pq.write_table(t, gen / f"display-{stamp}.parquet", **_PARQUET)
+    days = tables.days.sort_index()
+    out = days.copy()
+    out.insert(0, "day", pd.to_datetime(list(days.index)))
+    out["prev_day"] = pd.to_datetime(out["prev_day"])
+    out["share_pct"] = out[f"{HELD}_km2"] / area_km2(tables.boundaries.outline) * 100
+    out["net_km2"] = out["gained_km2"] - out["lost_km2"]
+    out.reset_index(drop=True).to_parquet(gen / "days.parquet", **_PARQUET)
+    oc = tables.oblast_changes.copy()
+    oc["day"] = pd.to_datetime(oc["day"])
+    oc.sort_values(["day", "oblast"]).reset_index(drop=True).to_parquet(gen / "oblast_changes.parquet", **_PARQUET)
+    names = list(tables.boundaries.oblasts["oblast"])
+    oa = _oblast_areas(days, tables.oblast_changes, names)
+    oa["day"] = pd.to_datetime(oa["day"])
+    oa.to_parquet(gen / "oblast_areas.parquet", **_PARQUET)
+    ob = tables.boundaries.oblasts.copy()
+    ob["area_km2"] = areas_km2(ob.geometry.values)
+    ob.to_parquet(gen / "oblasts.parquet", **_PARQUET)
+    gpd.GeoDataFrame({"name": ["Ukraine"], "area_km2": [area_km2(tables.boundaries.outline)]},
+                     geometry=[tables.boundaries.outline], crs=4326).to_parquet(gen / "outline.parquet", **_PARQUET)
+    (gen / "boundaries.json.gz").write_bytes(_boundaries_display(tables.boundaries))
+    tables.settlements.to_parquet(gen / "settlements.parquet", **_PARQUET)
+    complete = days[days["complete"]]
+    manifest.update({
+        "days": int(len(days)),
+        "first_day": str(min(days.index)),
+        "last_day": str(max(days.index)),
+        "last_complete_day": str(max(complete.index)) if len(complete) else None,
+        "last_snapshot_taken": str(days.loc[max(days.index), "taken"]),
+        "outline_area_km2": round(area_km2(tables.boundaries.outline), 1),
+        "settlements": int(len(tables.settlements)),
+        "changed_days": len(changed),
+    })
+    tables.manifest = manifest
