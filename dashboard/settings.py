@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DEEPSTATE_API_URL = "https://deepstatemap.live/api/history"
 DEEPSTATE_DAILY_URL = "https://raw.githubusercontent.com/cyterat/deepstate-map-data/main/data"
-BOUNDARIES_URL = "https://raw.githubusercontent.com/bnotezz/ua-settlements/main/assets/maps"
+BOUNDARIES_URL = "upstream"
 
 
 def _setting(default, help: str):  # noqa: A002 - mirrors datasette's Setting(name, default, help)
@@ -33,8 +33,8 @@ class Settings:
     deepstate_daily: str = _setting(DEEPSTATE_DAILY_URL,
                                     "Daily occupied-area archive: base URL or a folder of deepstatemap_data_YYYYMMDD.geojson files.")
     boundaries: str = _setting(BOUNDARIES_URL,
-                               "Boundaries: base URL or a folder with ukraine_outline_ne10m.geojson, "
-                               "ua_admin1_2021_land.geojson and ua_oblasts_osm.geojson.")
+                               "Boundaries: 'upstream' (each file from its own upstream URL), or a base URL or folder with "
+                               "ukraine_outline_ne10m.geojson, ua_admin1_2021_land.geojson and ua_oblasts_osm.geojson.")
     gazetteer: Path = _setting(ROOT / "geodata" / "settlements.csv", "Settlements gazetteer (CSV) the project ships.")
     notes_dir: Path = _setting(ROOT / "geodata" / "notes", "Folder of sourced notes (YAML).")
     briefings_dir: Path = _setting(ROOT / "geodata" / "briefings", "Folder of briefing scene files (YAML).")

@@ -22,11 +22,14 @@ OUTLINE_FILE = "ukraine_outline_ne10m.geojson"
 ADMIN1_FILE = "ua_admin1_2021_land.geojson"
 OSM_FILE = "ua_oblasts_osm.geojson"
 FILES = (OUTLINE_FILE, ADMIN1_FILE, OSM_FILE)
-# Where the files live under the upstream base URL.
-_URL_PATHS = {
+#: The location name meaning "each file from its own upstream".
+UPSTREAM = "upstream"
+# Where each file lives upstream (the outline is Natural Earth's admin-0 file,
+# filtered to Ukraine when parsed).
+UPSTREAM_URLS = {
     OUTLINE_FILE: "https://raw.githubusercontent.com/nvkelso/natural-earth-vector/master/geojson/ne_10m_admin_0_countries.geojson",
-    ADMIN1_FILE: "old_maps/ua-2021/ADMIN_1.geojson",
-    OSM_FILE: "ukraine_oblasti.geojson",
+    ADMIN1_FILE: "https://raw.githubusercontent.com/bnotezz/ua-settlements/main/assets/maps/old_maps/ua-2021/ADMIN_1.geojson",
+    OSM_FILE: "https://raw.githubusercontent.com/bnotezz/ua-settlements/main/assets/maps/ukraine_oblasti.geojson",
 }
 
 
@@ -37,17 +40,18 @@ class Boundaries:
 
 
 def fetch_boundary_files(loc: Location, session=None) -> dict[str, bytes]:
-    """Read the three boundary files from a folder or the upstream URLs."""
+    """Read the three boundary files.
+
+    ``loc`` is a folder or base URL holding the files under their names, or the
+    special location ``upstream``: each file from its own upstream URL.
+    """
     out = {}
     for name in FILES:
-        if loc.is_url:
-            path = _URL_PATHS[name]
-            if path.startswith("http"):
-                out[name] = Location(path.rsplit("/", 1)[0], loc.timeout).read(path.rsplit("/", 1)[1], session)
-            else:
-                out[name] = loc.read(path, session)
+        if loc.base == UPSTREAM:
+            base, _, fname = UPSTREAM_URLS[name].rpartition("/")
+            out[name] = Location(base, loc.timeout).read(fname, session)
         else:
-            out[name] = loc.read(name)
+            out[name] = loc.read(name, session)
     return out
 
 

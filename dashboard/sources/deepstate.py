@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -109,7 +110,14 @@ def _polygonal_parts(geom: BaseGeometry) -> list[BaseGeometry]:
     return []
 
 
-def _force_2d(geom: BaseGeometry) -> BaseGeometry:
+def _geometry(gj: dict) -> BaseGeometry:
+    """A 2-D shapely geometry from a GeoJSON geometry dict (parsed by GEOS, not Python)."""
+    import orjson
+
+    try:
+        geom = shapely.from_geojson(orjson.dumps(gj))
+    except Exception:
+        geom = shape(gj)  # GEOS rejects some odd-but-usable inputs shapely accepts
     return shapely.force_2d(geom)
 
 
@@ -152,11 +160,9 @@ def parse_api_snapshot(doc: object, snapshot_id: str, outline: BaseGeometry) -> 
         ts = datetime.fromtimestamp(int(snapshot_id), tz=timezone.utc)
     except (TypeError, ValueError, OverflowError) as exc:
         raise InvalidSnapshot(f"snapshot id {snapshot_id!r} is not a Unix timestamp") from exc
-    parts: dict[str, list[BaseGeometry]] = {layer: [] for layer in LAYERS}
-    bad = 0
+    raw: dict[str, list[dict]] = {layer: [] for layer in LAYERS}
     for feat in features:
         if not isinstance(feat, dict):
-            bad += 1
             continue
         gj = feat.get("geometry")
         if not isinstance(gj, dict) or gj.get("type") in (None, "Point", "MultiPoint", "LineString", "MultiLineString"):
@@ -164,15 +170,11 @@ def parse_api_snapshot(doc: object, snapshot_id: str, outline: BaseGeometry) -> 
         layer = classify_feature(feat.get("properties") or {})
         if layer is None or layer == "foreign":
             continue
-        try:
-            geom = _force_2d(shape(gj))
-        except Exception:  # malformed coordinates
-            bad += 1
-            continue
-        parts[layer].extend(_polygonal_parts(geom))
-    if not parts["occupied"] and not parts["occupied_before_2022"]:
-        raise InvalidSnapshot("no occupied polygons found" + (f" ({bad} malformed features)" if bad else ""))
-    layers = _disjoint_layers({k: shapely.union_all(v) if v else shapely.Polygon() for k, v in parts.items()}, outline)
+        raw[layer].append(gj)
+    clipped = {layer: _clipped_layer(gjs, outline) for layer, gjs in raw.items()}
+    if clipped["occupied"].is_empty and clipped["occupied_before_2022"].is_empty:
+        raise InvalidSnapshot("no occupied polygons found")
+    layers = _disjoint_layers(clipped)
     return Snapshot(ts.date(), "deepstate-api", str(snapshot_id), ts, layers)
 
 
@@ -189,14 +191,15 @@ def parse_daily_file(doc: object, day: date, outline: BaseGeometry) -> Snapshot:
         if not isinstance(gj, dict):
             continue
         try:
-            geoms.extend(_polygonal_parts(_force_2d(shape(gj))))
+            geoms.extend(_polygonal_parts(_geometry(gj)))
         except Exception as exc:
             raise InvalidSnapshot(f"malformed geometry: {exc}") from exc
     if not geoms:
         raise InvalidSnapshot("no polygons in file")
-    held = shapely.intersection(shapely.union_all(geoms), outline)
+    shapely.prepare(outline)
+    held = _clip_parts([p for g in geoms for p in getattr(g, "geoms", [g])], outline)
     ts = datetime(day.year, day.month, day.day, 3, 0, tzinfo=timezone.utc)
-    return Snapshot(day, "deepstate-daily", day.strftime("%Y%m%d"), ts, {"russian_held": _clean(held)})
+    return Snapshot(day, "deepstate-daily", day.strftime("%Y%m%d"), ts, {"russian_held": held})
 
 
 def _clean(geom: BaseGeometry) -> BaseGeometry:
@@ -208,7 +211,54 @@ def _clean(geom: BaseGeometry) -> BaseGeometry:
     return g
 
 
-def _disjoint_layers(raw: dict[str, BaseGeometry], outline: BaseGeometry) -> dict[str, BaseGeometry]:
+def _clip_parts(parts: list[BaseGeometry], outline: BaseGeometry) -> BaseGeometry:
+    """Union of ``parts`` clipped to ``outline``; parts wholly inside skip the overlay."""
+    if not parts:
+        return shapely.MultiPolygon()
+    arr = np.array(parts, dtype=object)
+    inside = shapely.contains(outline, arr)
+    clipped = list(arr[inside])
+    for part in arr[~inside]:
+        if shapely.intersects(outline, part):
+            clipped.extend(_polygonal_parts(shapely.intersection(part, outline)))
+    if not clipped:
+        return shapely.MultiPolygon()
+    merged = shapely.union_all(clipped)
+    return merged if merged.geom_type in ("Polygon", "MultiPolygon") else _clean(merged)
+
+
+_LAYER_CACHE: dict[bytes, BaseGeometry] = {}
+
+
+def _clipped_layer(gjs: list[dict], outline: BaseGeometry) -> BaseGeometry:
+    """Union of one layer's polygons, clipped to Ukraine.
+
+    Most layers are the same from one snapshot to the next (liberated areas, the
+    pre-2022 zones), so results are memoised on the raw geometry's hash.
+    """
+    import hashlib
+
+    import orjson
+
+    key = hashlib.blake2b(orjson.dumps(gjs) + repr(outline.bounds).encode(), digest_size=16).digest()
+    hit = _LAYER_CACHE.get(key)
+    if hit is not None:
+        return hit
+    parts: list[BaseGeometry] = []
+    for gj in gjs:
+        try:
+            parts.extend(_polygonal_parts(_geometry(gj)))
+        except Exception as exc:  # a zone we cannot read would silently shrink the map
+            raise InvalidSnapshot(f"malformed {gj.get('type')} geometry: {exc}") from None
+    shapely.prepare(outline)
+    result = _clip_parts(parts, outline)
+    if len(_LAYER_CACHE) > 256:
+        _LAYER_CACHE.clear()
+    _LAYER_CACHE[key] = result
+    return result
+
+
+def _disjoint_layers(clipped: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
     """Clip to Ukraine and make the layers disjoint.
 
     DeepState draws some polygons on top of others. Priority follows what a reader
@@ -216,14 +266,14 @@ def _disjoint_layers(raw: dict[str, BaseGeometry], outline: BaseGeometry) -> dic
     contested > liberated.
     """
     out: dict[str, BaseGeometry] = {}
-    taken = shapely.Polygon()
+    taken = None
     for layer in ("occupied_before_2022", "occupied", "contested", "liberated"):
-        g = shapely.intersection(raw[layer], outline)
-        if not taken.is_empty:
-            g = shapely.difference(g, taken)
-        g = _clean(g)
+        g = clipped[layer]
+        if taken is not None and not g.is_empty and shapely.intersects(g, taken):
+            g = _clean(shapely.difference(g, taken))
         out[layer] = g
-        taken = shapely.union(taken, g) if not g.is_empty else taken
+        if not g.is_empty:
+            taken = g if taken is None else shapely.union(taken, g)
     return out
 
 

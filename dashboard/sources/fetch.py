@@ -41,7 +41,7 @@ class Location:
 
     def check(self) -> None:
         """Raise :class:`FetchError` when a folder location does not exist."""
-        if not self.is_url and not self.folder.is_dir():
+        if not self.is_url and self.base != "upstream" and not self.folder.is_dir():
             raise FetchError(f"{self.base}: no such folder")
 
     def url(self, name: str) -> str:

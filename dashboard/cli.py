@@ -1,0 +1,253 @@
+"""The ``frontline`` command: sync | serve | area | change | town | notes | export | bench.
+
+Each sub-command is a thin wrapper: parse arguments, call the library, print a
+human summary or ``--json``. Errors a user can cause (unknown town, date out of
+range, unreadable store) print one clear line on stderr and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+import orjson
+
+from .settings import Settings, load_settings
+
+
+class UserError(Exception):
+    """A problem with what the user asked for; printed without a traceback."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _emit(obj: dict, as_json: bool, text: str) -> None:
+    if as_json:
+        sys.stdout.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print(text)
+
+
+def _settings(args) -> Settings:
+    return load_settings(data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None)
+
+
+def _store(settings: Settings):
+    from .store.layout import StoreError
+    from .store.reader import Store
+
+    try:
+        return Store.open(settings.data_dir)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _gazetteer(settings: Settings):
+    from .sources.settlements import Gazetteer
+
+    if not Path(settings.gazetteer).is_file():
+        raise UserError(f"gazetteer {settings.gazetteer} is missing")
+    return Gazetteer.load(settings.gazetteer)
+
+
+# --- sync -----------------------------------------------------------------------------------
+
+def cmd_sync(args) -> int:
+    from .sources.fetch import Location
+    from .store.layout import StoreError
+    from .store.sync import SyncOptions, sync
+
+    s = _settings(args)
+    opts = SyncOptions(
+        data_dir=s.data_dir,
+        api=Location(args.deepstate_api or s.deepstate_api, s.http_timeout),
+        daily=Location(args.deepstate_daily or s.deepstate_daily, s.http_timeout),
+        boundaries=Location(args.boundaries or s.boundaries, s.http_timeout),
+        gazetteer=s.gazetteer,
+        workers=args.workers or s.workers,
+        progress=not args.quiet and sys.stderr.isatty(),
+        until=args.until,
+    )
+    try:
+        report = sync(opts, echo=(lambda *a: None) if args.quiet else print)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    except KeyboardInterrupt:
+        print("Interrupted: the store was left as it was; parsed files are cached, so the next sync resumes.",
+              file=sys.stderr)
+        return 130
+    print(report.summary())
+    return 0
+
+
+# --- analytics ------------------------------------------------------------------------------
+
+def _fmt(v) -> str:
+    return "unknown" if v is None else f"{v:,.1f} km²"
+
+
+def cmd_area(args) -> int:
+    from .analytics.control import area_on
+    from .store.reader import DateOutOfRange
+
+    store = _store(_settings(args))
+    try:
+        res = area_on(store, args.date)
+    except DateOutOfRange as exc:
+        raise UserError(str(exc)) from None
+    lines = [f"Control zones on {res['date']}" + (f"  ({res['note']})" if res["note"] else "")]
+    for k, v in res["layers_km2"].items():
+        lines.append(f"  {k:<22} {_fmt(v)}")
+    lines.append(f"  {'Russian-held total':<22} {res['occupied_total_km2']:,.1f} km²  = "
+                 f"{res['occupied_share_pct']:.2f}% of Ukraine ({res['ukraine_outline_km2']:,.0f} km² outline)")
+    if not res["complete"]:
+        lines.append("  Grey-zone and liberated layers are unknown on this day (occupied-only data).")
+    lines.append(f"  Source: {res['source']} snapshot {res['snapshot_id']} ({res['snapshot_taken']})")
+    _emit(res, args.json, "\n".join(lines))
+    return 0
+
+
+def cmd_change(args) -> int:
+    from .analytics.control import change_between
+    from .store.reader import DateOutOfRange
+
+    store = _store(_settings(args))
+    try:
+        ch = change_between(store, args.date_from, args.date_to)
+    except (DateOutOfRange, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    res = ch.to_dict()
+    lines = [f"Russian-held territory, {res['from']} → {res['to']}"]
+    lines += [f"  note: {n}" for n in res["notes"]]
+    lines.append(f"  gained {res['gained_km2']:,.1f} km²   lost {res['lost_km2']:,.1f} km²   net {res['net_km2']:+,.1f} km²")
+    for o in res["per_oblast"]:
+        lines.append(f"    {o['oblast']:<32} +{o['gained_km2']:,.1f}  -{o['lost_km2']:,.1f}  net {o['net_km2']:+,.1f}")
+    _emit(res, args.json, "\n".join(lines))
+    return 0
+
+
+def cmd_town(args) -> int:
+    from .analytics.control import town_timeline
+    from .sources.settlements import UnknownTownError
+
+    s = _settings(args)
+    gaz = _gazetteer(s)
+    try:
+        town = gaz.resolve(args.name)
+    except UnknownTownError as exc:
+        raise UserError(str(exc)) from None
+    store = _store(s)
+    res = town_timeline(store, town)
+    t = res["town"]
+    lines = [f"{t['name']} ({t['oblast']}; {t['lat']:.4f}N {t['lon']:.4f}E)"
+             + (f" — matched from {args.name!r}" if args.name.strip().lower() != t["name"].lower() else "")]
+    lines.append(f"  first occupied: {res['first_occupied'] or 'never in the record'}")
+    for sp in res["spans"]:
+        lines.append(f"  {sp['from']} → {sp['to']}  {sp['status']}")
+    _emit(res, args.json, "\n".join(lines))
+    return 0
+
+
+# --- serve ----------------------------------------------------------------------------------
+
+def cmd_serve(args) -> int:
+    from .app import create_app
+
+    s = load_settings(data_dir=Path(args.data_dir) if args.data_dir else None)
+    app = create_app(s)
+    app.run(host=args.host or s.host, port=args.port or s.port, debug=False)
+    return 0
+
+
+# --- notes ------------------------------------------------------------------------------------
+
+def cmd_notes(args) -> int:
+    from .sources.notes import check_notes
+
+    s = _settings(args)
+    gaz = _gazetteer(s)
+    notes_dir = Path(args.dir) if args.dir else s.notes_dir
+    if args.action == "check":
+        problems = check_notes(notes_dir, lambda name: gaz.resolve(name).name)
+        for p in problems:
+            print(str(p))
+        if problems:
+            print(f"{len(problems)} problem(s) in {notes_dir}", file=sys.stderr)
+            return 1
+        print(f"All notes in {notes_dir} are valid.")
+        return 0
+    from .analytics.claims import notes_report
+
+    store = _store(s)
+    rows = notes_report(store, gaz, notes_dir)
+    if args.json:
+        _emit({"notes": rows}, True, "")
+    else:
+        for r in rows:
+            print(f"{r['verdict']:<14} {r['id']}: {r['detail']}")
+    return 0
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="frontline", description="Front-line map of the war in Ukraine (DeepState data).")
+    p.add_argument("--data-dir", help="store folder (default: $FRONTLINE_DATA_DIR or geodata/store)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sp = sub.add_parser("sync", help="download what is new upstream into the local store")
+    sp.add_argument("--deepstate-api", metavar="URL|DIR", help="API history base URL or folder of <id>.geojson")
+    sp.add_argument("--deepstate-daily", metavar="URL|DIR", help="daily archive base URL or folder")
+    sp.add_argument("--boundaries", metavar="URL|DIR", help="boundaries base URL or folder")
+    sp.add_argument("--workers", type=int, help="worker processes (default 2)")
+    sp.add_argument("--until", type=_date, help="last daily-archive file date to ask a URL for (default today)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sp.set_defaults(func=cmd_sync)
+
+    sp = sub.add_parser("area", help="km² per layer on a date")
+    sp.add_argument("--date", type=_date, required=True)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_area)
+
+    sp = sub.add_parser("change", help="km² gained and lost between two dates")
+    sp.add_argument("--from", dest="date_from", type=_date, required=True)
+    sp.add_argument("--to", dest="date_to", type=_date, required=True)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_change)
+
+    sp = sub.add_parser("town", help="a settlement's control-status timeline")
+    sp.add_argument("name")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_town)
+
+    sp = sub.add_parser("serve", help="run the dashboard locally")
+    sp.add_argument("--host")
+    sp.add_argument("--port", type=int)
+    sp.set_defaults(func=cmd_serve)
+
+    sp = sub.add_parser("notes", help="validate or cross-check the sourced notes")
+    sp.add_argument("action", choices=["check", "report"])
+    sp.add_argument("--dir", help="notes folder (default geodata/notes)")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_notes)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"frontline: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

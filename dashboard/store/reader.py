@@ -1,0 +1,198 @@
+"""Read-only access to the store, loaded once at start-up.
+
+:class:`Store` keeps what every request needs in memory (per-day table, status
+matrix, display geometry as gzipped GeoJSON, boundaries) and reads full-resolution
+geometry lazily, one small row group at a time, for the analytics that need it.
+"""
+from __future__ import annotations
+
+import gzip
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow.parquet as pq
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from ..sources.deepstate import LAYERS
+from . import layout
+
+HELD = "russian_held"
+
+
+def _hash(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+class DateOutOfRange(ValueError):
+    """A requested date lies outside the days the store holds."""
+
+
+@dataclass(frozen=True)
+class ResolvedDay:
+    requested: date
+    day: date  # the day whose data is used
+
+    @property
+    def exact(self) -> bool:
+        return self.requested == self.day
+
+    def note(self) -> str | None:
+        if self.exact:
+            return None
+        return f"no snapshot on {self.requested}; showing the nearest earlier day with data, {self.day}"
+
+
+class Store:
+    """One generation of the store, opened read-only."""
+
+    def __init__(self, gen_dir: Path):
+        self.path = gen_dir
+        self.manifest = orjson.loads((gen_dir / layout.MANIFEST).read_bytes())
+        days = pd.read_parquet(gen_dir / "days.parquet")
+        days["day"] = [d.date() for d in pd.to_datetime(days["day"])]
+        days = days.set_index("day").sort_index()
+        self.day_list: list[date] = list(days.index)
+        self._day_pos = {d: i for i, d in enumerate(self.day_list)}
+        status = days.pop("status")
+        fronts = days.pop("front")
+        self.days = days
+        ids = pd.read_parquet(gen_dir / "settlements.parquet")
+        self.settlement_ids: list[str] = [str(i) for i in ids["id"]]
+        self.settlement_pos = {sid: i for i, sid in enumerate(self.settlement_ids)}
+        n = len(self.settlement_ids)
+        mat = np.full((len(days), n), ord("?"), dtype=np.uint8)
+        for i, s in enumerate(status):
+            if s and len(s) == n:
+                mat[i] = np.frombuffer(s.encode("ascii"), dtype=np.uint8)
+        self.status_matrix = mat
+        self._fronts = dict(zip(self.day_list, fronts))
+        self._display: dict[str, bytes] = {}
+        self.display_error: dict[str, float] = {}
+        for part in sorted(gen_dir.glob("display-*.parquet")):
+            t = pq.read_table(part)
+            self._display.update(zip(t.column("hash").to_pylist(), t.column("gz").to_pylist()))
+            self.display_error.update(zip(t.column("hash").to_pylist(), t.column("area_error").to_pylist()))
+        self._geom_index: dict[str, tuple[Path, int]] = {}
+        for part in sorted(gen_dir.glob("geom-*.parquet")):
+            pf = pq.ParquetFile(part)
+            for rg in range(pf.num_row_groups):
+                for h in pf.read_row_group(rg, columns=["hash"]).column("hash").to_pylist():
+                    self._geom_index[h] = (part, rg)
+        oa = pd.read_parquet(gen_dir / "oblast_areas.parquet")
+        oa["day"] = [d.date() for d in pd.to_datetime(oa["day"])]
+        self.oblast_areas = oa
+        oc = pd.read_parquet(gen_dir / "oblast_changes.parquet")
+        oc["day"] = [d.date() for d in pd.to_datetime(oc["day"])]
+        self.oblast_changes = oc
+        self.oblasts = gpd.read_parquet(gen_dir / "oblasts.parquet")
+        self.outline_area_km2 = float(self.manifest["outline_area_km2"])
+        self.boundaries_gz = (gen_dir / "boundaries.json.gz").read_bytes()
+        self._geom_cache = lru_cache(maxsize=32)(self._read_geometry)
+
+    # --- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, data_dir: Path) -> "Store":
+        """Open the generation ``data_dir/current``; :class:`layout.StoreError` when there is none."""
+        gen = layout.current_dir(Path(data_dir))
+        if gen is None:
+            raise layout.StoreError(
+                f"No store in {data_dir}. Build it with `frontline sync` (or, offline, "
+                "`frontline sync --deepstate-api DIR --deepstate-daily DIR --boundaries DIR`)."
+            )
+        try:
+            return cls(gen)
+        except (OSError, KeyError, ValueError) as exc:
+            raise layout.StoreError(f"The store in {data_dir} cannot be read ({exc}); run `frontline sync` again.") from exc
+
+    # --- days ------------------------------------------------------------------------------
+    @property
+    def first_day(self) -> date:
+        return self.day_list[0]
+
+    @property
+    def last_day(self) -> date:
+        return self.day_list[-1]
+
+    @property
+    def last_requestable_day(self) -> date:
+        """The newest date that can be asked for.
+
+        The daily archive's file of day D is taken at 03:00 UTC on D and holds the
+        state at the end of D-1, so D itself may be asked for (it resolves to D-1).
+        """
+        taken = str(self.days.at[self.last_day, "taken"])[:10]
+        try:
+            return max(self.last_day, date.fromisoformat(taken))
+        except ValueError:
+            return self.last_day
+
+    def resolve_day(self, requested: date) -> ResolvedDay:
+        """The day whose data answers for ``requested``: itself, or the nearest earlier day."""
+        if requested < self.first_day:
+            raise DateOutOfRange(f"{requested} is before the first day with data ({self.first_day}).")
+        if requested > self.last_requestable_day:
+            raise DateOutOfRange(
+                f"{requested} is after the newest synced data ({self.last_requestable_day}); "
+                "run `frontline sync` for newer data."
+            )
+        i = bisect_right(self.day_list, requested) - 1
+        return ResolvedDay(requested, self.day_list[i])
+
+    def day_index(self, day: date) -> int:
+        return self._day_pos[day]
+
+    def row(self, day: date) -> pd.Series:
+        return self.days.loc[day]
+
+    def is_complete(self, day: date) -> bool:
+        return bool(self.days.at[day, "complete"])
+
+    # --- geometry ----------------------------------------------------------------------------
+    def layer_hashes(self, day: date) -> dict[str, str | None]:
+        row = self.days.loc[day]
+        return {k: _hash(row[f"h_{k}"]) for k in LAYERS}
+
+    def display_gz(self, h: str) -> bytes | None:
+        return self._display.get(h)
+
+    def front_gz(self, day: date) -> bytes:
+        return self._fronts.get(day) or b""
+
+    def front_geometry(self, day: date) -> BaseGeometry | None:
+        gz = self.front_gz(day)
+        if not gz:
+            return None
+        return shapely.from_geojson(gzip.decompress(gz))
+
+    def _read_geometry(self, h: str) -> BaseGeometry:
+        part, rg = self._geom_index[h]
+        t = pq.ParquetFile(part).read_row_group(rg, columns=["hash", "geometry"])
+        hashes = t.column("hash").to_pylist()
+        return shapely.from_wkb(t.column("geometry")[hashes.index(h)].as_py())
+
+    def geometry(self, h: str) -> BaseGeometry:
+        return self._geom_cache(h)
+
+    def held(self, day: date) -> BaseGeometry:
+        """All Russian-held territory on ``day`` (full resolution)."""
+        return self.geometry(self.days.at[day, f"h_{HELD}"])
+
+    def layer(self, day: date, layer: str) -> BaseGeometry | None:
+        h = _hash(self.days.at[day, f"h_{layer}"])
+        return self.geometry(h) if h else None
+
+    # --- settlements -------------------------------------------------------------------------
+    def status_codes(self, settlement_id: str) -> np.ndarray:
+        """Status character codes of one settlement over every day (uint8 array)."""
+        return self.status_matrix[:, self.settlement_pos[settlement_id]]
+
+    def day_status(self, day: date) -> bytes:
+        return self.status_matrix[self._day_pos[day]].tobytes()
