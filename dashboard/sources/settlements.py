@@ -54,6 +54,8 @@ MAX_QUERY_LENGTH = 100
 RESOLVE_CUTOFF = 80
 #: rapidfuzz ``WRatio`` score a candidate needs to be offered by :meth:`Gazetteer.search`.
 SEARCH_CUTOFF = 75
+#: ... and to be suggested in an :class:`UnknownTownError`.
+SUGGEST_CUTOFF = 70
 #: A point this close (km) to the polygon of the unit GeoNames itself gives wins over
 #: the polygon it falls in: the OSM boundaries are simplified (~1 km off at borders).
 BORDER_TOLERANCE_KM = 5.0
@@ -107,54 +109,55 @@ GEONAMES_ADMIN1 = {
 #: Slavutych belongs to Kyiv Oblast but lies inside Chernihiv Oblast.
 EXCLAVES = (("Kyiv Oblast", (30.65, 51.46, 30.85, 51.58)),)
 
-#: Curated names and aliases, by GeoNames id: (GeoNames' own name, which the build
-#: checks so that a data change cannot silently attach aliases to another place;
-#: canonical English name or "" to keep the automatic one; extra aliases).
-CURATED: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "713174": ("Bakhmut", "", ("Artemivsk", "Artemovsk", "Artyomovsk", "Bachmut", "Bakhmout",
-                               "Бахмут", "Артемівськ", "Артёмовск")),
-    "704422": ("Pokrovsk", "", ("Krasnoarmiisk", "Krasnoarmeysk", "Krasnoarmeisk", "Krasnoarmiysk",
-                                "Pokrovs'k", "Grishino", "Покровськ", "Красноармійськ", "Красноармейск")),
-    "709354": ("Toretsk", "", ("Dzerzhynsk", "Dzerzhinsk", "Dzerzhyns'k", "Торецьк", "Дзержинськ",
-                               "Дзержинск")),
-    "713122": ("Avdiyivka", "Avdiivka", ("Avdeevka", "Avdeyevka", "Avdiyivka", "Avdiivka",
-                                         "Авдіївка", "Авдеевка")),
-    "695357": ("Kurakhove", "", ("Kurakhovo", "Курахове", "Курахово")),
-    "694677": ("Selydove", "", ("Selidovo", "Selidove", "Селидове", "Селидово")),
-    "693468": ("Slovyansk", "Sloviansk", ("Slovyansk", "Slavyansk", "Slaviansk", "Слов’янськ",
-                                          "Славянск")),
-    "707292": ("Izyum", "Izium", ("Izyum", "Izjum", "Ізюм", "Изюм")),
-    "704508": ("Kramatorsk", "", ("Kramatorskaya", "Kramatorskaja", "Kramators'k", "Краматорськ",
-                                  "Краматорск")),
-    "706483": ("Kharkiv", "", ("Kharkov", "Харків", "Харьков")),
-    "703448": ("Kyiv", "", ("Kiev", "Kyiv City", "Київ", "Киев")),
-    "690823": ("Vuhledar", "", ("Ugledar", "Vugledar", "Вугледар", "Угледар")),
-    "710915": ("Chasiv Yar", "", ("Chasov Yar", "Chasiv-Yar", "Часів Яр", "Часов Яр")),
-    "710035": ("Myrnohrad", "", ("Dymytrov", "Dimitrov", "Mirnograd", "Мирноград", "Димитров")),
-    "704204": ("Lyman", "", ("Krasnyi Lyman", "Krasny Liman", "Krasnyy Liman", "Liman", "Лиман",
-                             "Красний Лиман", "Красный Лиман")),
-    "703656": ("Kupyansk", "Kupiansk", ("Kupyansk", "Kupjansk", "Куп’янськ", "Купянск")),
-    "707898": ("Hulyaypole", "Huliaipole", ("Gulyaipole", "Gulyaypole", "Hulyaypole",
-                                            "Гуляйполе")),
-    "689304": ("Vovchansk", "", ("Volchansk", "Vovchans'k", "Вовчанськ", "Волчанск")),
-    "694403": ("Siversk", "", ("Seversk", "Сіверськ", "Северск")),
-    "705104": ("Kostyantynivka", "Kostiantynivka", ("Konstantinovka", "Kostyantynivka",
-                                                    "Kostiantynivka", "Костянтинівка",
-                                                    "Константиновка")),
-    "701845": ("Mar'yinka", "Marinka", ("Maryinka", "Mariinka", "Marinka", "Marjinka",
-                                        "Мар’їнка", "Марьинка")),
-    "699557": ("Novohrodivka", "", ("Novogrodovka", "Новогродівка", "Новогродовка")),
-    "690771": ("Ukrayinsk", "Ukrainsk", ("Ukrayinsk", "Ukrainsk", "Украинск", "Українськ")),
-    "708395": ("Hirnyk", "", ("Gornyak", "Hirnyk", "Гірник", "Горняк")),
-    "706448": ("Kherson", "", ("Херсон",)),
-    "687700": ("Zaporizhzhya", "Zaporizhzhia", ("Zaporizhzhya", "Zaporizhia", "Zaporozhye",
-                                                "Zaporozhe", "Запоріжжя", "Запорожье")),
-    "701822": ("Mariupol", "", ("Mariupol'", "Mariupolis", "Zhdanov", "Маріуполь", "Мариуполь")),
-    "703861": ("Krynky", "", ("Krinki", "Krynki", "Кринки", "Крынки")),
-    "692812": ("Staromaiorske", "", ("Staromayorske", "Staromayorskoye",
-                                     "Старомайорське", "Старомайорское")),
-    "9114393": ("Urozhaine", "", ("Urozhayne", "Urozhaynoye", "Urozhainoye", "Урожайне",
-                                  "Урожайное")),
+#: Curated names and aliases, by GeoNames id. Each entry: GeoNames' own name (the build
+#: checks it, so that a data change cannot silently attach aliases to another place);
+#: the canonical English name, or "" to keep the automatic one; the Ukrainian name, or
+#: "" to let :func:`pick_ukrainian_name` choose; extra aliases (former names, Russian
+#: and other spellings users type).
+CURATED: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "713174": ("Bakhmut", "", "", ("Artemivsk", "Artemovsk", "Artyomovsk", "Bachmut", "Bakhmout",
+                                   "Артемівськ", "Артёмовск")),
+    "704422": ("Pokrovsk", "", "", ("Krasnoarmiisk", "Krasnoarmeysk", "Krasnoarmeisk", "Krasnoarmiysk",
+                                    "Pokrovs'k", "Grishino", "Красноармійськ", "Красноармейск")),
+    "709354": ("Toretsk", "", "", ("Dzerzhynsk", "Dzerzhinsk", "Dzerzhyns'k", "Дзержинськ",
+                                   "Дзержинск")),
+    "713122": ("Avdiyivka", "Avdiivka", "", ("Avdeevka", "Avdeyevka", "Avdiyivka", "Авдеевка")),
+    "695357": ("Kurakhove", "", "", ("Kurakhovo", "Курахово")),
+    "694677": ("Selydove", "", "", ("Selidovo", "Selidove", "Селидово")),
+    "693468": ("Slovyansk", "Sloviansk", "", ("Slovyansk", "Slavyansk", "Slaviansk", "Славянск")),
+    "707292": ("Izyum", "Izium", "", ("Izyum", "Izjum", "Изюм")),
+    "704508": ("Kramatorsk", "", "", ("Kramatorskaya", "Kramatorskaja", "Kramators'k", "Краматорск")),
+    "706483": ("Kharkiv", "", "", ("Kharkov", "Харьков")),
+    "703448": ("Kyiv", "", "", ("Kiev", "Kyiv City", "Киев")),
+    "690823": ("Vuhledar", "", "", ("Ugledar", "Vugledar", "Угледар")),
+    "710915": ("Chasiv Yar", "", "", ("Chasov Yar", "Chasiv-Yar", "Часов Яр")),
+    "710035": ("Myrnohrad", "", "", ("Dymytrov", "Dimitrov", "Mirnograd", "Димитров")),
+    "704204": ("Lyman", "", "", ("Krasnyi Lyman", "Krasny Liman", "Krasnyy Liman", "Liman",
+                                 "Красний Лиман", "Красный Лиман")),
+    "703656": ("Kupyansk", "Kupiansk", "", ("Kupyansk", "Kupjansk", "Купянск")),
+    "707898": ("Hulyaypole", "Huliaipole", "Гуляйполе", ("Gulyaipole", "Gulyaypole", "Hulyaypole",
+                                                         "Гуляй-Поле")),
+    "689304": ("Vovchansk", "", "", ("Volchansk", "Vovchans'k", "Волчанск")),
+    "694403": ("Siversk", "", "", ("Seversk", "Северск")),
+    "705104": ("Kostyantynivka", "Kostiantynivka", "", ("Konstantinovka", "Kostyantynivka",
+                                                        "Константиновка")),
+    "701845": ("Mar'yinka", "Marinka", "Мар’їнка", ("Maryinka", "Mariinka", "Marjinka", "Марьинка")),
+    "699557": ("Novohrodivka", "", "", ("Novogrodovka", "Новогродовка")),
+    "690771": ("Ukrayinsk", "Ukrainsk", "", ("Ukrayinsk", "Украинск")),
+    "708395": ("Hirnyk", "", "", ("Gornyak", "Горняк")),
+    "706448": ("Kherson", "", "", ("Херсон",)),
+    "687700": ("Zaporizhzhya", "Zaporizhzhia", "", ("Zaporizhzhya", "Zaporizhia", "Zaporozhye",
+                                                    "Zaporozhe", "Запорожье")),
+    "701822": ("Mariupol", "", "", ("Mariupol'", "Zhdanov", "Мариуполь")),
+    "691999": ("Siverskodonetsk", "Sievierodonetsk", "Сєвєродонецьк",
+               ("Siverskodonetsk", "Severodonetsk", "Sievierodonetsk", "Сіверськодонецьк",
+                "Северодонецк")),
+    "699675": ("Novoazovs'k", "Novoazovsk", "Новоазовськ", ("Novoazovsk", "Новоазовск")),
+    "699839": ("Nova Kakhovka", "", "Нова Каховка", ("Novaya Kakhovka", "Новая Каховка")),
+    "694423": ("Sevastopol", "", "Севастополь", ("Sevastopol'", "Akhtiar")),
+    "703861": ("Krynky", "", "", ("Krinki", "Krynki", "Крынки")),
+    "692812": ("Staromaiorske", "", "", ("Staromayorske", "Staromayorskoye", "Старомайорское")),
+    "9114393": ("Urozhaine", "", "", ("Urozhayne", "Urozhaynoye", "Urozhainoye", "Урожайное")),
 }
 
 # Letters only Ukrainian / only Russian uses, for telling the two apart.
@@ -162,12 +165,14 @@ _UK_ONLY = frozenset("іїєґ")
 _UK_ALPHABET = frozenset("абвгґдеєжзиіїйклмнопрстуфхцчшщьюя")
 _RU_CYRILLIC = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
 # Word endings that mark a Russian form of a place name (Ukrainian: -ськ, -цьк, -ове,
-# -еве, -ине, -івка, -е).
-_RU_ENDINGS = ("ск", "цк", "ое", "ая", "ый", "ово", "ево", "ино", "овка", "евка")
+# -еве, -ине, -івка, -ський, -иця, -е, -і, -є).
+_RU_ENDINGS = ("ск", "цк", "ое", "ая", "ый", "ие", "ые", "ее", "ье", "ский", "цкий", "ица",
+               "ово", "ево", "ино", "овка", "евка")
 _APOSTROPHES = "'’ʼ`´‘ʹ”\""
 _FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe",
                        "ß": "ss", "ı": "i", "ħ": "h", "þ": "th"})
 _NON_ALNUM = re.compile(r"[\W_]+")
+_CYRILLIC_NAME = re.compile(r"^[\u0400-\u04FF][\u0400-\u04FF\u0301 '’ʼ`”.\-]*$")
 _LATIN_NAME = re.compile(r"^[A-Za-z\u00C0-\u024F\u1E00-\u1EFF][A-Za-z\u00C0-\u024F\u1E00-\u1EFF '’ʼ`´‘”.\-]*$")
 
 
@@ -217,9 +222,13 @@ class Gazetteer:
     * Names, Ukrainian names and aliases are compared by a normalised key (:func:`name_key`):
       case, accents, apostrophes and punctuation do not count, so ``Pokrovs'k``,
       ``pokrovsk`` and ``Pokrovsk`` are one key.
+    * A place whose name (or Ukrainian name) it is beats one that only has it as an alias
+      (the village Hrodivka, not Myrnohrad, formerly Hrodivka).
     * Several places share many names (there are dozens of Andriivka). A bare name picks
       the most populous; ``"Name, Oblast"`` or ``"Name (Oblast)"`` restricts to an oblast,
       matched loosely (``"Donetsk"``, ``"donetsk oblast"``, ``"Донецька область"``).
+    * Otherwise the closest name by rapidfuzz ``ratio`` of at least :data:`RESOLVE_CUTOFF`
+      wins (``Pokrovks`` -> Pokrovsk), again preferring the larger place on equal scores.
     * Hand-added front-line villages (ids ``x-…``, from ``settlements_extra.csv``) win
       over bigger namesakes only when the query names their oblast. A map user typing
       just "Andriivka" gets the largest Andriivka (Kharkiv Oblast, ~9,700 people), as
@@ -234,14 +243,20 @@ class Gazetteer:
         self._by_id = {s.id: s for s in self._items}
         if len(self._by_id) != len(self._items):
             raise ValueError("duplicate settlement ids")
-        index: dict[str, set[int]] = {}
+        # key -> ((item, tier), ...); tier 0 = the place's name or Ukrainian name, 1 = an
+        # alias. A place *called* so beats one formerly or elsewise called so (the village
+        # Hrodivka over Myrnohrad, once Hrodivka); then the largest; then the id, so that
+        # ties resolve the same way every time.
+        index: dict[str, dict[int, int]] = {}
         for i, s in enumerate(self._items):
-            for text in (s.name, s.name_uk, *s.aliases):
-                key = name_key(text)
-                if key:
-                    index.setdefault(key, set()).add(i)
-        # Largest population first, then id, so that ties resolve the same way every time.
-        self._exact = {k: tuple(sorted(v, key=self._rank)) for k, v in index.items()}
+            for tier, texts in ((1, s.aliases), (0, (s.name, s.name_uk))):
+                for text in texts:
+                    key = name_key(text)
+                    if key:
+                        index.setdefault(key, {})[i] = tier
+        self._exact: dict[str, tuple[tuple[int, int], ...]] = {
+            k: tuple(sorted(v.items(), key=lambda it: (it[1], *self._rank(it[0]))))
+            for k, v in index.items()}
         self._keys = sorted(self._exact)
         self._oblast_keys = {o: (_oblast_key(o), _oblast_key(uk)) for o, uk in OBLASTS.items()}
         self._frame = None
@@ -294,7 +309,7 @@ class Gazetteer:
         if not key:
             raise UnknownTownError(query, reason=f"'{_printable(query)}' has no letters: "
                                                  "type a town name, e.g. 'Bakhmut'.")
-        hits = [i for i in self._exact.get(key, ()) if oblasts is None or self._items[i].oblast in oblasts]
+        hits = [i for i, _ in self._exact.get(key, ()) if self._allowed(i, oblasts)]
         if hits:
             if qualified:
                 curated = [i for i in hits if self._items[i].id.startswith("x-")]
@@ -302,60 +317,50 @@ class Gazetteer:
             return self._items[hits[0]]
         from rapidfuzz import fuzz, process
 
-        best: tuple[float, int] | None = None
+        best: tuple[tuple, int] | None = None
         for k, score, _ in process.extract(key, self._keys, scorer=fuzz.ratio,
                                            score_cutoff=RESOLVE_CUTOFF, limit=25):
-            for i in self._exact[k]:
-                if oblasts is None or self._items[i].oblast in oblasts:
-                    cand = (-score, *self._rank(i))
+            for i, tier in self._exact[k]:
+                if self._allowed(i, oblasts):
+                    cand = (-score, tier, *self._rank(i))
                     if best is None or cand < best[0]:
                         best = (cand, i)
                     break  # the index is ranked: the first allowed place is this key's best
         if best is not None:
             return self._items[best[1]]
-        raise UnknownTownError(query, self._suggest(key, oblasts))
+        suggestions = self._suggest(key, oblasts)
+        if oblasts is not None and not suggestions:
+            elsewhere = self._suggest(key, None)
+            where = " or ".join(sorted(oblasts))
+            shown = (" Did you mean: " + ", ".join(s.label for s in elsewhere) + "?") if elsewhere else ""
+            raise UnknownTownError(query, elsewhere,
+                                   reason=f"No town '{_printable(name)}' in {where}.{shown}")
+        raise UnknownTownError(query, suggestions)
 
     def search(self, query: str, limit: int = 10) -> list[Settlement]:
         """Places for a search box: exact and prefix matches of any name, then fuzzy ones.
 
-        Ranked by match score, then population. An empty or overlong query gives ``[]``;
+        Ranked by match score (exact name > exact alias > name prefix > alias prefix >
+        fuzzy ``WRatio``), then population. An empty or overlong query gives ``[]``;
         ``"Name, Oblast"`` restricts to an oblast as in :meth:`resolve`.
         """
         try:
-            name, oblasts, _ = self._parse(query)
+            name, oblasts, qualified = self._parse(query)
         except UnknownTownError:
             return []
         key = name_key(name)
         if not key or limit <= 0:
             return []
-        scores: dict[int, float] = {}
-
-        def offer(i: int, score: float) -> None:
-            if (oblasts is None or self._items[i].oblast in oblasts) and score > scores.get(i, -1):
-                scores[i] = score
-
-        for i in self._exact.get(key, ()):
-            offer(i, 101)
-        lo = bisect.bisect_left(self._keys, key)
-        hi = bisect.bisect_left(self._keys, key + "\uffff")
-        for k in self._keys[lo:hi]:
-            for i in self._exact[k]:
-                offer(i, 100)
-        if len(scores) < limit:
-            from rapidfuzz import fuzz, process
-
-            for k, score, _ in process.extract(key, self._keys, scorer=fuzz.WRatio,
-                                               score_cutoff=SEARCH_CUTOFF, limit=limit * 5):
-                for i in self._exact[k]:
-                    offer(i, score)
-        ranked = sorted(scores, key=lambda i: (-scores[i], *self._rank(i)))
-        return [self._items[i] for i in ranked[:limit]]
+        return self._ranked(key, oblasts, limit, SEARCH_CUTOFF, prefer_curated=qualified)
 
     # ----------------------------------------------------------------------- internals
 
     def _rank(self, i: int) -> tuple[int, str]:
         s = self._items[i]
         return (-s.population, s.id)
+
+    def _allowed(self, i: int, oblasts: frozenset[str] | None) -> bool:
+        return oblasts is None or self._items[i].oblast in oblasts
 
     def _parse(self, query: str) -> tuple[str, frozenset[str] | None, bool]:
         """Split ``"Name, Oblast"`` / ``"Name (Oblast)"``; check length and emptiness."""
@@ -399,16 +404,44 @@ class Gazetteer:
                     loose.add(o)
         return frozenset(loose)
 
-    def _suggest(self, key: str, oblasts: frozenset[str] | None, n: int = 5) -> list[Settlement]:
-        from rapidfuzz import fuzz, process
+    def _ranked(self, key: str, oblasts: frozenset[str] | None, limit: int, cutoff: float,
+                prefer_curated: bool = False) -> list[Settlement]:
+        """Exact, then prefix, then fuzzy (``WRatio`` >= ``cutoff``) matches of ``key``.
 
-        seen: dict[int, float] = {}
-        for k, score, _ in process.extract(key, self._keys, scorer=fuzz.WRatio, score_cutoff=60, limit=40):
-            for i in self._exact[k]:
-                if (oblasts is None or self._items[i].oblast in oblasts) and i not in seen:
-                    seen[i] = score
-        ranked = sorted(seen, key=lambda i: (-round(seen[i]), *self._rank(i)))
-        return [self._items[i] for i in ranked[:n]]
+        ``prefer_curated`` puts exact hand-added matches first, as :meth:`resolve` does for
+        an oblast-qualified query, so that a search list starts with what resolve picks.
+        """
+        scores: dict[int, float] = {}
+
+        def offer(i: int, score: float) -> None:
+            if self._allowed(i, oblasts) and score > scores.get(i, -1):
+                scores[i] = score
+
+        for i, tier in self._exact.get(key, ()):
+            offer(i, 103 - tier + (prefer_curated and self._items[i].id.startswith("x-")))
+        lo = bisect.bisect_left(self._keys, key)
+        hi = bisect.bisect_left(self._keys, key + "\uffff")
+        for k in self._keys[lo:hi]:
+            for i, tier in self._exact[k]:
+                offer(i, 101 - tier)
+        if len(scores) < limit:
+            from rapidfuzz import fuzz, process
+
+            for k, score, _ in process.extract(key, self._keys, scorer=fuzz.WRatio,
+                                               score_cutoff=cutoff, limit=limit * 10):
+                if len(k) < 0.75 * len(key):
+                    # WRatio scores a short name inside a long query as a partial match
+                    # ("riv" in "pokrovks"); a search box wants whole names.
+                    score = fuzz.ratio(key, k)
+                    if score < cutoff:
+                        continue
+                for i, _ in self._exact[k]:
+                    offer(i, round(score))
+        ranked = sorted(scores, key=lambda i: (-scores[i], *self._rank(i)))
+        return [self._items[i] for i in ranked[:limit]]
+
+    def _suggest(self, key: str, oblasts: frozenset[str] | None, n: int = 5) -> list[Settlement]:
+        return self._ranked(key, oblasts, n, SUGGEST_CUTOFF)
 
 
 # ------------------------------------------------------------------------- name helpers
@@ -493,42 +526,70 @@ def _is_ukrainian_form(name: str) -> bool:
         return False
     if letters & _UK_ONLY:
         return True
-    return not any(w.endswith(_RU_ENDINGS) for w in re.split(r"[\s\-]+", name.lower()) if w)
+    # Ukrainian words do not start with и (Russian Ильинка, Ukrainian Іллінка), and
+    # never soften ж, ч, ш, щ (Russian Керчь, Ukrainian Керч).
+    words = [w for w in re.split(r"[\s\-]+", name.lower()) if w]
+    return not any(w.endswith(_RU_ENDINGS) or w.startswith("и") or re.search("[жчшщ]ь", w)
+                   for w in words)
 
 
 def _ukrainian_markers(name: str) -> int:
+    """How Ukrainian a spelling looks: і/ї/є/ґ, a well-placed apostrophe, -ськ/-ове endings."""
     low = name.lower()
     words = [w for w in re.split(r"[\s\-]+", low) if w]
-    return (bool(set(low) & _UK_ONLY) + any(a in name for a in "'’ʼ")
+    apostrophes = re.findall(r"(.)’(.)", low)
+    # Ukrainian writes an apostrophe only before я, ю, є, ї (Мар’їнка, not Мар’інка).
+    good = bool(apostrophes) and all(after in "яюєї" for _, after in apostrophes)
+    return (bool(set(low) & _UK_ONLY) + good - (bool(apostrophes) and not good)
             + any(w.endswith(("ськ", "цьк", "ове", "еве", "ине", "івка", "ів")) for w in words))
 
 
-def pick_ukrainian_name(name: str, alternates: Iterable[str]) -> str:
+def _skeleton(text: str) -> str:
+    """Latin spelling with y/j/i merged and doubled letters collapsed (Izyum ~ Izium)."""
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[yj]", "i", _fold_latin(text)))
+
+
+def _similarity(cyrillic: str, names: Sequence[str]) -> tuple[float, float]:
+    """How close the KMU romanisation of ``cyrillic`` is to any of ``names`` (0-100):
+    (spelling, max of spelling and y/i skeleton)."""
+    from rapidfuzz import fuzz
+
+    latin = romanize_uk(cyrillic)
+    plain = max(fuzz.ratio(_fold_latin(latin), _fold_latin(n)) for n in names)
+    loose = max(fuzz.ratio(_skeleton(latin), _skeleton(n)) for n in names)
+    return plain, max(plain, loose)
+
+
+def pick_ukrainian_name(names: str | Sequence[str], alternates: Iterable[str]) -> str:
     """Choose the Ukrainian Cyrillic name of a place among GeoNames' alternate names.
 
     GeoNames' alternate names carry no language tags, and Russian forms are often there
     (Курахово beside Курахове). A candidate must be written in the Ukrainian alphabet
     and not end like a Russian place name (-ск, -ово, -овка, -ое …), and its KMU
-    romanisation must be close to the English name: rapidfuzz ratio >= 70 when it has a
-    letter only Ukrainian uses (і ї є ґ), >= 85 otherwise. That rules out former names
-    (Артемівськ for Bakhmut). Ties go to the more Ukrainian-looking form (і/ї/є/ґ,
-    apostrophe, -ськ/-ове endings). Returns "" when no candidate qualifies.
+    romanisation must be close to the English name(s) ``names``: rapidfuzz ratio >= 70
+    when it has a letter only Ukrainian uses (і ї є ґ), >= 85 otherwise, comparing
+    both the spellings and their y/i-merged skeletons (Hulyaypole ~ Huliaipole). That
+    rules out former names (Артемівськ for Bakhmut). A candidate that romanises to the
+    English name exactly wins (Донецьк, not the Belarusian-looking Дінецьк); otherwise
+    the closest, a spelling with і/ї/є/ґ counting 10 points closer (Білоглинка beats
+    Белоглинка for GeoNames' Russian-style "Beloglinka"); ties go to the more
+    Ukrainian-looking (see :func:`_ukrainian_markers`). "" when none qualifies.
     """
-    from rapidfuzz import fuzz
-
-    target = _fold_latin(name)
+    names = (names,) if isinstance(names, str) else tuple(n for n in names if n)
     best: tuple | None = None
     for alt in sorted({_normalise_apostrophe(_strip_accents(a).strip()) for a in alternates}):
         if not _is_ukrainian_form(alt):
             continue
-        score = fuzz.ratio(_fold_latin(romanize_uk(alt)), target)
+        exact, score = _similarity(alt, names)
         strong = bool(set(alt.lower()) & _UK_ONLY)
         if score < (70 if strong else 85):
             continue
-        cand = (round(score), _ukrainian_markers(alt), alt)
-        if best is None or cand[:2] > best[:2]:
+        # Last tie-break: the longer spelling (Севастополь over the Serbian-style Севастопол:
+        # ь and ’ vanish in romanisation, so a shorter twin is usually a foreign spelling).
+        cand = (exact >= 99, round(score) + 10 * strong, _ukrainian_markers(alt), len(alt), alt)
+        if best is None or cand[:4] > best[:4]:
             best = cand
-    return best[2] if best else ""
+    return best[4] if best else ""
 
 
 def _normalise_apostrophe(text: str) -> str:
@@ -546,8 +607,10 @@ def _useful_alias(alt: str) -> bool:
         return False
     if _LATIN_NAME.match(alt):
         return alt[0].isupper() and not (alt.isupper() and len(alt) <= 4)
+    if not _CYRILLIC_NAME.match(alt):
+        return False
     letters = {c for c in alt.lower() if c.isalpha()}
-    return bool(letters) and (letters <= _UK_ALPHABET or letters <= _RU_CYRILLIC) and alt[0].isupper()
+    return (letters <= _UK_ALPHABET or letters <= _RU_CYRILLIC) and alt[0].isupper()
 
 
 def merge_aliases(name: str, name_uk: str, candidates: Iterable[str]) -> tuple[str, ...]:
@@ -586,15 +649,15 @@ def geonames_records(min_population: int = MIN_POPULATION) -> list[dict]:
         gid = str(c.get("geonameid", gid))
         alternates = [a for a in c.get("alternatenames") or () if a]
         geonames_name = c["name"]
-        name_uk = pick_ukrainian_name(geonames_name, alternates)
-        name = romanize_uk(name_uk) if name_uk else geonames_name
-        extra: tuple[str, ...] = ()
+        canonical, name_uk, extra = "", "", ()
         if gid in CURATED:
-            expected, canonical, extra = CURATED[gid]
+            expected, canonical, name_uk, extra = CURATED[gid]
             if geonames_name != expected:
                 raise ValueError(f"GeoNames {gid} is now {geonames_name!r}, expected {expected!r}: "
                                  "check CURATED")
-            name = canonical or name
+        name_uk = name_uk or pick_ukrainian_name((geonames_name, canonical), [*alternates, *extra])
+        # Without a Ukrainian name, at least drop the apostrophes KMU drops (Novoazovs'k).
+        name = canonical or (romanize_uk(name_uk) if name_uk else re.sub(r"['’ʼ`]", "", geonames_name))
         aliases = merge_aliases(name, name_uk, [geonames_name, *filter(_useful_alias, alternates), *extra])
         records.append({"id": gid, "name": name, "name_uk": name_uk, "oblast": "",
                         "lat": float(c["latitude"]), "lon": float(c["longitude"]),
@@ -677,6 +740,7 @@ def build(boundaries: Path, out: Path | None = None, extra: Path | None = DEFAUL
     records = geonames_records()
     if extra is not None:
         records += extra_records(extra)
+    _yield_curated_aliases(records)
     assign_oblasts(records, boundaries)
     for r in records:
         declared = r.pop("declared_oblast", None)
@@ -687,6 +751,21 @@ def build(boundaries: Path, out: Path | None = None, extra: Path | None = DEFAUL
     if out is not None:
         write_csv(records, out)
     return records
+
+
+def _yield_curated_aliases(records: list[dict]) -> None:
+    """Make every curated alias lead to its place: drop it from larger places sharing it.
+
+    GeoNames gives Nikopol (105,160 people) its 18th-century name Slaviansk, which would
+    otherwise beat Sloviansk (105,141) for "Slovyansk". Smaller namesakes keep the alias.
+    """
+    owners = {name_key(a): gid for gid, entry in CURATED.items() for a in entry[3]}
+    population = {r["id"]: r["population"] for r in records}
+    for r in records:
+        r["aliases"] = tuple(
+            a for a in r["aliases"]
+            if (owner := owners.get(name_key(a))) in (None, r["id"]) or owner not in population
+            or r["population"] < population[owner])
 
 
 def write_csv(records: Sequence[dict], out: Path) -> None:
