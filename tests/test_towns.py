@@ -1,0 +1,89 @@
+"""Town status timelines against real events in the mirror, and the CLI around them."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from dashboard.analytics.control import status_on, status_spans, town_timeline
+
+
+def _status(store, gazetteer, name, day):
+    return status_on(store, gazetteer.resolve(name), date.fromisoformat(day))[0]
+
+
+def test_izium_occupied_then_liberated_in_september_2022(store, gazetteer):
+    assert _status(store, gazetteer, "Izium", "2022-04-05") == "occupied"
+    assert _status(store, gazetteer, "Izyum", "2022-09-07") == "occupied"
+    assert _status(store, gazetteer, "Izium", "2022-09-14") == "ukrainian"
+    spans = town_timeline(store, gazetteer.resolve("Izium"))["spans"]
+    freed = next(s for s in spans if s["status"] == "ukrainian")
+    assert "2022-09-08" <= freed["from"] <= "2022-09-12"
+
+
+def test_avdiivka_occupied_in_february_2024(store, gazetteer):
+    assert _status(store, gazetteer, "Avdiivka", "2024-02-12") != "occupied"
+    assert _status(store, gazetteer, "Avdeevka", "2024-02-20") == "occupied"
+    res = town_timeline(store, gazetteer.resolve("Avdiivka"))
+    first_feb = [s for s in res["spans"] if s["status"] == "occupied" and s["from"].startswith("2024-02")]
+    assert first_feb and "2024-02-13" <= first_feb[0]["from"] <= "2024-02-20"
+
+
+@pytest.mark.parametrize("town", ["Kharkiv", "Kramatorsk", "Kyiv", "Sloviansk"])
+def test_cities_never_occupied(store, gazetteer, town):
+    res = town_timeline(store, gazetteer.resolve(town))
+    assert res["first_occupied"] is None
+    assert {s["status"] for s in res["spans"]} <= {"ukrainian", "unknown"}
+    # On occupied-only days (after the API mirror) the grey zone is unknown: never claimed Ukrainian.
+    assert res["spans"][-1]["status"] == "unknown"
+
+
+def test_bakhmut_and_donetsk(store, gazetteer):
+    assert _status(store, gazetteer, "Artemivsk", "2023-05-22") == "occupied"
+    assert _status(store, gazetteer, "Donetsk", "2022-04-03") == "occupied"
+    assert town_timeline(store, gazetteer.resolve("Donetsk"))["first_occupied"] == "2022-04-03"
+
+
+def test_spans_treat_missing_days_as_gaps():
+    d = date.fromisoformat
+    days = [d("2024-01-01"), d("2024-01-02"), d("2024-01-05"), d("2024-01-06"), d("2024-01-09")]
+    codes = [ord(c) for c in "uuuoo"]
+    spans = status_spans(days, codes)
+    assert spans == [
+        {"from": "2024-01-01", "to": "2024-01-05", "status": "ukrainian"},   # gap, same status: no change
+        {"from": "2024-01-06", "to": "2024-01-09", "status": "occupied"},
+    ]
+    codes = [ord(c) for c in "uuooo"]
+    spans = status_spans(days, codes)
+    assert spans[1] == {"from": "2024-01-03", "to": "2024-01-04", "status": "unknown"}  # changed inside the gap
+
+
+def _cli(store_dir, *args):
+    return subprocess.run([sys.executable, "-m", "dashboard.cli", "--data-dir", str(store_dir), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_answers_and_fails_cleanly(store_dir):
+    r = _cli(store_dir, "town", "Krasnoarmiisk", "--json")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["town"]["name"] == "Pokrovsk" and res["town"]["oblast"] == "Donetsk Oblast"
+    assert all(set(s) == {"from", "to", "status"} for s in res["spans"])
+    r = _cli(store_dir, "area", "--date", "2024-10-31", "--json")
+    res = json.loads(r.stdout)
+    assert res["complete"] and 17 < res["occupied_share_pct"] < 21
+    assert abs(sum(v for k, v in res["layers_km2"].items() if k.startswith("occupied")) - res["occupied_total_km2"]) < 0.5
+    r = _cli(store_dir, "change", "--from", "2024-10-26", "--to", "2024-11-02", "--json")
+    res = json.loads(r.stdout)
+    assert res["gained_km2"] > 0 and abs(res["net_km2"] - (res["gained_km2"] - res["lost_km2"])) < 0.2
+    r = _cli(store_dir, "town", "Zzyzzyx")
+    assert r.returncode == 2 and "Unknown town" in r.stderr and "Traceback" not in r.stderr
+    r = _cli(store_dir, "area", "--date", "2031-01-01")
+    assert r.returncode == 2 and "after the newest synced data" in r.stderr
+    r = _cli(store_dir, "area", "--date", "yesterday")
+    assert r.returncode == 2 and "not a date" in r.stderr
+    r = _cli(store_dir.parent / "nowhere", "area", "--date", "2024-10-31")
+    assert r.returncode == 2 and "frontline sync" in r.stderr
