@@ -194,6 +194,20 @@ def cmd_notes(args) -> int:
     return 0
 
 
+# --- export and bench ---------------------------------------------------------------------------
+
+def cmd_export(args) -> int:
+    from .export.cli import run_export
+
+    return run_export(args, _settings(args))
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(args, _settings(args))
+
+
 # --- entry point --------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,6 +250,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dir", help="notes folder (default geodata/notes)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_notes)
+    sp = sub.add_parser("export", help="export a snapshot: png | svg | pdf | html | geojson | csv | report")
+    sp.add_argument("--date", type=_date, help="day to export (default: the newest)")
+    sp.add_argument("--compare", type=_date, help="compare date: draw what was gained and lost since")
+    sp.add_argument("--town", help="town to frame and describe")
+    sp.add_argument("--briefing", help="a briefing name: export each of its scenes")
+    sp.add_argument("--range", nargs=2, type=_date, metavar=("FROM", "TO"), help="batch: a date range")
+    sp.add_argument("--step", type=int, default=7, help="batch: days between exports in --range (default 7)")
+    sp.add_argument("--format", required=True, choices=["png", "svg", "pdf", "html", "geojson", "csv", "report"])
+    sp.add_argument("--out", required=True, help="output file (single) or folder (batch)")
+    sp.set_defaults(func=cmd_export)
+
+    sp = sub.add_parser("bench", help="print the benchmark figures")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--quick", action="store_true", help="a short smoke run (CI)")
+    sp.add_argument("--mirror", help="folder with the unpacked API history (default: ./dev's tmp mirror)")
+    sp.set_defaults(func=cmd_bench)
     return p
 
 

@@ -117,3 +117,86 @@ def gazetteer():
     from dashboard.sources.settlements import Gazetteer
 
     return Gazetteer.load()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The Dash app served by werkzeug on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.port = free_port()
+        self.httpd = make_server("127.0.0.1", self.port, app.server, threaded=True)
+        import threading
+
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(store_dir):
+    from dashboard.app import create_app
+    from dashboard.settings import load_settings
+
+    server = LiveServer(create_app(load_settings(data_dir=store_dir)))
+    yield server
+    server.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (./dev test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh page that fails the test on any console error or any request off 127.0.0.1."""
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    pg = ctx.new_page()
+    errors: list[str] = []
+    offhost: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+
+    def _route(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "data:", "blob:")):
+            route.continue_()
+        else:
+            offhost.append(url)
+            route.abort()
+
+    pg.route("**/*", _route)
+    pg.errors, pg.offhost = errors, offhost
+    yield pg
+    ctx.close()
+    assert not offhost, f"requests left 127.0.0.1: {offhost[:5]}"
+    assert not errors, f"console errors: {errors[:5]}"

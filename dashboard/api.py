@@ -1,0 +1,218 @@
+"""JSON endpoints the map's client-side code reads (a Flask blueprint on the Dash server).
+
+Per-day responses are small: layer geometry is referenced by content hash and fetched
+once from ``/data/geom/<hash>.json`` (immutable, cached by the browser for a year), so
+a timeline step usually downloads only what changed that day. Everything is served
+pre-gzipped from memory.
+"""
+from __future__ import annotations
+
+import gzip
+import threading
+from datetime import date
+from functools import lru_cache
+
+import orjson
+import shapely
+from flask import Blueprint, Response, request
+from shapely.geometry import mapping
+
+from .analytics.control import STATUS_NAMES, change_between, status_on
+from .sources.deepstate import LAYERS
+from .store.reader import DateOutOfRange
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=60"
+
+
+def _send(gz: bytes, cache: str = SHORT, etag: str | None = None) -> Response:
+    if etag and request.headers.get("If-None-Match") == etag:
+        return Response(status=304)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp = Response(gz, mimetype="application/json")
+        resp.headers["Content-Encoding"] = "gzip"
+    else:
+        resp = Response(gzip.decompress(gz), mimetype="application/json")
+    resp.headers["Cache-Control"] = cache
+    resp.headers["Vary"] = "Accept-Encoding"
+    if etag:
+        resp.headers["ETag"] = etag
+    return resp
+
+
+def _error(message: str, status: int = 404) -> Response:
+    return Response(orjson.dumps({"error": message}), status=status, mimetype="application/json")
+
+
+def _gz(obj) -> bytes:
+    return gzip.compress(orjson.dumps(obj), compresslevel=6, mtime=0)
+
+
+class DataAPI:
+    """Builds and caches the responses for one store generation at a time."""
+
+    def __init__(self, holder, gazetteer):
+        self.holder = holder
+        self.gazetteer = gazetteer
+        self._gen = -1
+        self._lock = threading.Lock()
+        self._days: dict[date, bytes] = {}
+        self._meta: bytes | None = None
+        self._settlements: bytes | None = None
+
+    def store(self):
+        store = self.holder.get()
+        if store is not None and self.holder.generation != self._gen:
+            with self._lock:
+                self._gen = self.holder.generation
+                self._days.clear()
+                self._meta = self._settlements = None
+                self.change_gz.cache_clear()
+        return store
+
+    # --- payloads ---------------------------------------------------------------------------
+    def meta(self, store) -> bytes:
+        if self._meta is None:
+            self._meta = _gz({
+                "days": [str(d) for d in store.day_list],
+                "complete": "".join("1" if c else "0" for c in store.days["complete"]),
+                "first": str(store.first_day),
+                "last": str(store.last_day),
+                "last_taken": str(store.days.at[store.last_day, "taken"]),
+                "generation": self._gen,
+            })
+        return self._meta
+
+    def settlements(self, store) -> bytes:
+        if self._settlements is None:
+            rows = []
+            for sid in store.settlement_ids:
+                try:
+                    s = self.gazetteer.get(sid)
+                    rows.append([s.name, s.oblast, round(s.lat, 4), round(s.lon, 4), int(s.population or 0), sid])
+                except KeyError:
+                    rows.append([sid, "", 0, 0, 0, sid])
+            self._settlements = _gz(rows)
+        return self._settlements
+
+    def day(self, store, day: date) -> bytes:
+        gz = self._days.get(day)
+        if gz is None:
+            row = store.row(day)
+            front = store.front_gz(day)
+            self._days[day] = gz = _gz({
+                "date": str(day),
+                "complete": bool(row["complete"]),
+                "source": row["source"],
+                "snapshot": str(row["snapshot_id"]),
+                "taken": str(row["taken"]),
+                "layers": store.layer_hashes(day),
+                "front": orjson.loads(gzip.decompress(front)) if front else None,
+                "status": store.day_status(day).decode("ascii"),
+                "held_km2": round(float(row["russian_held_km2"]), 1),
+            })
+        return gz
+
+    @lru_cache(maxsize=64)
+    def change_gz(self, a: date, b: date) -> bytes:
+        store = self.holder.get()
+        ch = change_between(store, a, b)
+
+        def simple(g):
+            if g.is_empty:
+                return None
+            return mapping(shapely.set_precision(shapely.simplify(g, 0.0005, preserve_topology=True), 1e-4))
+
+        return _gz({**ch.to_dict(), "gained": simple(ch.gained), "lost": simple(ch.lost)})
+
+
+def _date_arg(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        return None
+
+
+def make_blueprint(api: DataAPI) -> Blueprint:
+    bp = Blueprint("frontline_data", __name__)
+
+    def need_store():
+        store = api.store()
+        if store is None:
+            return None, _error("no store yet: run `frontline sync`", 503)
+        return store, None
+
+    @bp.route("/data/meta.json")
+    def meta():
+        store, err = need_store()
+        return err or _send(api.meta(store), "no-cache", etag=f'"m{api._gen}"')
+
+    @bp.route("/data/boundaries.json")
+    def boundaries():
+        store, err = need_store()
+        return err or _send(store.boundaries_gz, SHORT, etag=f'"b{api._gen}"')
+
+    @bp.route("/data/settlements.json")
+    def settlements():
+        store, err = need_store()
+        return err or _send(api.settlements(store), SHORT, etag=f'"s{api._gen}"')
+
+    @bp.route("/data/day/<day>.json")
+    def day(day: str):
+        store, err = need_store()
+        if err:
+            return err
+        d = _date_arg(day)
+        if d is None:
+            return _error(f"not a date: {day[:40]!r}", 400)
+        try:
+            rd = store.resolve_day(d)
+        except DateOutOfRange as exc:
+            return _error(str(exc))
+        return _send(api.day(store, rd.day), SHORT, etag=f'"d{api._gen}-{rd.day}"')
+
+    @bp.route("/data/geom/<h>.json")
+    def geom(h: str):
+        store, err = need_store()
+        if err:
+            return err
+        gz = store.display_gz(h) if h.isalnum() else None
+        if gz is None:
+            return _error("no such geometry")
+        return _send(gz, IMMUTABLE)
+
+    @bp.route("/data/change.json")
+    def change():
+        store, err = need_store()
+        if err:
+            return err
+        a, b = _date_arg(request.args.get("from")), _date_arg(request.args.get("to"))
+        if a is None or b is None:
+            return _error("from and to must be dates (YYYY-MM-DD)", 400)
+        try:
+            ra, rb = store.resolve_day(min(a, b)), store.resolve_day(max(a, b))
+            return _send(api.change_gz(ra.day, rb.day), SHORT)
+        except DateOutOfRange as exc:
+            return _error(str(exc))
+
+    @bp.route("/data/status/<sid>.json")
+    def status(sid: str):
+        store, err = need_store()
+        if err:
+            return err
+        d = _date_arg(request.args.get("date"))
+        if d is None or sid not in store.settlement_pos:
+            return _error("unknown settlement or date", 400)
+        try:
+            rd = store.resolve_day(d)
+        except DateOutOfRange as exc:
+            return _error(str(exc))
+        s = api.gazetteer.get(sid)
+        st, since = status_on(store, s, rd.day)
+        return _send(_gz({"id": sid, "name": s.name, "oblast": s.oblast, "status": st,
+                          "since": str(since) if since else None}), SHORT)
+
+    return bp
+
+
+__all__ = ["DataAPI", "make_blueprint", "LAYERS", "STATUS_NAMES"]

@@ -1,0 +1,67 @@
+"""The Dash app: wiring only. ``create_app(settings)`` builds it; gunicorn loads ``server``.
+
+``server`` is created on first access (PEP 562 module ``__getattr__``), so importing
+this module reads nothing; ``gunicorn dashboard.app:server`` builds the app once per
+worker at start-up, and the store is loaded then, not per request.
+"""
+from __future__ import annotations
+
+import dash
+from dash import Dash, dcc, html
+
+from .settings import ROOT, Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    from . import api, ids
+    from .callbacks import controls, panels
+    from .components import layout
+    from .sources.settlements import Gazetteer
+    from .store.holder import StoreHolder
+    from .urlstate import parse_query
+
+    settings = settings or load_settings()
+    holder = StoreHolder(settings.data_dir)
+    holder.get()  # load once at start-up
+    gazetteer = Gazetteer.load(settings.gazetteer)
+
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ROOT / "assets"),
+        serve_locally=True,
+        title="Frontline — territorial control in Ukraine",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        compress=True,
+    )
+    app.server.config["COMPRESS_MIN_SIZE"] = 500
+    data_api = api.DataAPI(holder, gazetteer)
+    app.server.register_blueprint(api.make_blueprint(data_api))
+
+    def home_layout(**query):
+        store = holder.get()
+        if store is None:
+            return layout.empty_store(settings.data_dir, holder.error)
+        state = parse_query(query, store, gazetteer)
+        return layout.home(store, state)
+
+    dash.register_page("home", path="/", layout=home_layout, title="Frontline")
+    app.layout = html.Div([dash.page_container, dcc.Store(id=controls.SYNC)])
+    app._frontline = {"settings": settings, "holder": holder, "gazetteer": gazetteer, "api": data_api}
+    controls.register(app)
+    panels.register(app, holder, gazetteer)
+    return app
+
+
+_server = None
+
+
+def __getattr__(name: str):
+    global _server
+    if name == "server":
+        if _server is None:
+            _server = create_app().server
+        return _server
+    raise AttributeError(name)

@@ -1,0 +1,195 @@
+"""Server callbacks of the side panels: thin — unpack inputs, call analytics, return components."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from dash import Input, Output, Patch, State, ctx, html, no_update
+
+from .. import ids
+from ..analytics.control import STATUS_NAMES, change_between, distance_to_front_km, status_on, town_timeline
+from ..components import figures
+from ..store.reader import DateOutOfRange
+
+
+def _fmt(v: float | None, unit: str, signed: bool = False) -> str:
+    if v is None:
+        return "unknown"
+    v = v * figures.unit_factor(unit)
+    return (f"{v:+,.1f}" if signed else f"{v:,.1f}") + " " + figures.unit_label(unit)
+
+
+def _day(value, store) -> date | None:
+    try:
+        return store.resolve_day(date.fromisoformat(value)).day
+    except (TypeError, ValueError, DateOutOfRange):
+        return None
+
+
+def area_summary(store, day: date, unit: str) -> list:
+    row = store.row(day)
+    complete = bool(row["complete"])
+    total = float(row["russian_held_km2"])
+    items = [
+        html.Div([html.Span("Russian-held", className="k"), html.Span(_fmt(total, unit), className="v", id="area-total"),
+                  html.Span(f"{total / store.outline_area_km2 * 100:.2f}% of Ukraine", className="s")],
+                 className="fl-kv fl-kv-main"),
+        html.Div([html.Span("occupied since 2022", className="k"), html.Span(_fmt(row["occupied_km2"], unit), className="v")],
+                 className="fl-kv"),
+        html.Div([html.Span("occupied before 2022", className="k"),
+                  html.Span(_fmt(row["occupied_before_2022_km2"], unit), className="v")], className="fl-kv"),
+        html.Div([html.Span("grey zone", className="k"),
+                  html.Span(_fmt(row["contested_km2"] if complete else None, unit), className="v")], className="fl-kv"),
+        html.Div([html.Span("liberated", className="k"),
+                  html.Span(_fmt(row["liberated_km2"] if complete else None, unit), className="v")], className="fl-kv"),
+    ]
+    if not complete:
+        items.append(html.Div("Occupied-only data for this day: grey zone and liberated areas are unknown.",
+                              className="fl-warn"))
+    if row["gap_days"]:
+        items.append(html.Div(f"{int(row['gap_days'])} day(s) without data before this day (a gap, not a change).",
+                              className="fl-note"))
+    return items
+
+
+def _window_rows(store, a: date, b: date) -> tuple[float, float, list[dict]]:
+    """Sum of day-to-day changes over (a, b] — cheap, from the precomputed tables."""
+    days = store.days.loc[(store.days.index > a) & (store.days.index <= b)]
+    oc = store.oblast_changes
+    oc = oc[(oc["day"] > a) & (oc["day"] <= b)].groupby("oblast")[["gained_km2", "lost_km2"]].sum()
+    per = [{"oblast": o, "gained_km2": r.gained_km2, "lost_km2": r.lost_km2, "net_km2": r.gained_km2 - r.lost_km2}
+           for o, r in oc.iterrows() if r.gained_km2 + r.lost_km2 >= 0.05]
+    per.sort(key=lambda r: -(r["gained_km2"] + r["lost_km2"]))
+    return float(days["gained_km2"].fillna(0).sum()), float(days["lost_km2"].fillna(0).sum()), per
+
+
+def window_summary(store, day: date, compare: date | None, window: str, unit: str, change_cache) -> list:
+    if window == "compare" and compare:
+        a, b = min(day, compare), max(day, compare)
+        ch = change_cache(a, b)
+        gained, lost, per = ch.gained_km2, ch.lost_km2, ch.per_oblast
+        title = f"{a} → {b} (compare window, measured directly)"
+    else:
+        n = 30 if window == "30" else 7
+        a = max(store.first_day, day - timedelta(days=n))
+        gained, lost, per = _window_rows(store, a, day)
+        title = f"{a} → {day} (last {n} days, sum of day-to-day changes)"
+        if window == "compare":
+            title += " — pick a compare date to use the compare window"
+    rows = [html.Tr([html.Td(p["oblast"]), html.Td(_fmt(p["gained_km2"], unit), className="num gain"),
+                     html.Td(_fmt(p["lost_km2"], unit), className="num loss"),
+                     html.Td(_fmt(p["net_km2"], unit, True), className="num")]) for p in per]
+    return [
+        html.Div(title, className="fl-window-title"),
+        html.Div(className="fl-window-kv", children=[
+            html.Span(["gained ", html.B(_fmt(gained, unit), id="window-gained")], className="gain"),
+            html.Span(["lost ", html.B(_fmt(lost, unit), id="window-lost")], className="loss"),
+            html.Span(["net ", html.B(_fmt(gained - lost, unit, True), id="window-net")]),
+        ]),
+        html.Table(className="fl-table", children=[
+            html.Thead(html.Tr([html.Th("oblast"), html.Th("gained"), html.Th("lost"), html.Th("net")])),
+            html.Tbody(rows or [html.Tr(html.Td("no change", colSpan=4))]),
+        ]),
+    ]
+
+
+def town_panel(store, town, day: date) -> list:
+    st, since = status_on(store, town, day)
+    tl = town_timeline(store, town)
+    dist = distance_to_front_km(store, town, day)
+    return [
+        html.H3(f"{town.name}", className="fl-town-name"),
+        html.Div(f"{town.name_uk} · {town.oblast} · population {town.population:,}" if town.name_uk
+                 else f"{town.oblast} · population {town.population:,}", className="fl-town-meta"),
+        html.Div(className="fl-kv", children=[html.Span(f"on {day}", className="k"),
+                                               html.Span(st, className=f"v fl-status fl-status-{st}", id="town-status"),
+                                               html.Span(f"since {since}" if since else "", className="s")]),
+        html.Div(className="fl-kv", children=[html.Span("first occupied", className="k"),
+                                               html.Span(tl["first_occupied"] or "never in the record", className="v",
+                                                         id="town-first-occupied")]),
+        html.Div(className="fl-kv", children=[html.Span("distance to front line", className="k"),
+                                               html.Span(f"{dist:,.1f} km" if dist is not None else "—", className="v",
+                                                         id="town-distance")]),
+    ]
+
+
+def register(app, holder, gazetteer, notes_view=None) -> None:
+    """Register the panel callbacks on ``app``."""
+    from functools import lru_cache
+
+    @lru_cache(maxsize=32)
+    def change_cache(a: date, b: date, _gen: int = 0):
+        return change_between(holder.get(), a, b)
+
+    @app.callback(
+        Output(ids.AREA_SUMMARY, "children"),
+        Output(ids.AREA_CHART, "figure"),
+        Output(ids.WEEKLY_CHART, "figure"),
+        Output(ids.WINDOW_SUMMARY, "children"),
+        Input(ids.VIEW_STATE, "data"),
+        Input(ids.UNITS, "value"),
+        Input(ids.WINDOW, "value"),
+    )
+    def update_area(state, unit, window):
+        store = holder.get()
+        if store is None or not state:
+            return no_update, no_update, no_update, no_update
+        day = _day(state.get("date"), store) or store.last_day
+        compare = _day(state.get("compare"), store) if state.get("compare") else None
+        unit = unit if unit in ("km2", "sqmi") else "km2"
+        if ctx.triggered_id == ids.UNITS:
+            area_fig = figures.area_history(store.days, unit, day)
+            weekly_fig = figures.weekly_net(store.days, unit, day)
+        else:
+            area_fig, weekly_fig = Patch(), Patch()
+            area_fig["layout"]["shapes"] = [figures.marker_shape(day)]
+            weekly_fig["layout"]["shapes"] = [figures.marker_shape(day)]
+        summary = window_summary(store, day, compare, window or "7", unit,
+                                 lambda a, b: change_cache(a, b, holder.generation))
+        return area_summary(store, day, unit), area_fig, weekly_fig, summary
+
+    @app.callback(
+        Output(ids.TOWN_PANEL, "children"),
+        Output(ids.TOWN_STRIP, "figure"),
+        Output(ids.TOWN_STRIP, "style"),
+        Output(ids.NOTES_LIST, "children"),
+        Input(ids.VIEW_STATE, "data"),
+        Input(ids.NOTES_ALL, "value"),
+    )
+    def update_town(state, show_all):
+        store = holder.get()
+        if store is None or not state:
+            return no_update, no_update, no_update, no_update
+        day = _day(state.get("date"), store) or store.last_day
+        tid = state.get("town")
+        if not tid:
+            return ([html.P("Pick a town to see its status over time, its distance to the front line and the "
+                            "sourced notes about it.", className="fl-hint")],
+                    no_update, {"display": "none"}, [])
+        try:
+            town = gazetteer.get(tid)
+        except KeyError:
+            return [html.P("Unknown town.", className="fl-warn")], no_update, {"display": "none"}, []
+        spans = town_timeline(store, town)["spans"]
+        notes = notes_view(store, town, day, bool(show_all)) if notes_view else []
+        return town_panel(store, town, day), figures.town_strip(spans, day), {"display": "block"}, notes
+
+    @app.callback(
+        Output(ids.TOWN_SEARCH, "options"),
+        Input(ids.TOWN_SEARCH, "search_value"),
+        State(ids.TOWN_SEARCH, "value"),
+        State(ids.TOWN_SEARCH, "options"),
+        prevent_initial_call=True,
+    )
+    def town_options(search, value, options):
+        if not search or len(search.strip()) < 2:
+            return [o for o in (options or []) if o.get("value") == value] or no_update
+        try:
+            found = gazetteer.search(search[:100], limit=12)
+        except Exception:
+            found = []
+        out = [{"label": f"{s.name} ({s.oblast})", "value": s.id, "search": f"{search} {s.name}"} for s in found]
+        keep = [o for o in (options or []) if o.get("value") == value and value not in {s.id for s in found}]
+        return keep + out
+
+
+__all__ = ["register", "STATUS_NAMES"]

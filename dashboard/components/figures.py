@@ -1,0 +1,90 @@
+"""Figure builders for the side panels (no I/O: data in, Plotly figures out)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..analytics.control import KM2_PER_SQMI
+
+STATUS_COLORS = {"occupied": "#d55e00", "contested": "#8a8a8a", "ukrainian": "#0072b2", "unknown": "#d9d9d9"}
+GAIN_COLOR = "#d55e00"
+LOSS_COLOR = "#009e73"
+FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif", size=12)
+
+
+def unit_factor(unit: str) -> float:
+    return 1.0 / KM2_PER_SQMI if unit == "sqmi" else 1.0
+
+
+def unit_label(unit: str) -> str:
+    return "sq mi" if unit == "sqmi" else "km²"
+
+
+def _base(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=48, r=10, t=28, b=28), font=FONT, paper_bgcolor="rgba(0,0,0,0)",
+                      plot_bgcolor="#ffffff", showlegend=False, hovermode="x unified")
+    fig.update_xaxes(showgrid=False, linecolor="#999")
+    fig.update_yaxes(gridcolor="#eee", zeroline=False)
+    return fig
+
+
+def marker_shape(day: date) -> dict:
+    return dict(type="line", xref="x", yref="paper", x0=str(day), x1=str(day), y0=0, y1=1,
+                line=dict(color="#111", width=1.5, dash="dot"))
+
+
+def area_history(days: pd.DataFrame, unit: str, selected: date | None = None) -> go.Figure:
+    """Russian-held area over the whole history; click a point to move the timeline."""
+    f = unit_factor(unit)
+    x = [str(d) for d in days.index]
+    fig = go.Figure(go.Scatter(
+        x=x, y=(days["russian_held_km2"] * f).round(0), mode="lines", line=dict(color=GAIN_COLOR, width=2),
+        name="Russian-held", hovertemplate="%{x}<br>%{y:,.0f} " + unit_label(unit) + "<extra></extra>",
+    ))
+    fig.update_layout(title=dict(text=f"Russian-held area ({unit_label(unit)})", x=0, font=dict(size=13)),
+                      clickmode="event")
+    if selected:
+        fig.update_layout(shapes=[marker_shape(selected)])
+    return _base(fig, 200)
+
+
+def weekly_net(days: pd.DataFrame, unit: str, selected: date | None = None) -> go.Figure:
+    """Net change a week (Mon–Sun): above zero = Russian-held area grew."""
+    f = unit_factor(unit)
+    s = pd.Series(days["net_km2"].fillna(0.0).values, index=pd.to_datetime(list(days.index)))
+    weekly = s.resample("W-SUN", label="left", closed="right").sum() * f
+    colors = [GAIN_COLOR if v > 0 else LOSS_COLOR for v in weekly.values]
+    fig = go.Figure(go.Bar(
+        x=[d.strftime("%Y-%m-%d") for d in weekly.index], y=weekly.round(1).values, marker_color=colors,
+        hovertemplate="week of %{x}<br>net %{y:+,.1f} " + unit_label(unit) + "<extra></extra>",
+    ))
+    fig.update_layout(title=dict(text=f"Net change per week ({unit_label(unit)})", x=0, font=dict(size=13)),
+                      bargap=0.1, clickmode="event")
+    if selected:
+        fig.update_layout(shapes=[marker_shape(selected)])
+    return _base(fig, 170)
+
+
+def town_strip(spans: list[dict], selected: date | None = None) -> go.Figure:
+    """A town's status over time as one horizontal strip."""
+    fig = go.Figure()
+    seen = set()
+    for sp in spans:
+        start = date.fromisoformat(sp["from"])
+        end = date.fromisoformat(sp["to"]) + timedelta(days=1)
+        st = sp["status"]
+        fig.add_trace(go.Bar(
+            base=[str(start)], x=[(end - start).days * 86_400_000], y=["status"], orientation="h",
+            marker_color=STATUS_COLORS[st], name=st, showlegend=st not in seen,
+            hovertemplate=f"{sp['from']} → {sp['to']}<br>{st}<extra></extra>",
+        ))
+        seen.add(st)
+    fig.update_layout(barmode="stack", showlegend=True, legend=dict(orientation="h", y=-0.6, x=0),
+                      xaxis=dict(type="date"), yaxis=dict(visible=False), hovermode="closest")
+    if selected:
+        fig.update_layout(shapes=[marker_shape(selected)])
+    _base(fig, 120)
+    fig.update_layout(showlegend=True, margin=dict(l=10, r=10, t=6, b=40))
+    return fig

@@ -1,0 +1,187 @@
+"""Layout pieces of the dashboard page (no I/O: the store object is passed in)."""
+from __future__ import annotations
+
+from datetime import date
+
+from dash import dcc, html
+
+from .. import ids
+from ..urlstate import ViewState
+from . import figures
+
+SOURCES_LINE = ("Sources: control zones © DeepState (deepstatemap.live) · daily archive cyterat/deepstate-map-data · "
+                "outline Natural Earth · oblasts © OpenStreetMap contributors · places GeoNames (CC BY 4.0)")
+
+
+def slider_marks(days: list[date]) -> dict[int, dict]:
+    marks: dict[int, dict] = {}
+    seen: set[tuple[int, int]] = set()
+    for i, d in enumerate(days):
+        key = (d.year, d.month)
+        if key in seen:
+            continue
+        seen.add(key)
+        if d.month == 1:
+            marks[i] = {"label": str(d.year), "style": {"fontWeight": "600"}}
+        elif d.month in (4, 7, 10):
+            marks[i] = {"label": d.strftime("%b")}
+    return marks
+
+
+def unknown_strip_style(days: list[date], complete: list[bool]) -> dict:
+    """A gradient under the slider: hatched where grey/liberated layers are unknown."""
+    n = len(days)
+    stops = []
+    i = 0
+    while i < n:
+        if complete[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and not complete[j + 1]:
+            j += 1
+        a, b = i / n * 100, (j + 1) / n * 100
+        stops.append(f"transparent {a:.3f}%, #b0b0b0 {a:.3f}%, #b0b0b0 {b:.3f}%, transparent {b:.3f}%")
+        i = j + 1
+    bg = f"linear-gradient(to right, {', '.join(stops)})" if stops else "none"
+    return {"backgroundImage": bg}
+
+
+def freshness(store) -> html.Div:
+    last = store.last_day
+    taken = str(store.days.at[last, "taken"]).replace("T", " ")[:16]
+    return html.Div(id=ids.FRESHNESS, className="fl-freshness", children=[
+        html.Span(f"Data to {last} (last snapshot taken {taken} UTC)", className="fl-fresh-date"),
+        html.Span(" · "),
+        html.Span(SOURCES_LINE, className="fl-sources"),
+    ])
+
+
+def notices(items: list[str]) -> list:
+    return [html.Div(text, className="fl-notice", role="status") for text in items]
+
+
+def timeline(store, state: ViewState) -> html.Div:
+    days = store.day_list
+    idx = store.day_index(state.date)
+    complete = [bool(c) for c in store.days["complete"]]
+    return html.Div(className="fl-timeline", children=[
+        html.Div(className="fl-controls", children=[
+            html.Button("« 7d", id=ids.BTN_BACK_WEEK, title="Back a week (Shift+←)", className="fl-btn"),
+            html.Button("‹ 1d", id=ids.BTN_BACK_DAY, title="Back a day (←)", className="fl-btn"),
+            html.Button("▶ Play", id=ids.BTN_PLAY, title="Play / pause (space)", className="fl-btn fl-play"),
+            html.Button("1d ›", id=ids.BTN_FWD_DAY, title="Forward a day (→)", className="fl-btn"),
+            html.Button("7d »", id=ids.BTN_FWD_WEEK, title="Forward a week (Shift+→)", className="fl-btn"),
+            dcc.Dropdown(id=ids.SPEED, options=[{"label": f"{s} days/s", "value": s} for s in (1, 2, 5, 10, 20)],
+                         value=10, clearable=False, searchable=False, className="fl-speed"),
+            html.Label("Date", htmlFor=ids.DATE_PICKER, className="fl-lbl"),
+            dcc.DatePickerSingle(id=ids.DATE_PICKER, date=str(state.date), min_date_allowed=str(days[0]),
+                                 max_date_allowed=str(days[-1]), display_format="YYYY-MM-DD",
+                                 first_day_of_week=1, className="fl-picker"),
+            html.Label("Compare with", htmlFor=ids.COMPARE_PICKER, className="fl-lbl"),
+            dcc.DatePickerSingle(id=ids.COMPARE_PICKER, date=str(state.compare) if state.compare else None,
+                                 min_date_allowed=str(days[0]), max_date_allowed=str(days[-1]),
+                                 display_format="YYYY-MM-DD", clearable=True, placeholder="no compare",
+                                 first_day_of_week=1, className="fl-picker"),
+        ]),
+        html.Div(className="fl-slider-wrap", children=[
+            dcc.Slider(id=ids.SLIDER, min=0, max=len(days) - 1, step=1, value=idx, marks=slider_marks(days),
+                       updatemode="mouseup", included=False, allow_direct_input=False,
+                       className="fl-slider"),
+            html.Div(id=ids.UNKNOWN_STRIP, className="fl-unknown-strip", style=unknown_strip_style(days, complete),
+                     title="Grey: days with occupied-only data (grey zone and liberated areas unknown)"),
+        ]),
+    ])
+
+
+def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
+    return html.Div(className="fl-side", children=[
+        dcc.Tabs(id=ids.TABS, value="area", className="fl-tabs", children=[
+            dcc.Tab(label="Area change", value="area", children=[
+                html.Div(className="fl-panel", children=[
+                    html.Div(className="fl-row", children=[
+                        dcc.RadioItems(id=ids.UNITS, options=[{"label": "km²", "value": "km2"},
+                                                              {"label": "sq mi", "value": "sqmi"}],
+                                       value=unit, inline=True, className="fl-units"),
+                    ]),
+                    html.Div(id=ids.AREA_SUMMARY, className="fl-summary"),
+                    dcc.Graph(id=ids.AREA_CHART, figure=figures.area_history(store.days, unit, state.date),
+                              config={"displayModeBar": False}),
+                    dcc.Graph(id=ids.WEEKLY_CHART, figure=figures.weekly_net(store.days, unit, state.date),
+                              config={"displayModeBar": False}),
+                    dcc.RadioItems(id=ids.WINDOW, options=[{"label": "last 7 days", "value": "7"},
+                                                           {"label": "last 30 days", "value": "30"},
+                                                           {"label": "compare window", "value": "compare"}],
+                                   value="compare" if state.compare else "7", inline=True, className="fl-window"),
+                    html.Div(id=ids.WINDOW_SUMMARY, className="fl-window-summary"),
+                ]),
+            ]),
+            dcc.Tab(label="Town", value="town", children=[
+                html.Div(className="fl-panel", children=[
+                    dcc.Dropdown(id=ids.TOWN_SEARCH, placeholder="Search a town (any spelling: Artemivsk, Бахмут…)",
+                                 value=state.town_id,
+                                 options=[{"label": state.town_name, "value": state.town_id}] if state.town_id else [],
+                                 searchable=True, clearable=True, className="fl-town-search"),
+                    html.Div(id=ids.TOWN_PANEL, className="fl-town"),
+                    dcc.Graph(id=ids.TOWN_STRIP, figure=figures.town_strip([]), config={"displayModeBar": False},
+                              style={"display": "none"}),
+                    dcc.Checklist(id=ids.NOTES_ALL, options=[{"label": " show all notes for this town", "value": "all"}],
+                                  value=[], className="fl-notes-all"),
+                    html.Div(id=ids.NOTES_LIST, className="fl-notes"),
+                ]),
+            ]),
+            dcc.Tab(label="Claims", value="claims", children=[
+                html.Div(id=ids.CLAIMS, className="fl-panel fl-claims"),
+            ]),
+        ]),
+    ])
+
+
+def home(store, state: ViewState) -> html.Div:
+    init = {"date": str(state.date), "compare": str(state.compare) if state.compare else None,
+            "town_id": state.town_id, "town_name": state.town_name, "layers": list(state.layers),
+            "view": list(state.view) if state.view else None}
+    return html.Div(className="fl-app", children=[
+        html.Header(className="fl-header", children=[
+            html.Div(className="fl-title", children=[html.H1("Frontline"),
+                                                      html.Span("territorial control in Ukraine, day by day",
+                                                                className="fl-subtitle")]),
+            html.Div(str(state.date), id=ids.DATE_DISPLAY, className="fl-date", **{"aria-live": "polite"}),
+            html.Div(className="fl-links", children=[
+                html.A("Permalink", id=ids.PERMALINK, href=state.query(), className="fl-link"),
+                html.A("Briefing mode", href="/briefing", className="fl-link"),
+            ]),
+        ]),
+        freshness(store),
+        html.Div(notices(state.notices), id=ids.NOTICES, className="fl-notices"),
+        html.Main(className="fl-main", children=[
+            html.Div(className="fl-mapwrap", children=[
+                html.Div(id=ids.MAP, className="fl-map", role="img",
+                         **{"aria-label": "Map of control zones in Ukraine"}),
+                html.Div(id=ids.MAP_ERROR, className="fl-map-error", style={"display": "none"}),
+            ]),
+            side_panels(store, state),
+        ]),
+        timeline(store, state),
+        dcc.Store(id=ids.INIT, data=init),
+        dcc.Store(id=ids.VIEW_STATE, data={"date": init["date"], "compare": init["compare"],
+                                           "town": state.town_id, "layers": init["layers"]}),
+    ])
+
+
+def empty_store(data_dir, error: str | None) -> html.Div:
+    """What the page shows when no store has been synced yet."""
+    return html.Div(className="fl-app fl-empty", children=[
+        html.Header(className="fl-header", children=[html.Div(className="fl-title", children=[html.H1("Frontline")])]),
+        html.Div(className="fl-empty-body", children=[
+            html.H2("No data yet"),
+            html.P("The dashboard reads a local store of DeepState control-zone history that has not been built on "
+                   "this machine yet."),
+            html.P("Build it once (it downloads the history; later runs fetch only what is new):"),
+            html.Pre("frontline sync"),
+            html.P("Offline, from local mirrors:"),
+            html.Pre("frontline sync --deepstate-api DIR --deepstate-daily DIR --boundaries DIR"),
+            html.P(f"Store folder: {data_dir}" + (f" — {error}" if error else "")),
+            html.P("Then reload this page."),
+        ]),
+    ])

@@ -1,0 +1,102 @@
+"""The URL is the state: parse and validate ``?date=&compare=&town=&layers=&view=``.
+
+Bad values never raise: each gives a polite notice (plain text, shown escaped) and a
+sensible fallback, so any link opens something useful.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlencode
+
+#: Map layers a link can switch (control zones, then overlays).
+MAP_LAYERS = ("occupied", "occupied_before_2022", "contested", "liberated", "front", "settlements", "change")
+DEFAULT_LAYERS = MAP_LAYERS
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    value = " ".join(str(value).split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+@dataclass
+class ViewState:
+    date: date
+    compare: date | None = None
+    town_id: str | None = None
+    town_name: str | None = None
+    layers: tuple[str, ...] = DEFAULT_LAYERS
+    view: tuple[float, float, float] | None = None  # lat, lon, zoom
+    notices: list[str] = field(default_factory=list)
+
+    def query(self) -> str:
+        q = {"date": str(self.date)}
+        if self.compare:
+            q["compare"] = str(self.compare)
+        if self.town_name:
+            q["town"] = self.town_name
+        if tuple(self.layers) != DEFAULT_LAYERS:
+            q["layers"] = ",".join(self.layers)
+        if self.view:
+            q["view"] = ",".join(f"{v:g}" for v in self.view)
+        return "?" + urlencode(q)
+
+
+def _parse_date(raw: str, label: str, store, notices: list[str]) -> date | None:
+    try:
+        d = date.fromisoformat(raw.strip())
+    except (ValueError, AttributeError):
+        notices.append(f"The {label} “{_shown(raw)}” in the link is not a date (YYYY-MM-DD).")
+        return None
+    if d < store.first_day:
+        notices.append(f"The {label} {d} is before the first day with data; showing {store.first_day}.")
+        return store.first_day
+    if d > store.last_requestable_day:
+        notices.append(f"The {label} {d} is after the newest data; showing {store.last_day}.")
+        return store.last_day
+    rd = store.resolve_day(d)
+    if not rd.exact:
+        notices.append(f"No data for {d}; showing the nearest earlier day with data, {rd.day}.")
+    return rd.day
+
+
+def parse_query(query: dict, store, gazetteer) -> ViewState:
+    """Validate a query dict (values may be lists, as Flask gives them) into a :class:`ViewState`."""
+    q = {k: (v[0] if isinstance(v, (list, tuple)) and v else v) for k, v in (query or {}).items()}
+    q = {k: str(v) for k, v in q.items() if v is not None}
+    notices: list[str] = []
+    d = _parse_date(q["date"], "date", store, notices) if q.get("date") else None
+    if d is None:
+        d = store.last_day
+        if q.get("date"):
+            notices[-1] += f" Showing the latest day, {d}."
+    state = ViewState(date=d, notices=notices)
+    if q.get("compare"):
+        c = _parse_date(q["compare"], "compare date", store, notices)
+        if c is not None and c != d:
+            state.compare = c
+        elif c == d:
+            notices.append("The compare date is the same day as the date; compare mode is off.")
+    if q.get("town"):
+        from .sources.settlements import UnknownTownError
+
+        try:
+            town = gazetteer.resolve(q["town"])
+            state.town_id, state.town_name = town.id, town.name
+        except UnknownTownError as exc:
+            notices.append(_shown(str(exc), 300))
+    if "layers" in q:
+        wanted = [x.strip() for x in q["layers"].split(",") if x.strip()]
+        bad = [x for x in wanted if x not in MAP_LAYERS]
+        state.layers = tuple(x for x in MAP_LAYERS if x in wanted)
+        if bad:
+            notices.append(f"Unknown map layer(s) ignored: {_shown(', '.join(bad))}.")
+    if q.get("view"):
+        try:
+            lat, lon, zoom = (float(x) for x in q["view"].split(","))
+            if not (43 <= lat <= 53.5 and 21 <= lon <= 41.5 and 4 <= zoom <= 14):
+                raise ValueError
+            state.view = (lat, lon, zoom)
+        except ValueError:
+            notices.append(f"The map view “{_shown(q['view'])}” in the link is not valid; showing all of Ukraine.")
+    return state

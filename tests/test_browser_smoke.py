@@ -1,0 +1,13 @@
+"""The dashboard loads on real data with no console error and no request off 127.0.0.1."""
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_page_loads_and_paints_the_latest_day(page, live_server, store):
+    page.goto(live_server.url + "/")
+    page.wait_for_selector(f"#map[data-painted='{store.last_day}']", timeout=20000)
+    assert page.inner_text("#date-display") == str(store.last_day)
+    # Settlements are drawn and coloured by their status that day.
+    n = page.evaluate("window.frontline.markers.length")
+    assert n == len(store.settlement_ids) > 5000
