@@ -70,7 +70,7 @@
     if (state.compare) q.set("compare", state.compare);
     if (state.town_name) q.set("town", state.town_name);
     if (state.layers.join(",") !== ALL_LAYERS.join(",")) q.set("layers", state.layers.join(","));
-    if (fl.map) {
+    if (fl.map && fl.map._loaded) {
       var c = fl.map.getCenter();
       q.set("view", c.lat.toFixed(3) + "," + c.lng.toFixed(3) + "," + fl.map.getZoom());
     }
@@ -197,7 +197,7 @@
   }
 
   function updateMarkerVisibility() {
-    if (!fl.map || !fl.placesLayer) return;
+    if (!fl.map || !fl.placesLayer || !fl.map._loaded) return;
     var z = fl.map.getZoom();
     var on = fl.state && fl.state.layers.indexOf("settlements") >= 0;
     fl.markers.forEach(function (m) {
@@ -341,8 +341,8 @@
     var frame = function () {
       fl.map.invalidateSize({ pan: false });
       if (init.view) fl.map.setView([init.view[0], init.view[1]], init.view[2], { animate: false });
-      else if (init.town_id) fl.zoomToTown(init.town_id);
-      else if (fresh) fl.map.fitBounds([[44.3, 22.1], [52.4, 40.3]], { animate: false });
+      else if (init.town_id && fl.markers.length) fl.zoomToTown(init.town_id);
+      else if (fresh || !fl.map._loaded) fl.map.fitBounds([[44.3, 22.1], [52.4, 40.3]], { animate: false });
     };
     frame();
     document.querySelectorAll("#legend input[data-layer]").forEach(function (cb) {

@@ -169,6 +169,9 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
             town = gazetteer.get(tid)
         except KeyError:
             return [html.P("Unknown town.", className="fl-warn")], no_update, {"display": "none"}, []
+        if tid not in store.settlement_pos:
+            return ([html.P(f"{town.name} is not in the synced store yet: run `frontline sync`.", className="fl-warn")],
+                    no_update, {"display": "none"}, [])
         spans = town_timeline(store, town)["spans"]
         notes = notes_view(store, town, day, bool(show_all)) if notes_view else []
         return town_panel(store, town, day), figures.town_strip(spans, day), {"display": "block"}, notes

@@ -62,6 +62,15 @@ def weekly_net(days: pd.DataFrame, unit: str, selected: date | None = None) -> g
     ))
     fig.update_layout(title=dict(text=f"Net change per week ({unit_label(unit)})", x=0, font=dict(size=13)),
                       bargap=0.1, clickmode="event")
+    # The spring-2022 swings are ten times any later week: clip the axis so later weeks stay
+    # readable, and say so (hover still gives the true value).
+    mag = weekly.abs()
+    if len(mag) > 10:
+        top = float(mag.quantile(0.97)) * 1.4
+        if mag.max() > top > 0:
+            fig.update_yaxes(range=[-top, top])
+            fig.add_annotation(text="some weeks off scale (hover for values)", xref="paper", yref="paper", x=1, y=1.12,
+                               showarrow=False, font=dict(size=10, color="#666"), xanchor="right")
     if selected:
         fig.update_layout(shapes=[marker_shape(selected)])
     return _base(fig, 170)

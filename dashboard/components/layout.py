@@ -96,7 +96,7 @@ def timeline(store, state: ViewState) -> html.Div:
 
 def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
     return html.Div(className="fl-side", children=[
-        dcc.Tabs(id=ids.TABS, value="area", className="fl-tabs", children=[
+        dcc.Tabs(id=ids.TABS, value="town" if state.town_id else "area", className="fl-tabs", children=[
             dcc.Tab(label="Area change", value="area", children=[
                 html.Div(className="fl-panel", children=[
                     html.Div(className="fl-row", children=[

@@ -211,7 +211,10 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         if old is not None and old.manifest.get("boundaries_hash") != bounds_hash:
             report.notes.append("Boundaries changed: rebuilding every day.")
             old = None
-        restatus = old is not None and old.manifest.get("gazetteer_hash") != gaz_hash
+        restatus = old is not None and (
+            old.manifest.get("gazetteer_hash") != gaz_hash
+            or list(old.settlements["id"].astype(str)) != list(gaz["id"].astype(str))
+        )
 
         # Plan.
         api_refs: list[ds.SnapshotRef] = []
@@ -250,6 +253,8 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
             return report
 
         tables = StoreTables.empty(bounds, gaz) if old is None else old
+        # Status strings follow the gazetteer's order; a changed gazetteer re-derives every day.
+        tables.settlements = gaz[["id", "lon", "lat"]].reset_index(drop=True)
         tmp = layout.new_generation_dir(data_dir)
         try:
             changed = _derive_and_merge(tables, parsed, restatus, opts, bounds, gaz, report)
