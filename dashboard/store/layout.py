@@ -87,6 +87,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the store is read by the app, maybe as another user
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
