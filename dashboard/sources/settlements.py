@@ -452,8 +452,11 @@ def name_key(text: str) -> str:
     ``name_key("Pokrovs'k") == name_key("POKROVSK")``; ``Артёмовск`` and ``Артемовск``
     share a key. Cyrillic й/ї lose their marks too (и/і), harmless for matching.
     """
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold().translate(_FOLD)
+    if text.isascii():  # most names: nothing to decompose
+        text = text.casefold().translate(_FOLD)
+    else:
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c)).casefold().translate(_FOLD)
     for a in _APOSTROPHES:
         text = text.replace(a, "")
     return _NON_ALNUM.sub(" ", text).strip()

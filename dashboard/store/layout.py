@@ -118,3 +118,17 @@ def sync_lock(data_dir: Path):
         yield
     finally:
         fh.close()
+
+
+def geometry_index(part: Path) -> list[tuple[str, int]]:
+    """(hash, row group) of every geometry in a ``geom-*.parquet`` part, read in one go."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(part)
+    hashes = pf.read(columns=["hash"]).column("hash").to_pylist()
+    out, start = [], 0
+    for rg in range(pf.num_row_groups):
+        n = pf.metadata.row_group(rg).num_rows
+        out.extend((h, rg) for h in hashes[start:start + n])
+        start += n
+    return out

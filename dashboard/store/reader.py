@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..sources.deepstate import LAYERS
 from . import layout
+from .layout import geometry_index
 
 HELD = "russian_held"
 
@@ -82,10 +83,7 @@ class Store:
             self.display_error.update(zip(t.column("hash").to_pylist(), t.column("area_error").to_pylist()))
         self._geom_index: dict[str, tuple[Path, int]] = {}
         for part in sorted(gen_dir.glob("geom-*.parquet")):
-            pf = pq.ParquetFile(part)
-            for rg in range(pf.num_row_groups):
-                for h in pf.read_row_group(rg, columns=["hash"]).column("hash").to_pylist():
-                    self._geom_index[h] = (part, rg)
+            self._geom_index.update((h, (part, rg)) for h, rg in geometry_index(part))
         oa = pd.read_parquet(gen_dir / "oblast_areas.parquet")
         oa["day"] = [d.date() for d in pd.to_datetime(oa["day"])]
         self.oblast_areas = oa

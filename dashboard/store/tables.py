@@ -34,6 +34,7 @@ from ..analytics.geo import area_km2, areas_km2
 from ..sources.boundaries import Boundaries
 from ..sources.deepstate import LAYERS
 from . import layout
+from .layout import geometry_index
 
 HELD = "russian_held"
 _GEOM_KINDS = LAYERS + (HELD,)
@@ -65,10 +66,7 @@ class StoreTables:
         self._rg_cache: dict[tuple[str, int], dict[str, bytes]] = {}
         if gen_dir is not None:
             for part in sorted(gen_dir.glob("geom-*.parquet")):
-                pf = pq.ParquetFile(part)
-                for rg in range(pf.num_row_groups):
-                    for h in pf.read_row_group(rg, columns=["hash"]).column("hash").to_pylist():
-                        self._geom_index[h] = (part.name, rg)
+                self._geom_index.update((h, (part.name, rg)) for h, rg in geometry_index(part))
             for part in sorted(gen_dir.glob("display-*.parquet")):
                 self._display_hashes.update(pq.read_table(part, columns=["hash"]).column("hash").to_pylist())
 
