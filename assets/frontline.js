@@ -495,6 +495,17 @@
     if (el) el.setAttribute("data-playing", fl.playing ? "1" : "0");
   }
 
+  // Notes and claim rows are buttons: Enter or space activates them like a click.
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    if ((ev.key === "Enter" || ev.key === " ") && t && t.classList &&
+        (t.classList.contains("fl-note-item") || t.classList.contains("fl-claim-row"))) {
+      ev.preventDefault();
+      ev.stopPropagation();
+      t.click();
+    }
+  }, true);
+
   // Keyboard: ←/→ a day, Shift+←/→ a week, space play/pause (not while typing in a field).
   document.addEventListener("keydown", function (ev) {
     if (!fl.state || window.location.pathname.indexOf("/briefing") === 0) return;

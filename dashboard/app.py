@@ -50,8 +50,12 @@ def create_app(settings: Settings | None = None) -> Dash:
     dash.register_page("home", path="/", layout=home_layout, title="Frontline")
     app.layout = html.Div([dash.page_container, dcc.Store(id=controls.SYNC)])
     app._frontline = {"settings": settings, "holder": holder, "gazetteer": gazetteer, "api": data_api}
+    from .components.notes import make_notes_view, register_note_callbacks
+
     controls.register(app)
-    panels.register(app, holder, gazetteer)
+    notes_view = make_notes_view(holder, gazetteer, settings.notes_dir)
+    panels.register(app, holder, gazetteer, notes_view=notes_view)
+    register_note_callbacks(app)
     return app
 
 

@@ -195,4 +195,12 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
         return keep + out
 
 
+    if notes_view is not None and hasattr(notes_view, "claims"):
+        @app.callback(Output(ids.CLAIMS, "children"), Input(ids.TABS, "value"))
+        def update_claims(tab):
+            if tab != "claims" or holder.get() is None:
+                return no_update
+            return notes_view.claims(holder.get())
+
+
 __all__ = ["register", "STATUS_NAMES"]

@@ -90,10 +90,11 @@ def town_strip(spans: list[dict], selected: date | None = None) -> go.Figure:
             hovertemplate=f"{sp['from']} → {sp['to']}<br>{st}<extra></extra>",
         ))
         seen.add(st)
-    fig.update_layout(barmode="stack", showlegend=True, legend=dict(orientation="h", y=-0.6, x=0),
+    fig.update_layout(barmode="stack", showlegend=True,
+                      legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom", font=dict(size=11)),
                       xaxis=dict(type="date"), yaxis=dict(visible=False), hovermode="closest")
     if selected:
         fig.update_layout(shapes=[marker_shape(selected)])
-    _base(fig, 120)
-    fig.update_layout(showlegend=True, margin=dict(l=10, r=10, t=6, b=40))
+    _base(fig, 110)
+    fig.update_layout(showlegend=True, margin=dict(l=10, r=10, t=28, b=24))
     return fig
