@@ -77,8 +77,9 @@ def front_line(held: BaseGeometry, border_zone: BaseGeometry) -> dict | None:
     """The edge of Russian-held territory that is not Ukraine's border or coast."""
     if held.is_empty:
         return None
-    edge = shapely.difference(held.boundary, border_zone)
-    edge = shapely.set_precision(shapely.simplify(edge, 0.0005), 1e-4)
+    # Simplify first: the overlay with the border zone then handles far fewer vertices.
+    edge = shapely.difference(shapely.simplify(held.boundary, 0.0005), border_zone)
+    edge = shapely.set_precision(edge, 1e-4)
     lines = [g for g in getattr(edge, "geoms", [edge]) if g.geom_type in ("LineString", "MultiLineString") and not g.is_empty]
     if not lines:
         return None
@@ -169,7 +170,8 @@ def derive_day(task: dict, ctx: dict) -> DayResult:
         held = raw["russian_held"]
     else:
         layers = raw
-        held = _polygonal(shapely.union(layers["occupied"], layers["occupied_before_2022"]))
+        held = (shapely.from_wkb(task["held"]) if task.get("held")
+                else _polygonal(shapely.union(layers["occupied"], layers["occupied_before_2022"])))
     complete = task["complete"]
     wkbs = {k: to_wkb(layers[k]) for k in LAYERS if k in layers}
     hashes = {k: geom_hash(w) for k, w in wkbs.items()}

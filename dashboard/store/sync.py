@@ -78,6 +78,10 @@ def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None
         return kind, key, None, str(exc)
     except Exception as exc:  # a malformed file must never stop the sync
         return kind, key, None, f"{type(exc).__name__}: {exc}"
+    if "russian_held" in snap.layers:
+        held = snap.layers["russian_held"]
+    else:
+        held = shapely.union(snap.layers["occupied"], snap.layers["occupied_before_2022"])
     result = {
         "day": snap.day,
         "source": snap.source,
@@ -85,6 +89,7 @@ def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None
         "taken": snap.timestamp.isoformat(),
         "complete": snap.complete,
         "layers": {k: shapely.to_wkb(v, output_dimension=2) for k, v in snap.layers.items()},
+        "held": shapely.to_wkb(held, output_dimension=2),
     }
     return kind, key, result, None
 
@@ -404,6 +409,7 @@ def _derive_and_merge(tables: StoreTables, parsed: dict[date, dict], restatus: b
             prev_held = (_held_of(parsed[prev_day]) if prev_day in parsed else tables.held_wkb(prev_day))
         tasks.append({
             "day": day, "layers": layers, "complete": complete, "meta": meta,
+            "held": _held_of(parsed[day]) if day in parsed else tables.held_wkb(day),
             "before_ref": before_ref if "russian_held" in layers else None,
             "prev_held": prev_held, "prev_day": prev_day,
         })
@@ -426,6 +432,9 @@ def _derive_and_merge(tables: StoreTables, parsed: dict[date, dict], restatus: b
 
 
 def _held_of(item: dict) -> bytes:
+    """All Russian-held territory of a parsed item (computed by the worker that parsed it)."""
+    if "held" in item:
+        return item["held"]
     layers = item["layers"]
     if "russian_held" in layers:
         return layers["russian_held"]
