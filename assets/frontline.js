@@ -495,6 +495,32 @@
     if (el) el.setAttribute("data-playing", fl.playing ? "1" : "0");
   }
 
+  // Export: fetch the current view in the chosen format; show errors instead of a broken download.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target && ev.target.closest ? ev.target.closest(".fl-export-btn") : null;
+    if (!btn || !fl.state) return;
+    ev.preventDefault();
+    var q = new URLSearchParams({ format: btn.getAttribute("data-format"), date: fl.state.date });
+    if (fl.state.compare) q.set("compare", fl.state.compare);
+    if (fl.state.town_name) q.set("town", fl.state.town_name);
+    btn.disabled = true;
+    var old = btn.textContent;
+    btn.textContent = old + " …";
+    fetch("/export?" + q.toString()).then(function (r) {
+      if (!r.ok) return r.json().then(function (e) { throw new Error(e.error || r.statusText); });
+      var name = (r.headers.get("Content-Disposition") || "").replace(/.*filename="?([^";]+)"?.*/, "$1") || "frontline-export";
+      return r.blob().then(function (b) {
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(b);
+        a.download = name;
+        document.body.appendChild(a);
+        a.click();
+        setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+        showError("");
+      });
+    }).catch(function (e) { showError(e.message); }).then(function () { btn.disabled = false; btn.textContent = old; });
+  });
+
   // Notes and claim rows are buttons: Enter or space activates them like a click.
   document.addEventListener("keydown", function (ev) {
     var t = ev.target;

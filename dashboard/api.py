@@ -51,9 +51,10 @@ def _gz(obj) -> bytes:
 class DataAPI:
     """Builds and caches the responses for one store generation at a time."""
 
-    def __init__(self, holder, gazetteer):
+    def __init__(self, holder, gazetteer, notes_dir=None):
         self.holder = holder
         self.gazetteer = gazetteer
+        self.notes_dir = notes_dir
         self._gen = -1
         self._lock = threading.Lock()
         self._days: dict[date, bytes] = {}
@@ -211,6 +212,31 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         st, since = status_on(store, s, rd.day)
         return _send(_gz({"id": sid, "name": s.name, "oblast": s.oblast, "status": st,
                           "since": str(since) if since else None}), SHORT)
+
+    @bp.route("/export")
+    def export():
+        """Download the current view in one format; errors come back as a one-line JSON message."""
+        from .export.common import ExportError
+        from .export.exporter import export_bytes
+
+        store, err = need_store()
+        if err:
+            return err
+        fmt = (request.args.get("format") or "").lower()
+        base_url = request.host_url.rstrip("/")
+        try:
+            data, mime, filename = export_bytes(
+                store, api.gazetteer, fmt, day=request.args.get("date") or None,
+                compare=request.args.get("compare") or None, town=request.args.get("town") or None,
+                base_url=base_url, notes_dir=api.notes_dir)
+        except ExportError as exc:
+            return _error(f"Export failed: {exc}", 400)
+        except Exception as exc:  # never take the app down
+            return _error(f"Export failed: {type(exc).__name__}", 500)
+        resp = Response(data, mimetype=mime)
+        resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
 
     return bp
 

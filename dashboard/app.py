@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         compress=True,
     )
     app.server.config["COMPRESS_MIN_SIZE"] = 500
-    data_api = api.DataAPI(holder, gazetteer)
+    data_api = api.DataAPI(holder, gazetteer, settings.notes_dir)
     app.server.register_blueprint(api.make_blueprint(data_api))
 
     def home_layout(**query):

@@ -148,6 +148,15 @@ def home(store, state: ViewState) -> html.Div:
                                                                 className="fl-subtitle")]),
             html.Div(str(state.date), id=ids.DATE_DISPLAY, className="fl-date", **{"aria-live": "polite"}),
             html.Div(className="fl-links", children=[
+                html.Details(className="fl-export", children=[
+                    html.Summary("Export", className="fl-link"),
+                    html.Div(className="fl-export-menu", children=[
+                        html.Button(label, className="fl-export-btn", id=f"export-{fmt}", **{"data-format": fmt})
+                        for fmt, label in (("png", "PNG image"), ("svg", "SVG image"), ("pdf", "PDF map"),
+                                           ("report", "One-page report (PDF)"), ("html", "Standalone HTML map"),
+                                           ("geojson", "GeoJSON layers"), ("csv", "CSV area series"))
+                    ]),
+                ]),
                 html.A("Permalink", id=ids.PERMALINK, href=state.query(), className="fl-link"),
                 html.A("Briefing mode", href="/briefing", className="fl-link"),
             ]),
