@@ -39,7 +39,7 @@
     map: null, meta: null, settlements: null, state: null,
     dayCache: new Map(), geomCache: new Map(),
     zoneLayers: {}, zoneHashes: {}, frontLayer: null, changeLayers: null, markers: [],
-    statusString: "", seq: 0, playing: false, playTimer: null, speed: 10,
+    statusString: "", seq: 0, playing: false, playTimer: null, speed: 10, embedded: false, scale: 1,
     paintLog: [], ready: null, notifyTimer: null, labels: []
   };
   window.frontline = fl;
@@ -78,7 +78,7 @@
   }
 
   function writeURL(push) {
-    if (!fl.state) return;
+    if (!fl.state || fl.embedded) return;  // an embedding page (the briefing) owns its URL
     var url = window.location.pathname + query(fl.state);
     if (url === window.location.pathname + window.location.search) return;
     if (push) { window.history.pushState({}, "", url); } else { window.history.replaceState(window.history.state, "", url); }
@@ -88,7 +88,7 @@
 
   function notifyDash(immediate) {
     // Tell the server-side panels what the map shows (throttled while playing/dragging).
-    if (!window.dash_clientside || !fl.state) return;
+    if (!window.dash_clientside || !fl.state || fl.embedded) return;
     clearTimeout(fl.notifyTimer);
     var send = function () {
       window.dash_clientside.set_props("view-state", { data: {
@@ -146,7 +146,10 @@
     legendControl().addTo(map);
     map.on("moveend", function () { writeURL(false); });
     if (window.ResizeObserver) {
-      new ResizeObserver(function () { map.invalidateSize({ pan: false }); }).observe(container);
+      // Keep the centre when the box changes size (pan: true); stop observing with the map.
+      var ro = new ResizeObserver(function () { if (fl.map === map) map.invalidateSize({ pan: true, animate: false }); });
+      ro.observe(container);
+      map.on("unload", function () { ro.disconnect(); });
     }
     map.on("zoomend", updateMarkerVisibility);
     return map;
@@ -171,8 +174,8 @@
 
   function drawSettlements(rows) {
     fl.markers = rows.map(function (r, i) {
-      var m = L.circleMarker([r[2], r[3]], { renderer: fl.placeRenderer, pane: "places", radius: radius(r[4]),
-        weight: 0.8, color: "#222", fillColor: "#fff", fillOpacity: 1 });
+      var m = L.circleMarker([r[2], r[3]], { renderer: fl.placeRenderer, pane: "places", radius: radius(r[4]) * fl.scale,
+        weight: 0.8 * fl.scale, color: "#222", fillColor: "#fff", fillOpacity: 1 });
       m._fl = { i: i, name: r[0], oblast: r[1], pop: r[4], id: r[5], minZoom: minZoomFor(r[4]), labelZoom: labelZoomFor(r[4]) };
       m.bindTooltip("", { direction: "top", offset: [0, -4], className: "fl-tip" });
       m.on("mouseover", function () { hoverInfo(m); });
@@ -251,7 +254,7 @@
     });
     if (fl.frontLayer) fl.map.removeLayer(fl.frontLayer);
     fl.frontLayer = day.front ? L.geoJSON(day.front, { renderer: fl.renderer, pane: "front", interactive: false,
-      style: { color: COLORS.front, weight: 2.2, opacity: 0.95 } }) : null;
+      style: { color: COLORS.front, weight: 2.2 * fl.scale, opacity: 0.95 } }) : null;
     if (fl.frontLayer && visible("front")) fl.frontLayer.addTo(fl.map);
     colorSettlements(day.status);
     var note = document.getElementById("legend-note");
@@ -325,6 +328,10 @@
     var container = document.getElementById("map");
     if (!container || !init || !window.L) return;
     var fresh = !fl.map || fl.map.getContainer() !== container;
+    // embedded: another page drives the map (no URL writes, no Dash controls to update);
+    // scale: line and marker size factor (a wall screen seen from across a room).
+    fl.embedded = !!init.embedded;
+    fl.scale = init.scale > 0 ? init.scale : 1;
     fl.state = { date: init.date, compare: init.compare || null, town_id: init.town_id || null,
                  town_name: init.town_name || null, layers: init.layers.slice() };
     if (fresh) {
@@ -355,6 +362,21 @@
       showDate(fl.state.date);
       drawCompare();
       writeURL(false);
+    });
+  };
+
+  /* A sync published a new store generation: take its days and repaint, keeping the view.
+   * Resolves false when the settlements changed (the caller should reload the page). */
+  fl.reload = function () {
+    if (!fl.map || !fl.state) return Promise.resolve(false);
+    return Promise.all([fetchJSON("/data/meta.json"), fetchJSON("/data/settlements.json")]).then(function (r) {
+      if (r[1].length !== fl.markers.length) return false;
+      fl.meta = r[0];
+      fl.dayCache.clear();
+      var d = fl.state.date;
+      fl.state.date = null;
+      fl.setDate(fl.meta.days.indexOf(d) >= 0 ? d : fl.meta.last, false);
+      return true;
     });
   };
 
@@ -407,7 +429,7 @@
   };
 
   function setDashDate(d) {
-    if (!window.dash_clientside) return;
+    if (!window.dash_clientside || fl.embedded) return;
     var i = fl.dayIndex(d);
     window.dash_clientside.set_props("timeline-slider", { value: i });
     window.dash_clientside.set_props("date-display", { children: d });
@@ -430,7 +452,7 @@
     if (id && zoom !== false) fl.zoomToTown(id);
     writeURL(true);
     notifyDash(true);
-    if (window.dash_clientside) window.dash_clientside.set_props("town-search", { value: id || null });
+    if (window.dash_clientside && !fl.embedded) window.dash_clientside.set_props("town-search", { value: id || null });
   };
 
   fl.zoomToTown = function (id) {
@@ -490,7 +512,7 @@
   fl.setSpeed = function (s) { fl.speed = SPEEDS[s] ? s : 10; };
 
   function setPlayButton() {
-    if (window.dash_clientside) window.dash_clientside.set_props("btn-play", { children: fl.playing ? "❚❚ Pause" : "▶ Play" });
+    if (window.dash_clientside && !fl.embedded) window.dash_clientside.set_props("btn-play", { children: fl.playing ? "❚❚ Pause" : "▶ Play" });
     var el = document.getElementById("map");
     if (el) el.setAttribute("data-playing", fl.playing ? "1" : "0");
   }

@@ -60,6 +60,7 @@ class DataAPI:
         self._days: dict[date, bytes] = {}
         self._meta: bytes | None = None
         self._settlements: bytes | None = None
+        self.export_slots = threading.BoundedSemaphore(2)  # exports are heavy: at most two at once
 
     def store(self):
         store = self.holder.get()
@@ -224,6 +225,8 @@ def make_blueprint(api: DataAPI) -> Blueprint:
             return err
         fmt = (request.args.get("format") or "").lower()
         base_url = request.host_url.rstrip("/")
+        if not api.export_slots.acquire(timeout=30):
+            return _error("The server is busy with other exports; try again in a moment.", 503)
         try:
             data, mime, filename = export_bytes(
                 store, api.gazetteer, fmt, day=request.args.get("date") or None,
@@ -233,6 +236,8 @@ def make_blueprint(api: DataAPI) -> Blueprint:
             return _error(f"Export failed: {exc}", 400)
         except Exception as exc:  # never take the app down
             return _error(f"Export failed: {type(exc).__name__}", 500)
+        finally:
+            api.export_slots.release()
         resp = Response(data, mimetype=mime)
         resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
         resp.headers["Cache-Control"] = "no-store"

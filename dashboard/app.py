@@ -7,7 +7,7 @@ worker at start-up, and the store is loaded then, not per request.
 from __future__ import annotations
 
 import dash
-from dash import Dash, dcc, html
+from dash import Dash, html
 
 from .settings import ROOT, Settings, load_settings
 
@@ -41,21 +41,29 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.register_blueprint(api.make_blueprint(data_api))
 
     def home_layout(**query):
-        store = holder.get()
+        # Dash's page registry is per process; find this request's own app (tests build several).
+        from flask import current_app
+
+        own = current_app.config.get("FRONTLINE") or app.server.config["FRONTLINE"]
+        store = own["holder"].get()
         if store is None:
-            return layout.empty_store(settings.data_dir, holder.error)
-        state = parse_query(query, store, gazetteer)
+            return layout.empty_store(own["settings"].data_dir, own["holder"].error)
+        state = parse_query(query, store, own["gazetteer"])
         return layout.home(store, state)
 
     dash.register_page("home", path="/", layout=home_layout, title="Frontline")
-    app.layout = html.Div([dash.page_container, dcc.Store(id=controls.SYNC)])
+    app.layout = html.Div([dash.page_container])
     app._frontline = {"settings": settings, "holder": holder, "gazetteer": gazetteer, "api": data_api}
+    app.server.config["FRONTLINE"] = app._frontline
     from .components.notes import make_notes_view, register_note_callbacks
 
     controls.register(app)
     notes_view = make_notes_view(holder, gazetteer, settings.notes_dir)
     panels.register(app, holder, gazetteer, notes_view=notes_view)
     register_note_callbacks(app)
+    from .pages_briefing import register_briefing
+
+    register_briefing(app, holder, gazetteer, settings)
     return app
 
 

@@ -8,6 +8,7 @@ INIT = "init-state"          # validated state from the URL, read by the map on 
 VIEW_STATE = "view-state"    # what the map shows; set by client-side code, drives the panels
 MAP = "map"
 MAP_ERROR = "map-error"
+MAP_SYNC = "map-sync"        # dummy output of the client-side callbacks
 PERMALINK = "permalink"
 
 # Timeline

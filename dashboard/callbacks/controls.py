@@ -5,7 +5,7 @@ from dash import Input, Output, State
 
 from .. import ids
 
-SYNC = "map-sync"  # a dummy store the client-side callbacks write to
+SYNC = ids.MAP_SYNC  # a dummy store the client-side callbacks write to
 
 
 def _cs(app, body: str, *inputs, state=()):

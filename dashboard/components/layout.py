@@ -173,6 +173,9 @@ def home(store, state: ViewState) -> html.Div:
         ]),
         timeline(store, state),
         dcc.Store(id=ids.INIT, data=init),
+        # Output of the client-side timeline callbacks: it must arrive with their inputs, or Dash
+        # runs every prevent_initial_call callback when the page is (re)inserted (e.g. browser Back).
+        dcc.Store(id=ids.MAP_SYNC),
         dcc.Store(id=ids.VIEW_STATE, data={"date": init["date"], "compare": init["compare"],
                                            "town": state.town_id, "layers": init["layers"]}),
     ])

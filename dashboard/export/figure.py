@@ -1,0 +1,418 @@
+"""A static Plotly map of one day, drawn entirely from the store (no basemap, no network).
+
+Why layout shapes: Plotly's geo basemaps and map styles fetch topojson, tiles or glyphs
+from the internet. Here every polygon is a ``type="path"`` shape in a plain x/y frame
+whose units are kilometres of a Lambert azimuthal equal-area projection (the engine's
+own measuring projection), with ``scaleanchor`` fixing the aspect, so the picture has
+true proportions and true relative areas. ``fillrule="evenodd"`` keeps holes holes
+(enclaves of liberated land inside the grey zone, for instance). The front line and the
+town are ordinary traces so they sit above the shapes; legend entries for the zones are
+legend-only traces with the dashboard's colours.
+"""
+from __future__ import annotations
+
+import gzip
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import orjson
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from ..analytics.geo import to_equal_area
+from .common import COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+FONT = dict(family="DejaVu Sans, Liberation Sans, Arial, sans-serif", size=13, color="#1f2933")
+#: Styles as in assets/frontline.js.
+FILL_OPACITY = {"contested": 0.55, "liberated": 0.35, "occupied": 0.5, "occupied_before_2022": 0.5}
+LAND, LAND_EDGE, WATER = "#fbfaf7", "#5a6470", "#dfe8ef"
+OBLAST_EDGE = "#9aa3ad"
+#: Half-height of the frame around a town, km.
+TOWN_HALF_HEIGHT_KM = 45.0
+
+
+def _km(geom: BaseGeometry) -> BaseGeometry:
+    """Lon/lat -> equal-area plane in km."""
+    return shapely.transform(to_equal_area(geom), lambda xy: xy / 1000.0)
+
+
+def project_point(lon: float, lat: float) -> tuple[float, float]:
+    p = _km(shapely.Point(lon, lat))
+    return p.x, p.y
+
+
+def _ring(coords: np.ndarray, close: bool, nd: int) -> str:
+    pts = np.round(coords[:, :2], nd)
+    body = "L".join(f"{x:g},{y:g}" for x, y in pts)
+    return "M" + body + ("Z" if close else "")
+
+
+def svg_path(geom: BaseGeometry | None, nd: int = 2) -> str:
+    """An SVG path (``M…L…Z``) for a polygonal or linear geometry in km, ``nd`` decimals."""
+    if geom is None or geom.is_empty:
+        return ""
+    out: list[str] = []
+    for g in getattr(geom, "geoms", [geom]):
+        if g.is_empty:
+            continue
+        if g.geom_type == "Polygon":
+            out.append(_ring(np.asarray(g.exterior.coords), True, nd))
+            out += [_ring(np.asarray(r.coords), True, nd) for r in g.interiors]
+        elif g.geom_type in ("LineString", "LinearRing"):
+            out.append(_ring(np.asarray(g.coords), False, nd))
+        elif g.geom_type in ("MultiPolygon", "MultiLineString", "GeometryCollection"):
+            out.append(svg_path(g, nd))
+    return "".join(out)
+
+
+def _line_xy(geom: BaseGeometry | None) -> tuple[list, list]:
+    """x/y lists of a linear geometry with ``None`` between parts (one Scatter trace)."""
+    xs: list = []
+    ys: list = []
+    if geom is None or geom.is_empty:
+        return xs, ys
+    for g in getattr(geom, "geoms", [geom]):
+        if g.geom_type not in ("LineString", "LinearRing"):
+            if hasattr(g, "geoms") or g.geom_type == "Polygon":
+                gx, gy = _line_xy(g.boundary if g.geom_type == "Polygon" else g)
+                xs += gx
+                ys += gy
+            continue
+        c = np.round(np.asarray(g.coords)[:, :2], 2)
+        xs += c[:, 0].tolist() + [None]
+        ys += c[:, 1].tolist() + [None]
+    return xs, ys
+
+
+class MapData:
+    """Projected boundaries for one store (cached on the store object: they never change)."""
+
+    def __init__(self, store):
+        b = orjson.loads(gzip.decompress(store.boundaries_gz))
+        self.outline = _km(shapely.from_geojson(orjson.dumps(b["outline"])))
+        lines = [shapely.from_geojson(orjson.dumps(f["geometry"])) for f in b["oblasts"]["features"]]
+        # Shared borders once, merged into long lines (the union alone leaves thousands of pieces).
+        self.oblasts = shapely.line_merge(_km(shapely.union_all(lines)))
+        self.bounds = self.outline.bounds
+        self._paths: dict[tuple, str] = {}
+
+    def path(self, key: str, geom, tol: float, nd: int) -> str:
+        """The (cached) country-scale path of a boundary geometry."""
+        k = (key, round(tol, 3), nd)
+        if k not in self._paths:
+            self._paths[k] = svg_path(shapely.simplify(geom, tol, preserve_topology=True), nd)
+        return self._paths[k]
+
+    @classmethod
+    def of(cls, store) -> "MapData":
+        md = getattr(store, "_export_mapdata", None)
+        if md is None:
+            md = cls(store)
+            store._export_mapdata = md
+        return md
+
+
+@lru_cache(maxsize=256)
+def _display_km(store_id: int, h: str, gz: bytes) -> BaseGeometry:
+    return _km(shapely.from_geojson(gzip.decompress(gz)))
+
+
+@lru_cache(maxsize=256)
+def _display_path(store_id: int, h: str, gz: bytes, tol: float, nd: int) -> str:
+    g = _display_km(store_id, h, gz)
+    return svg_path(shapely.simplify(g, tol, preserve_topology=True), nd)
+
+
+def change_geometry(store, snap: Snapshot):
+    """The engine's :class:`~dashboard.analytics.control.Change` over the snapshot's window.
+
+    Kept for the last few windows on the store object: a PNG, a PDF and a report of one
+    view ask for the same change, and each costs a geometric difference of two days.
+    """
+    return cached_change(store, *snap.window)
+
+
+def cached_change(store, a, b):
+    """:func:`~dashboard.analytics.control.change_between` of two store days, memoised per store."""
+    from ..analytics.control import change_between
+
+    cache = store.__dict__.setdefault("_export_changes", {})
+    key = (a, b)
+    ch = cache.get(key)
+    if ch is None:
+        ch = change_between(store, a, b)
+        if len(cache) >= 16:
+            cache.pop(next(iter(cache)), None)
+        cache[key] = ch
+    return ch
+
+
+def _simplified(g: BaseGeometry) -> BaseGeometry:
+    # As the dashboard's /data/change.json: ~50 m, then snapped to ~10 m.
+    return shapely.set_precision(shapely.simplify(g, 0.0005, preserve_topology=True), 1e-4)
+
+
+def town_status(store, snap: Snapshot) -> tuple[str, object] | None:
+    """The town's status on the day and the day it began, if that is known.
+
+    The start is given only when the run follows a *known* different status: a run
+    that begins after occupied-only days (status unknown) has no known start.
+    """
+    from ..analytics.control import STATUS_NAMES
+
+    t = snap.town
+    if t is None or t.id not in getattr(store, "settlement_pos", {}):
+        return None
+    codes = store.status_codes(t.id)
+    i = store.day_index(snap.day)
+    code = codes[i]
+    j = i
+    while j > 0 and codes[j - 1] == code:
+        j -= 1
+    known_start = j > 0 and codes[j - 1] != ord("?") and code != ord("?")
+    return STATUS_NAMES[int(code)], (store.day_list[j] if known_start else None)
+
+
+def frame(store, snap: Snapshot, aspect: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """x and y ranges (km): the snapshot's bbox, a window around the town, or all of Ukraine."""
+    if snap.bbox is not None:
+        (s, w), (n, e) = snap.bbox
+        corners = [project_point(lon, lat) for lon, lat in ((w, s), (e, s), (e, n), (w, n), ((w + e) / 2, s),
+                                                             ((w + e) / 2, n))]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        return _fit((x0, y0, x1, y1), aspect, pad=0.0)
+    if snap.town is not None:
+        x, y = project_point(snap.town.lon, snap.town.lat)
+        hh = TOWN_HALF_HEIGHT_KM
+        hw = hh * aspect
+        return (x - hw, x + hw), (y - hh, y + hh)
+    return _fit(MapData.of(store).bounds, aspect, pad=0.02)
+
+
+def _fit(bounds, aspect: float, pad: float):
+    """Ranges covering ``bounds`` (plus ``pad`` of the width) at the plot's aspect ratio."""
+    x0, y0, x1, y1 = bounds
+    p = pad * (x1 - x0)
+    x0, x1, y0, y1 = x0 - p, x1 + p, y0 - p, y1 + p
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = x1 - x0, y1 - y0
+    if w / h < aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    return (cx - w / 2, cx + w / 2), (cy - h / 2, cy + h / 2)
+
+
+def _nice(x: float) -> float:
+    """The largest 1, 2 or 5 × 10^n not above ``x``."""
+    p = 10 ** np.floor(np.log10(x))
+    return max(m * p for m in (1, 2, 5) if m * p <= x)
+
+
+def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, caption: bool = True,
+               change=None, title: bool = True, legend: str = "right") -> "go.Figure":
+    """The map of ``snap`` as a Plotly figure (shapes + traces; nothing fetched at render time).
+
+    Parameters
+    ----------
+    store, snap
+        The opened store and the resolved request (:func:`~dashboard.export.common.resolve`).
+    width, height
+        Pixel size the layout is designed for (the caption's margin depends on it).
+    caption
+        Put the caption (data date, sources, generation time, permalink) under the map.
+    change
+        A precomputed :class:`~dashboard.analytics.control.Change` for the compare window
+        (computed here when ``None`` and the snapshot has a compare date).
+    legend
+        ``"right"`` (beside the map) or ``"bottom"`` (under it, in rows; for narrow layouts).
+    """
+    import plotly.graph_objects as go
+
+    md = MapData.of(store)
+    hashes = store.layer_hashes(snap.day)
+    cap_lines = snap.caption_lines() if caption else []
+    legend_h = 84 if legend == "bottom" else 0
+    margin = dict(l=8, r=250 if legend != "bottom" else 8, t=64 if title else 8,
+                  b=legend_h + ((20 + 17 * _wrapped_count(cap_lines, width)) if caption else 8))
+    plot_w = width - margin["l"] - margin["r"]
+    plot_h = height - margin["t"] - margin["b"]
+    xr, yr = frame(store, snap, plot_w / plot_h)
+    town_view = snap.town is not None or snap.bbox is not None
+    box = shapely.box(xr[0] - 5, yr[0] - 5, xr[1] + 5, yr[1] + 5)
+
+    # A pixel is ~1.3 km at country scale: drop detail below a quarter pixel there, and
+    # round coordinates to 100 m (10 m in a town's frame).
+    km_per_px = (xr[1] - xr[0]) / plot_w
+    nd = 1 if km_per_px > 0.5 else 2
+
+    tol = round(km_per_px / 4, 3)
+
+    def clip(g):
+        if g is None or g.is_empty:
+            return g
+        if town_view:
+            return shapely.clip_by_rect(g, *box.bounds)
+        return shapely.simplify(g, tol, preserve_topology=True)
+
+    def path(g):
+        return svg_path(g, nd)
+
+    def boundary_path(key: str, g, coarse: float = 1.0) -> str:
+        return path(clip(g)) if town_view else md.path(key, g, tol * coarse, nd)
+
+    def layer_path(h: str) -> str | None:
+        """The path of a zone layer (its display geometry), or None when it is empty."""
+        gz = store.display_gz(h) if h else None
+        if gz is None:
+            return None
+        if town_view:
+            g = clip(_display_km(id(store), h, gz))
+            return None if g is None or g.is_empty else path(g)
+        return _display_path(id(store), h, gz, tol, nd) or None
+
+    shapes: list[dict] = []
+    shapes.append(dict(type="path", path=boundary_path("outline", md.outline), fillrule="evenodd", fillcolor=LAND,
+                       line=dict(color=LAND_EDGE, width=1.4), layer="below"))
+    zone_km2: dict[str, float | None] = {}
+    row = store.row(snap.day)
+    for k in ZONES:
+        known = snap.complete or k not in UNKNOWN_ON_PARTIAL
+        zone_km2[k] = float(row[f"{k}_km2"]) if known else None
+        d = layer_path(hashes.get(k)) if known else None
+        if not d:
+            continue
+        # Plotly's shape opacity applies to fill and edge alike; Leaflet's fillOpacity is
+        # an rgba fill under an opaque thin edge.
+        shapes.append(dict(type="path", path=d, fillrule="evenodd", fillcolor=_rgba(COLORS[k], FILL_OPACITY[k]),
+                           line=dict(color=COLORS[k], width=0.6), layer="below", name=k))
+    ch = None
+    if snap.window:
+        ch = change if change is not None else change_geometry(store, snap)
+        for key, g, edge in (("gained", ch.gained, "#7a6f00"), ("lost", ch.lost, "#005c43")):
+            if g.is_empty:
+                continue
+            p = clip(_km(_simplified(g)))
+            if p is not None and not p.is_empty:
+                shapes.append(dict(type="path", path=path(p), fillrule="evenodd",
+                                   fillcolor=_rgba(COLORS[key], 0.85), line=dict(color=edge, width=1),
+                                   layer="below", name=key))
+    shapes.append(dict(type="path", path=boundary_path("oblasts", md.oblasts, 3.0), fillcolor="rgba(0,0,0,0)",
+                       line=dict(color=OBLAST_EDGE, width=0.8, dash="dot"), layer="below"))
+    # Scale bar, bottom left: the largest round number of km within a fifth of the frame.
+    span = xr[1] - xr[0]
+    bar = _nice(span / 5)
+    bx, by = xr[0] + 0.03 * span, yr[0] + 0.04 * (yr[1] - yr[0])
+    shapes.append(dict(type="line", x0=bx, x1=bx + bar, y0=by, y1=by, line=dict(color="#333", width=3)))
+
+    fig = go.Figure()
+    # Legend-only entries for the shapes (a shape's own legend icon is a line, not a swatch).
+    for k in ("occupied", "occupied_before_2022", "contested", "liberated"):
+        v = zone_km2[k]
+        if v is None:
+            name = f"{LABELS[k]}: unknown on this day"
+            marker = dict(symbol="square-open", size=15, color=COLORS[k], line=dict(width=2))
+        else:
+            name = f"{LABELS[k]}: {v:,.0f} km²"
+            marker = dict(symbol="square", size=15, color=_rgba(COLORS[k], max(FILL_OPACITY[k], 0.5)),
+                          line=dict(color=COLORS[k], width=1.5))
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=marker, name=name,
+                                 hoverinfo="skip", showlegend=True))
+    if ch is not None:
+        for key, text, km2, edge in (("gained", "Became Russian-held", ch.gained_km2, "#7a6f00"),
+                                     ("lost", "Ceased to be Russian-held", ch.lost_km2, "#005c43")):
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{text}: {km2:,.1f} km²",
+                                     marker=dict(symbol="square", size=15, color=COLORS[key],
+                                                 line=dict(color=edge, width=1.5))))
+    fx, fy = _line_xy(clip(_km_or_none(store.front_geometry(snap.day))))
+    fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", line=dict(color=COLORS["front"], width=2.2),
+                             name=LABELS["front"], hoverinfo="skip"))
+    if snap.town is not None:
+        t = snap.town
+        x, y = project_point(t.lon, t.lat)
+        st = town_status(store, snap)
+        status = st[0] if st else "unknown"
+        since = f" since {st[1]}" if st and st[1] else ""
+        fig.add_trace(go.Scatter(
+            x=[x], y=[y], mode="markers+text", text=[f"<b>{t.name}</b>"], textposition="top right",
+            textfont=dict(size=17, color="#111", shadow="0px 0px 3px #ffffff"),
+            marker=dict(size=13, color=STATUS_COLORS.get(status, "#fff"), line=dict(color="#111", width=2)),
+            name=f"{t.name}: {STATUS_LABELS.get(status, status)}{since}", hoverinfo="skip"))
+    annotations = [dict(x=bx + bar / 2, y=by, xref="x", yref="y", text=f"{bar:g} km", showarrow=False,
+                        yshift=12, font=dict(size=12, color="#333"))]
+    if not snap.complete:
+        annotations.append(dict(
+            x=0.5, y=1, xref="paper", yref="paper", xanchor="center", yanchor="top", showarrow=False,
+            text="Occupied-only data on this day: grey zone and liberated areas are <b>unknown</b> (not drawn)",
+            bgcolor="#fff1e0", bordercolor="#8a4b00", borderwidth=1, borderpad=5,
+            font=dict(size=13, color="#8a4b00")))
+    if caption:
+        annotations.append(dict(
+            x=0, y=0, xref="paper", yref="paper", xanchor="left", yanchor="top", yshift=-8 - legend_h, align="left",
+            showarrow=False, text="<br>".join(_wrap(line, width) for line in cap_lines),
+            font=dict(size=11.5, color="#333")))
+    ttl = None
+    if title:
+        head = f"Territorial control in Ukraine on {snap.day}"
+        if snap.town is not None:
+            head += f" — around {snap.town.name}"
+        held = float(row["russian_held_km2"])
+        sub = f"Russian-held: {held:,.0f} km² ({held / store.outline_area_km2 * 100:.2f}% of Ukraine)"
+        if ch is not None:
+            sub += (f" · {snap.window[0]} → {snap.window[1]}: +{ch.gained_km2:,.1f} / −{ch.lost_km2:,.1f} km², "
+                    f"net {ch.net_km2:+,.1f} km²")
+        ttl = dict(text=head, subtitle=dict(text=_esc(sub), font=dict(size=14, color="#4a5560")),
+                   x=margin["l"] / width, xanchor="left", xref="container",
+                   y=1 - 12 / height, yanchor="top", yref="container", font=dict(size=20))
+    fig.update_layout(
+        width=width, height=height, margin=margin, font=FONT, paper_bgcolor="#ffffff", plot_bgcolor=WATER,
+        shapes=shapes, annotations=annotations, title=ttl, showlegend=True,
+        legend=(dict(x=1.01, xanchor="left", y=1, yanchor="top", bgcolor="rgba(255,255,255,0.9)",
+                     bordercolor="#ccd", borderwidth=1, font=dict(size=12.5), title=dict(text="<b>Legend</b>"))
+                if legend != "bottom" else
+                dict(orientation="h", x=0, xanchor="left", y=0, yanchor="top", font=dict(size=15),
+                     bgcolor="rgba(255,255,255,0)", entrywidth=330, entrywidthmode="pixels")),
+        xaxis=dict(range=list(xr), visible=False, showgrid=False, zeroline=False, fixedrange=False,
+                   constrain="domain"),
+        yaxis=dict(range=list(yr), visible=False, showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
+                   constrain="domain"),
+        hovermode=False, dragmode="pan",
+    )
+    return fig
+
+
+def _km_or_none(g):
+    return None if g is None or g.is_empty else _km(g)
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha:g})"
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _chars_per_line(width: int) -> int:
+    return max(60, int(width / 6.9))
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "<br>".join(_esc(ln) for ln in textwrap.wrap(text, _chars_per_line(width), break_long_words=True,
+                                                         break_on_hyphens=False))
+
+
+def _wrapped_count(lines: list[str], width: int) -> int:
+    import textwrap
+
+    return sum(len(textwrap.wrap(ln, _chars_per_line(width), break_long_words=True, break_on_hyphens=False))
+               for ln in lines)

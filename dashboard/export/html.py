@@ -1,0 +1,242 @@
+"""A standalone, offline HTML map of one day (folium + the vendored Leaflet, all inlined).
+
+Folium builds the page (layers, styles, layer control), but its default template links
+Leaflet, jQuery, Bootstrap, Font Awesome and awesome-markers from CDNs. None of those
+is needed for what is drawn here (GeoJSON layers, a circle marker, tooltips, the layer
+control: plain Leaflet), so the map's CDN lists are emptied and the vendored Leaflet
+1.9.4 (``assets/vendor/leaflet``) is inlined instead, with its two control icons as
+``data:`` URIs. There is no tile layer: the outline, oblast borders and control zones
+are the map. A final check refuses to return a page that would still load anything
+from elsewhere (``src=``/``href=`` of scripts, styles and images, CSS ``url()``).
+"""
+from __future__ import annotations
+
+import base64
+import gzip
+import html as htmllib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import orjson
+import shapely
+from shapely.geometry import mapping
+
+from .common import (ATTRIBUTION, COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES,
+                     ExportError, Snapshot)
+
+LEAFLET_DIR = Path(__file__).resolve().parents[2] / "assets" / "vendor" / "leaflet"
+FILL_OPACITY = {"contested": 0.55, "liberated": 0.35, "occupied": 0.5, "occupied_before_2022": 0.5}
+
+_PAGE_CSS = """
+body, .leaflet-container { font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial, sans-serif; }
+.leaflet-container { background: #dfe8ef; font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial, sans-serif; }
+.fl-box { position: absolute; z-index: 1000; background: rgba(255,255,255,0.93); border: 1px solid #b8c0ca;
+          border-radius: 4px; padding: 6px 10px; color: #1f2933; box-shadow: 0 1px 4px rgba(0,0,0,.15); }
+#fl-title { top: 10px; left: 56px; max-width: calc(100% - 420px); }
+#fl-title h1 { font-size: 17px; margin: 0 0 2px; }
+#fl-title div { font-size: 13px; color: #4a5560; }
+#fl-bottom { position: absolute; z-index: 1000; left: 10px; right: 10px; bottom: 50px; display: flex;
+             align-items: flex-end; gap: 10px; pointer-events: none; }
+#fl-bottom .fl-box { position: static; pointer-events: auto; }
+#fl-legend { flex: 0 0 auto; font-size: 12.5px; line-height: 1.6; margin-left: auto; }
+#fl-legend b { display: block; margin-bottom: 2px; }
+#fl-caption { flex: 0 1 auto; font-size: 11px; line-height: 1.45; color: #333; }
+#fl-caption a { color: #0b5cab; word-break: break-all; }
+.fl-warn { background: #fff1e0; color: #8a4b00; border: 1px solid #e6a15a; padding: 3px 6px; border-radius: 3px;
+           margin: 3px 0; font-size: 12px; }
+.fl-sw { display: inline-block; width: 13px; height: 13px; margin-right: 6px; vertical-align: -2px;
+         border: 1.5px solid; box-sizing: border-box; }
+.fl-line { display: inline-block; width: 16px; height: 0; border-top: 2.5px solid #1a1a1a; margin-right: 5px;
+           vertical-align: 3px; }
+.fl-dot { display: inline-block; width: 11px; height: 11px; border-radius: 50%; border: 2px solid #111;
+          margin-right: 6px; vertical-align: -2px; }
+.leaflet-control-layers-expanded { font-size: 12.5px; }
+.fl-town-label { font-weight: bold; font-size: 14px; }
+@media print { .leaflet-control-zoom { display: none; } }
+"""
+
+
+@lru_cache(maxsize=1)
+def _leaflet_inline() -> tuple[str, str]:
+    """(css, js) of the vendored Leaflet, the CSS's images as data: URIs."""
+    try:
+        css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
+        js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ExportError(f"the vendored Leaflet is missing ({exc}); expected it in {LEAFLET_DIR}") from None
+
+    def data_uri(m: re.Match) -> str:
+        name = m.group(1)
+        p = LEAFLET_DIR / "images" / name
+        if not p.is_file():  # marker-icon.png is only used by default markers, which are never drawn here
+            return "none"
+        return "url(data:image/png;base64," + base64.b64encode(p.read_bytes()).decode() + ")"
+
+    css = re.sub(r"url\(images/([\w.-]+)\)", data_uri, css)
+    if "</script" in js.lower() or "</style" in css.lower():
+        raise ExportError("the vendored Leaflet cannot be inlined safely")
+    return css, js
+
+
+def _feature(geom, **props) -> dict:
+    return {"type": "Feature", "properties": props, "geometry": mapping(geom)}
+
+
+def _display_geojson(store, h: str | None):
+    if not h:
+        return None
+    gz = store.display_gz(h)
+    return orjson.loads(gzip.decompress(gz)) if gz else None
+
+
+def _swatch(color: str, alpha: float = 0.5, dashed: bool = False) -> str:
+    from .figure import _rgba
+
+    style = f"background:{_rgba(color, alpha)};border-color:{color}"
+    if dashed:
+        style = f"background:transparent;border-color:{color};border-style:dashed"
+    return f"<span class='fl-sw' style='{style}'></span>"
+
+
+def html_page(store, snap: Snapshot, change=None) -> str:
+    """The standalone page as a string (see the module docstring)."""
+    try:
+        import folium
+    except ImportError:
+        raise ExportError("HTML export needs folium: pip install folium") from None
+    from .figure import change_geometry, town_status
+
+    css, js = _leaflet_inline()
+    row = store.row(snap.day)
+    b = orjson.loads(gzip.decompress(store.boundaries_gz))
+    outline = shapely.from_geojson(orjson.dumps(b["outline"]))
+    if snap.bbox is not None:
+        bounds = [list(snap.bbox[0]), list(snap.bbox[1])]
+    elif snap.town is not None:
+        t = snap.town
+        bounds = [[t.lat - 0.4, t.lon - 0.75], [t.lat + 0.4, t.lon + 0.75]]
+    else:
+        x0, y0, x1, y1 = outline.bounds
+        bounds = [[y0, x0], [y1, x1]]
+    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    m = folium.Map(location=center, zoom_start=6, tiles=None, control_scale=True, prefer_canvas=False,
+                   zoom_snap=0.25, min_zoom=4, max_zoom=14)
+    # The CDN lists of folium's Map template; nothing drawn here needs any of them.
+    m.default_js = []
+    m.default_css = []
+    root = m.get_root()
+    root.header.add_child(folium.Element(f"<title>{htmllib.escape(_title(snap))}</title>"), name="fl_title")
+    root.header.add_child(folium.Element(f"<style>{css}</style>"), name="fl_leaflet_css")
+    root.header.add_child(folium.Element(f"<script>{js}</script>"), name="fl_leaflet_js")
+    root.header.add_child(folium.Element(f"<style>{_PAGE_CSS}</style>"), name="fl_page_css")
+
+    folium.GeoJson(_feature(outline, layer="outline"), name="Ukraine", control=False,
+                   style_function=lambda f: {"color": "#5a6470", "weight": 1.4, "fillColor": "#fbfaf7",
+                                             "fillOpacity": 1}).add_to(m)
+    hashes = store.layer_hashes(snap.day)
+    legend = ["<b>Legend</b>"]
+    for k in ZONES:
+        known = snap.complete or k not in UNKNOWN_ON_PARTIAL
+        if not known:
+            continue
+        geo = _display_geojson(store, hashes.get(k))
+        km2 = float(row[f"{k}_km2"])
+        label = f"{_swatch(COLORS[k], FILL_OPACITY[k])}{LABELS[k]}"
+        if geo is not None:
+            color, op = COLORS[k], FILL_OPACITY[k]
+            folium.GeoJson({"type": "Feature", "properties": {"layer": k, "area_km2": round(km2, 1)}, "geometry": geo},
+                           name=label, style_function=lambda f, c=color, o=op: {
+                               "color": c, "weight": 0.6, "opacity": 0.9, "fillColor": c, "fillOpacity": o},
+                           tooltip=f"{LABELS[k]}: {km2:,.0f} km²").add_to(m)
+    for k in ("occupied", "occupied_before_2022", "contested", "liberated"):
+        if snap.complete or k not in UNKNOWN_ON_PARTIAL:
+            legend.append(f"{_swatch(COLORS[k], FILL_OPACITY[k])}{LABELS[k]}: {float(row[f'{k}_km2']):,.0f} km²")
+        else:
+            legend.append(f"{_swatch(COLORS[k], dashed=True)}{LABELS[k]}: <i>unknown on this day</i>")
+    ch = None
+    if snap.window:
+        from .figure import _simplified
+
+        ch = change if change is not None else change_geometry(store, snap)
+        a, bb = snap.window
+        for key, g, km2, edge, text in (("gained", ch.gained, ch.gained_km2, "#7a6f00", "Became Russian-held"),
+                                        ("lost", ch.lost, ch.lost_km2, "#005c43", "Ceased to be Russian-held")):
+            legend.append(f"{_swatch(COLORS[key], 0.85)}{text} {a} → {bb}: {km2:,.1f} km²")
+            if g.is_empty:
+                continue
+            folium.GeoJson(_feature(_simplified(g), layer=key, area_km2=round(km2, 1)),
+                           name=f"{_swatch(COLORS[key], 0.85)}{text}",
+                           style_function=lambda f, c=COLORS[key], e=edge: {
+                               "color": e, "weight": 1, "fillColor": c, "fillOpacity": 0.85},
+                           tooltip=f"{text}: {km2:,.1f} km²").add_to(m)
+    folium.GeoJson(b["oblasts"],
+                   name="<span class='fl-line' style='border-top:1px dashed #9aa3ad'></span>Oblast borders",
+                   style_function=lambda f: {"color": "#9aa3ad", "weight": 0.7, "dashArray": "3 3", "fill": False}
+                   ).add_to(m)
+    front = store.front_geometry(snap.day)
+    if front is not None and not front.is_empty:
+        folium.GeoJson(_feature(front, layer="front"), name=f"<span class='fl-line'></span>{LABELS['front']}",
+                       style_function=lambda f: {"color": COLORS["front"], "weight": 2.2, "opacity": 0.95}).add_to(m)
+    legend.append(f"<span class='fl-line'></span>{LABELS['front']}")
+    if snap.town is not None:
+        t = snap.town
+        st = town_status(store, snap)
+        status = st[0] if st else "unknown"
+        since = f" since {st[1]}" if st and st[1] else ""
+        text = f"{t.name}: {STATUS_LABELS.get(status, status)}{since}"
+        fg = folium.FeatureGroup(name=f"<span class='fl-dot' style='background:{STATUS_COLORS.get(status)}'></span>"
+                                      f"{htmllib.escape(t.name)}")
+        folium.CircleMarker([t.lat, t.lon], radius=7, color="#111", weight=2, fill=True,
+                            fill_color=STATUS_COLORS.get(status, "#fff"), fill_opacity=1,
+                            tooltip=folium.Tooltip(htmllib.escape(t.name), permanent=True, direction="right",
+                                                   offset=[10, 0],
+                                                   className="fl-town-label")).add_to(fg)
+        fg.add_to(m)
+        legend.append(f"<span class='fl-dot' style='background:{STATUS_COLORS.get(status)}'></span>"
+                      f"{htmllib.escape(text)}")
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.fit_bounds(bounds)
+
+    held = float(row["russian_held_km2"])
+    sub = f"Russian-held: {held:,.0f} km² ({held / store.outline_area_km2 * 100:.2f}% of Ukraine)"
+    if ch is not None:
+        sub += (f" · {snap.window[0]} → {snap.window[1]}: +{ch.gained_km2:,.1f} / −{ch.lost_km2:,.1f} km², "
+                f"net {ch.net_km2:+,.1f} km²")
+    warn = ("" if snap.complete else
+            "<div class='fl-warn'>Occupied-only data on this day: the grey zone and liberated areas are "
+            "<b>unknown</b> (not drawn).</div>")
+    cap = [htmllib.escape(line) for line in snap.caption_lines()
+           if line != ATTRIBUTION and not line.startswith("Generated")]
+    cap.append(htmllib.escape(ATTRIBUTION))
+    cap.append(f"Generated {htmllib.escape(snap.generated_text)} by frontline · areas in an equal-area projection · "
+               f"<a href='{htmllib.escape(snap.permalink, quote=True)}'>{htmllib.escape(snap.permalink)}</a>")
+    overlay = (f"<div id='fl-title' class='fl-box'><h1>{htmllib.escape(_title(snap))}</h1>"
+               f"<div>{htmllib.escape(sub)}</div>{warn}</div>"
+               f"<div id='fl-bottom'><div id='fl-caption' class='fl-box'>{'<br>'.join(cap)}</div>"
+               f"<div id='fl-legend' class='fl-box'>{legend[0]}{'<br>'.join(legend[1:])}</div></div>")
+    # Inside the map's container, so they sit over the map and print with it.
+    root.html.add_child(folium.Element(overlay), name="fl_overlay")
+    page = root.render()
+    check_offline(page)
+    return page
+
+
+def _title(snap: Snapshot) -> str:
+    t = f"Territorial control in Ukraine on {snap.day}"
+    if snap.town is not None:
+        t += f" — around {snap.town.name}"
+    return t
+
+
+_REMOTE = re.compile(
+    r"""<(?:script|img|iframe|source|embed)\b[^>]*\bsrc\s*=\s*["']?\s*(?!data:)[^"'\s>]+"""
+    r"""|<link\b[^>]*\bhref\s*=\s*["']?\s*(?!data:)[^"'\s>]+"""
+    r"""|url\(\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+def check_offline(page: str) -> None:
+    """Raise :class:`ExportError` if the page would load a script, style or image from anywhere."""
+    m = _REMOTE.search(page)
+    if m:
+        raise ExportError(f"internal: the HTML export would load {m.group(0)[:120]!r}")

@@ -1,0 +1,579 @@
+"""The dashboard in a real browser: each test checks values (dates, km², statuses, map state).
+
+Every test uses the ``page`` fixture of ``conftest.py``, which fails the test on any
+console error and on any request that leaves 127.0.0.1. The map is waited for through
+``#map[data-painted='YYYY-MM-DD']`` (set after a day is drawn), never by sleeping; the
+few fixed waits only check that something *stays* unchanged (pause, back/forward, no
+request after a layer toggle).
+"""
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+T = 20_000    # ms: a page's first paint (it also loads boundaries and settlements)
+STEP = 8_000  # ms: anything after that (a step, a panel update)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def open_page(page, live_server, query: str = "", painted: date | str | None = None):
+    """Open ``/`` + ``query``; wait until ``painted`` (or any day) is drawn. Returns the response.
+
+    On a time-out, the failure says what the page was still waiting for.
+    """
+    page.set_default_timeout(STEP)
+    pending: dict[str, float] = {}
+    page.on("request", lambda r: pending.__setitem__(r.url, time.monotonic()))
+    page.on("requestfinished", lambda r: pending.pop(r.url, None))
+    page.on("requestfailed", lambda r: pending.pop(r.url, None))
+    resp = page.goto(live_server.url + "/" + query)
+    sel = f"#map[data-painted='{painted}']" if painted else "#map[data-painted]"
+    try:
+        page.wait_for_selector(sel, timeout=T)
+    except PlaywrightTimeout:
+        now = time.monotonic()
+        state = page.evaluate("(() => { const fl = window.frontline; const m = document.getElementById('map');"
+                              " return {meta: !!(fl && fl.meta), state: fl && fl.state,"
+                              " painted: m && m.dataset.painted, error: (document.getElementById('map-error')"
+                              " || {}).textContent}; })()")
+        raise AssertionError(f"{sel} not drawn in {T / 1000:.0f} s; map: {state}; requests still open: "
+                             f"{[(u, round(now - t, 1)) for u, t in pending.items()]}") from None
+    return resp
+
+
+def painted(page) -> str:
+    return page.get_attribute("#map", "data-painted")
+
+
+def wait_painted(page, day) -> None:
+    page.wait_for_selector(f"#map[data-painted='{day}']", timeout=STEP)
+
+
+def wait_painted_other_than(page, old: str) -> str:
+    """Wait until the map has painted a day other than ``old`` and that day is the state's date."""
+    page.wait_for_function(
+        """old => { const m = document.getElementById('map');
+                    const fl = window.frontline;
+                    return m && m.dataset.painted && m.dataset.painted !== old && fl && fl.state
+                           && m.dataset.painted === fl.state.date; }""",
+        arg=old, timeout=STEP)
+    return painted(page)
+
+
+def url_param(page, name: str) -> str | None:
+    values = parse_qs(urlsplit(page.url).query).get(name)
+    return values[0] if values else None
+
+
+def wait_url_param(page, name: str, value: str) -> None:
+    page.wait_for_function(
+        "([n, v]) => new URLSearchParams(window.location.search).get(n) === v", arg=[name, value], timeout=STEP)
+
+
+def expect_date_shown(page, day) -> None:
+    """The big date display, the painted map and the URL all show ``day``."""
+    day = str(day)
+    wait_painted(page, day)
+    expect(page.locator("#date-display")).to_have_text(day)
+    wait_url_param(page, "date", day)
+
+
+def numbers(text: str) -> list[float]:
+    return [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+
+
+def week_back(days: list[date], d: date) -> date:
+    """Shift+←: the latest day with data at or before d − 7."""
+    earlier = [x for x in days if x <= d - timedelta(days=7)]
+    return earlier[-1] if earlier else days[0]
+
+
+def week_forward(days: list[date], d: date) -> date:
+    """Shift+→: the latest day with data at or before d + 7, or the next day with data if none is."""
+    i = days.index(d)
+    later = [x for x in days if d < x <= d + timedelta(days=7)]
+    return later[-1] if later else days[min(i + 1, len(days) - 1)]
+
+
+def click_tab(page, label: str) -> None:
+    page.locator("#panel-tabs .tab", has_text=label).click()
+
+
+def settle(page) -> None:
+    """Let the initial callbacks and data requests finish."""
+    page.wait_for_load_state("networkidle")
+
+
+# --- 1. page load -----------------------------------------------------------------------------
+
+def test_loads_latest_day_with_freshness_and_attribution(page, live_server, store):
+    last = str(store.last_day)
+    resp = open_page(page, live_server, painted=last)
+    assert resp.status == 200
+    expect(page.locator("#date-display")).to_have_text(last)
+    assert page.get_attribute("#map", "data-date") == last
+    assert page.get_attribute("#map", "data-complete") == ("1" if store.is_complete(store.last_day) else "0")
+    # The page rewrites its URL to the state it shows.
+    wait_url_param(page, "date", last)
+    # Freshness line: the last day with data, the time of its snapshot, and the sources.
+    fresh = page.inner_text("#freshness")
+    taken = str(store.days.at[store.last_day, "taken"]).replace("T", " ")[:16]
+    assert f"Data to {last}" in fresh
+    assert taken in fresh
+    assert "DeepState" in fresh
+    # The map credits DeepState too.
+    assert "DeepState" in page.inner_text(".leaflet-control-attribution")
+    # A clean URL gives no notice about the link.
+    for text in page.locator(".fl-notice").all_inner_texts():
+        assert not any(w in text for w in ("in the link", "Unknown town", "No data for", "compare")), text
+    # The slider stands on the last day.
+    thumb = page.locator("#timeline-slider [role=slider]")
+    assert thumb.get_attribute("aria-valuenow") == str(len(store.day_list) - 1)
+    assert thumb.get_attribute("aria-valuemax") == str(len(store.day_list) - 1)
+
+
+# --- 2. timeline: mouse and keyboard ----------------------------------------------------------------
+
+def test_slider_mouse_click_and_drag_change_the_day(page, live_server, store):
+    days = [str(d) for d in store.day_list]
+    n = len(days)
+    open_page(page, live_server, painted=days[-1])
+
+    track = page.locator("#timeline-slider .dash-slider-track").bounding_box()
+    y = track["y"] + track["height"] / 2
+
+    # Click on the track a quarter of the way along.
+    page.mouse.click(track["x"] + track["width"] * 0.25, y)
+    d1 = wait_painted_other_than(page, days[-1])
+    i1 = days.index(d1)
+    assert abs(i1 - 0.25 * (n - 1)) <= 1.5, f"clicked at 25% of the slider, painted day #{i1} of {n}"
+    expect(page.locator("#date-display")).to_have_text(d1)
+    wait_url_param(page, "date", d1)
+    assert page.get_attribute("#timeline-slider [role=slider]", "aria-valuenow") == str(i1)
+
+    # Drag the handle to about 70 %.
+    thumb = page.locator("#timeline-slider [role=slider]").bounding_box()
+    x0, y0 = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
+    x1 = track["x"] + track["width"] * 0.70
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for k in range(1, 11):
+        page.mouse.move(x0 + (x1 - x0) * k / 10, y0)
+    page.mouse.up()
+    d2 = wait_painted_other_than(page, d1)
+    i2 = days.index(d2)
+    assert abs(i2 - 0.70 * (n - 1)) <= 2, f"dragged to 70% of the slider, painted day #{i2} of {n}"
+    expect(page.locator("#date-display")).to_have_text(d2)
+    wait_url_param(page, "date", d2)
+
+
+def test_keyboard_steps_a_day_and_a_week(page, live_server, store):
+    days = store.day_list
+    start = date(2024, 3, 22)
+    assert start in days
+    open_page(page, live_server, f"?date={start}", painted=start)
+    page.locator(".fl-title h1").click()  # focus on the page, not a field
+
+    i = days.index(start)
+    page.keyboard.press("ArrowRight")
+    expect_date_shown(page, days[i + 1])
+    page.keyboard.press("ArrowLeft")
+    expect_date_shown(page, start)
+    page.keyboard.press("ArrowLeft")
+    expect_date_shown(page, days[i - 1])
+
+    cur = days[i - 1]                       # 2024-03-21
+    back = week_back(days, cur)             # across the gap: 2024-02-20
+    page.keyboard.press("Shift+ArrowLeft")
+    expect_date_shown(page, back)
+    assert back <= cur - timedelta(days=7) and (cur - back).days <= 30
+
+    page.keyboard.press("Shift+ArrowLeft")  # inside a run of days: exactly 7 days back
+    cur, back = back, week_back(days, back)
+    assert (cur - back).days == 7
+    expect_date_shown(page, back)
+
+    page.keyboard.press("Shift+ArrowRight")
+    fwd = week_forward(days, back)
+    assert (fwd - back).days == 7
+    expect_date_shown(page, fwd)
+
+
+# --- 3. play / pause ------------------------------------------------------------------------------
+
+def test_play_advances_and_pause_stops(page, live_server, store):
+    days = [str(d) for d in store.day_list]
+    start = "2024-02-12"
+    i0 = days.index(start)
+    open_page(page, live_server, f"?date={start}", painted=start)
+
+    page.click("#btn-play")
+    page.wait_for_selector("#map[data-playing='1']")
+    expect(page.locator("#btn-play")).to_contain_text("Pause")
+    page.wait_for_function(
+        "([days, i0]) => days.indexOf(document.getElementById('map').dataset.painted) >= i0 + 3",
+        arg=[days, i0], timeout=STEP)
+    page.click("#btn-play")
+    page.wait_for_selector("#map[data-playing='0']")
+    expect(page.locator("#btn-play")).to_contain_text("Play")
+
+    # Every day with data was painted in order while playing (no day skipped, none repeated).
+    log = page.evaluate("window.frontline.paintLog.map(p => p.date)")
+    played = log[log.index(start):]
+    idx = [days.index(d) for d in played]
+    assert idx[-1] - i0 >= 3
+    assert all(b - a == 1 for a, b in zip(idx, idx[1:])), played
+
+    # Paused: the date stops changing (the day in flight at the click may still land first).
+    page.wait_for_function("document.getElementById('map').dataset.painted === window.frontline.state.date")
+    stopped = painted(page)
+    page.wait_for_timeout(1200)  # 12 steps at the default 10 days/s
+    assert painted(page) == stopped
+    assert days.index(stopped) < len(days) - 1, "playback reached the end: pause not tested"
+    expect(page.locator("#date-display")).to_have_text(stopped)
+    wait_url_param(page, "date", stopped)
+
+
+# --- 4. compare ---------------------------------------------------------------------------------------
+
+def _check_compare(page, store, a: date, b: date):
+    from dashboard.analytics.control import change_between
+
+    ch = change_between(store, a, b)
+    page.wait_for_selector("#map[data-compare]", timeout=T)
+    m = re.fullmatch(r"(\S+)/(\S+) \+([\d.]+) -([\d.]+)", page.get_attribute("#map", "data-compare"))
+    assert m, page.get_attribute("#map", "data-compare")
+    assert (m[1], m[2]) == (str(a), str(b))
+    assert float(m[3]) == pytest.approx(ch.gained_km2, abs=0.2)
+    assert float(m[4]) == pytest.approx(ch.lost_km2, abs=0.2)
+    # Legend: " +206.3 / −0.1 km²"
+    legend = page.inner_text("#legend [data-km2='change']")
+    assert "km²" in legend
+    g, lo = numbers(legend)
+    assert g == pytest.approx(ch.gained_km2, abs=0.2)
+    assert lo == pytest.approx(ch.lost_km2, abs=0.2)
+    return ch
+
+
+def test_compare_from_url_matches_analytics(page, live_server, store):
+    a, b = date(2024, 10, 26), date(2024, 11, 2)
+    open_page(page, live_server, f"?date={b}&compare={a}", painted=b)
+    ch = _check_compare(page, store, a, b)
+    assert ch.gained_km2 > 50  # Selydove: a real change, not an empty compare
+    # The change layers are on the map.
+    assert page.evaluate("window.frontline.changeLayers.length > 0 && "
+                         "window.frontline.changeLayers.every(l => window.frontline.map.hasLayer(l))")
+    # The panel's window is the compare window and shows the same numbers.
+    expect(page.locator("#change-window input[value='compare']")).to_be_checked()
+    expect(page.locator("#window-summary")).to_contain_text(f"{a} → {b}")
+    gained = page.locator("#window-gained")
+    expect(gained).to_contain_text("km²")
+    assert numbers(gained.inner_text())[0] == pytest.approx(ch.gained_km2, abs=0.2)
+    assert numbers(page.inner_text("#window-lost"))[0] == pytest.approx(ch.lost_km2, abs=0.2)
+
+
+def test_compare_picker_sets_compare(page, live_server, store):
+    a, b = date(2024, 10, 26), date(2024, 11, 2)
+    open_page(page, live_server, f"?date={b}", painted=b)
+    settle(page)
+    assert page.get_attribute("#map", "data-compare") is None
+    page.fill("#compare-picker", str(a))
+    page.press("#compare-picker", "Enter")
+    ch = _check_compare(page, store, a, b)
+    wait_url_param(page, "compare", str(a))
+    page.locator("#change-window label", has_text="compare window").click()
+    expect(page.locator("#window-summary")).to_contain_text("compare window")
+    assert numbers(page.inner_text("#window-gained"))[0] == pytest.approx(ch.gained_km2, abs=0.2)
+
+
+# --- 5. town search -----------------------------------------------------------------------------------
+
+def test_town_search_by_alias(page, live_server, store, gazetteer):
+    from dashboard.analytics.control import status_on
+
+    day = date(2023, 5, 21)
+    open_page(page, live_server, f"?date={day}", painted=day)
+    settle(page)
+    click_tab(page, "Town")
+    page.click("#town-search")
+    page.locator("input.dash-dropdown-search").fill("Artemivsk")
+    option = page.locator(".dash-dropdown-option", has_text="Bakhmut (Donetsk Oblast)")
+    option.click()
+
+    bakhmut = gazetteer.resolve("Bakhmut")
+    status, since = status_on(store, bakhmut, day)
+    expect(page.locator("#town-panel .fl-town-name")).to_have_text("Bakhmut")
+    expect(page.locator("#town-status")).to_have_text(status)
+    assert status == "occupied"
+    expect(page.locator("#town-panel")).to_contain_text(f"since {since}")
+    expect(page.locator("#town-panel")).to_contain_text(f"on {day}")
+    wait_url_param(page, "town", "Bakhmut")
+    assert url_param(page, "date") == str(day)
+    assert page.evaluate("window.frontline.state.town_id") == bakhmut.id
+    # The map zoomed to the town.
+    page.wait_for_function("window.frontline.map.getZoom() >= 9")
+    assert page.evaluate(f"window.frontline.map.getBounds().contains([{bakhmut.lat}, {bakhmut.lon}])")
+
+
+# --- 6. permalink and history ---------------------------------------------------------------------------
+
+PERMALINK_LAYERS = ("occupied", "occupied_before_2022", "liberated", "front", "settlements", "change")
+
+
+def test_permalink_restores_date_town_compare_layers_and_view(page, live_server, store, gazetteer):
+    from dashboard.analytics.control import status_on
+
+    day, cmp = date(2023, 5, 21), date(2023, 5, 18)
+    lat, lon, zoom = 48.6, 38.0, 9
+    q = (f"?date={day}&compare={cmp}&town=Bakhmut&layers={','.join(PERMALINK_LAYERS)}"
+         f"&view={lat},{lon},{zoom}")
+    open_page(page, live_server, q, painted=day)
+    expect(page.locator("#date-display")).to_have_text(str(day))
+    _check_compare(page, store, cmp, day)
+    settle(page)
+
+    # Layers: grey zone off in the legend and off the map; the others on.
+    boxes = page.evaluate("Object.fromEntries(Array.from(document.querySelectorAll('#legend input[data-layer]'))"
+                          ".map(e => [e.dataset.layer, e.checked]))")
+    assert boxes == {k: k in PERMALINK_LAYERS for k in
+                     ("occupied", "occupied_before_2022", "contested", "liberated", "front", "settlements", "change")}
+    assert page.evaluate("!!window.frontline.zoneLayers.contested"), "the day has a grey zone to hide"
+    assert page.evaluate("window.frontline.map.hasLayer(window.frontline.zoneLayers.contested)") is False
+    assert page.evaluate("window.frontline.map.hasLayer(window.frontline.zoneLayers.occupied)") is True
+    assert page.evaluate("window.frontline.map.hasLayer(window.frontline.frontLayer)") is True
+
+    # View: the link's centre and zoom (a few pixels of tolerance).
+    view = page.evaluate("(() => { const c = window.frontline.map.getCenter();"
+                         " return [c.lat, c.lng, window.frontline.map.getZoom()]; })()")
+    assert view[2] == zoom
+    assert view[0] == pytest.approx(lat, abs=0.01) and view[1] == pytest.approx(lon, abs=0.01), view
+    # The URL keeps all of it (the view written back is the one asked for).
+    assert url_param(page, "date") == str(day)
+    assert url_param(page, "compare") == str(cmp)
+    assert url_param(page, "town") == "Bakhmut"
+    assert url_param(page, "layers") == ",".join(PERMALINK_LAYERS)
+    v = [float(x) for x in url_param(page, "view").split(",")]
+    assert v[2] == zoom
+    assert v[0] == pytest.approx(lat, abs=0.01) and v[1] == pytest.approx(lon, abs=0.01), v
+
+    # Town panel.
+    click_tab(page, "Town")
+    status, since = status_on(store, gazetteer.resolve("Bakhmut"), day)
+    expect(page.locator("#town-panel .fl-town-name")).to_have_text("Bakhmut")
+    expect(page.locator("#town-status")).to_have_text(status)
+    expect(page.locator("#town-search")).to_contain_text("Bakhmut")
+
+
+def test_map_keeps_its_centre_when_the_layout_around_it_changes(page, live_server):
+    """The map's box changes height when the layout around it does (notices, the timeline's
+    controls rendering, a wrapped line): the centre, hence the permalink's view, must stay."""
+    lat, lon, zoom = 48.6, 38.0, 9
+    open_page(page, live_server, f"?date=2023-05-21&view={lat},{lon},{zoom}", painted="2023-05-21")
+    settle(page)
+    get = ("(() => { const c = window.frontline.map.getCenter(); return [c.lat, c.lng,"
+           " window.frontline.map.getZoom(), document.getElementById('map').getBoundingClientRect().height]; })()")
+    before = page.evaluate(get)
+    # 120 px more above the map, as a second notice line would take (no window resize).
+    page.evaluate("() => { const d = document.createElement('div'); d.style.height = '120px';"
+                  " document.getElementById('notices').appendChild(d); }")
+    page.wait_for_function(f"document.getElementById('map').getBoundingClientRect().height < {before[3] - 100}")
+    page.wait_for_timeout(200)  # the ResizeObserver callback
+    after = page.evaluate(get)
+    assert after[2] == zoom
+    assert after[0] == pytest.approx(before[0], abs=0.005) and after[1] == pytest.approx(before[1], abs=0.005), \
+        f"centre moved from {before[:2]} to {after[:2]} when the map got {before[3] - after[3]:.0f} px shorter"
+    v = [float(x) for x in url_param(page, "view").split(",")]
+    assert v[0] == pytest.approx(before[0], abs=0.005), f"the URL's view moved too: {v}"
+
+
+def _where(page) -> str:
+    return str(page.evaluate("(() => { const m = document.getElementById('map'); return {painted: m.dataset.painted,"
+                             " display: document.getElementById('date-display').textContent,"
+                             " url: location.search, playing: m.dataset.playing || null}; })()"))
+
+
+def assert_stays_on(page, day, after: str) -> None:
+    """The map, the date display and the URL show ``day`` — and still do a second later."""
+    day = str(day)
+    try:
+        page.wait_for_function(
+            "d => document.getElementById('map').dataset.painted === d"
+            " && document.getElementById('date-display').textContent === d", arg=day, timeout=STEP)
+    except PlaywrightTimeout:
+        raise AssertionError(f"after {after}, expected {day}; the page shows {_where(page)}") from None
+    page.wait_for_timeout(1000)  # no stray step or playback afterwards
+    now = _where(page)
+    assert painted(page) == day and url_param(page, "date") == day, f"after {after}, {day} did not stay: {now}"
+    assert page.get_attribute("#map", "data-playing") != "1", f"after {after}, the timeline started playing: {now}"
+    expect(page.locator("#date-display")).to_have_text(day)
+
+
+def test_back_and_forward_restore_the_date(page, live_server, store):
+    days = store.day_list
+    d0 = date(2023, 5, 21)
+    d1, d2 = days[days.index(d0) + 1], days[days.index(d0) + 2]   # 2023-05-22, then across a gap 2024-02-12
+    open_page(page, live_server, f"?date={d0}", painted=d0)
+    settle(page)
+    page.click("#btn-fwd-day")
+    expect_date_shown(page, d1)
+    page.click("#btn-fwd-day")
+    expect_date_shown(page, d2)
+    settle(page)
+
+    page.go_back()
+    wait_url_param(page, "date", str(d1))
+    assert_stays_on(page, d1, "Back")
+
+    page.go_forward()
+    wait_url_param(page, "date", str(d2))
+    assert_stays_on(page, d2, "Forward")
+
+
+# --- 7. bad URL input -------------------------------------------------------------------------------------
+
+BAD_INPUT = [
+    ("?date=banana", "banana"),
+    ("?date=2031-01-01", "2031-01-01"),
+    ("?town=Atlantis", "Atlantis"),
+    ("?town=<script>window.__pwned=1</script>", "<script>window.__pwned=1</script>"),
+    ("?date=<img src=x onerror=window.__pwned=1>", "<img src=x onerror=window.__pwned=1>"),
+]
+
+
+@pytest.mark.parametrize("query,shown", BAD_INPUT, ids=["unparseable-date", "future-date", "unknown-town",
+                                                         "script-town", "img-date"])
+def test_bad_url_input_gives_a_notice_and_a_fallback(page, live_server, store, query, shown):
+    last = str(store.last_day)
+    resp = open_page(page, live_server, query, painted=last)
+    assert resp.status == 200
+    notice = page.locator(".fl-notice", has_text=shown)
+    expect(notice).to_be_visible()
+    assert shown in notice.inner_text()  # as text, not markup
+    assert page.locator(".fl-notice script, .fl-notice img").count() == 0
+    expect(page.locator("#date-display")).to_have_text(last)
+    wait_url_param(page, "date", last)
+    settle(page)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    body = page.inner_text("body")
+    assert "Traceback" not in body and "Error:" not in body
+    if "town=" in query:
+        assert page.evaluate("window.frontline.state.town_id") is None
+        assert url_param(page, "town") is None
+
+
+# --- 8. empty store ----------------------------------------------------------------------------------------
+
+EMPTY_SERVER = """
+import sys
+from pathlib import Path
+from dashboard.app import create_app
+from dashboard.settings import load_settings
+from tests.conftest import LiveServer
+server = LiveServer(create_app(load_settings(data_dir=Path(sys.argv[1]))))
+print(server.url, flush=True)
+sys.stdin.read()  # serve until the test closes stdin
+"""
+
+
+def test_empty_store_page_explains_sync(page, tmp_path):
+    # In its own process: Dash pages keep one registry per process, so a second
+    # create_app() here would replace the page of the session's live server.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data_dir = tmp_path / "empty"
+    log = tmp_path / "server.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", EMPTY_SERVER, str(data_dir)], cwd=Path(__file__).parents[1],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), f"the empty-store server did not start: {log.read_text()[-2000:]}"
+        page.set_default_timeout(T)
+        resp = page.goto(url + "/")
+        assert resp.status == 200
+        expect(page.locator("h2")).to_have_text("No data yet")
+        expect(page.locator(".fl-empty pre").first).to_have_text("frontline sync")
+        expect(page.locator(".fl-empty")).to_contain_text(str(data_dir))
+        settle(page)
+        assert page.locator("#map").count() == 0
+        assert "Traceback" not in page.inner_text("body")
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# --- 9. layer toggles are client-side -------------------------------------------------------------------------
+
+def test_layer_toggles_make_no_server_request(page, live_server, store):
+    day = date(2024, 2, 17)
+    open_page(page, live_server, f"?date={day}", painted=day)
+    settle(page)
+    fl = "window.frontline"
+    assert page.evaluate(f"{fl}.map.hasLayer({fl}.zoneLayers.contested)") is True
+    assert page.evaluate(f"{fl}.map.hasLayer({fl}.frontLayer)") is True
+
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.locator("#legend input[data-layer='contested']").click()
+    page.locator("#legend input[data-layer='front']").click()
+    expect(page.locator("#legend input[data-layer='contested']")).not_to_be_checked()
+    assert page.evaluate(f"{fl}.map.hasLayer({fl}.zoneLayers.contested)") is False
+    assert page.evaluate(f"{fl}.map.hasLayer({fl}.frontLayer)") is False
+    assert page.evaluate(f"{fl}.map.hasLayer({fl}.zoneLayers.occupied)") is True
+    wait_url_param(page, "layers", "occupied,occupied_before_2022,liberated,settlements,change")
+
+    page.locator("#legend input[data-layer='contested']").click()
+    expect(page.locator("#legend input[data-layer='contested']")).to_be_checked()
+    assert page.evaluate(f"{fl}.map.hasLayer({fl}.zoneLayers.contested)") is True
+    page.wait_for_timeout(500)  # anything the clicks would have triggered
+    server_calls = [u for u in requests if "/_dash-update-component" in u or "/data/" in u]
+    assert server_calls == [], server_calls
+    assert painted(page) == str(day)
+
+
+# --- 10. occupied-only days ----------------------------------------------------------------------------------
+
+def test_occupied_only_day_says_grey_zone_and_liberated_are_unknown(page, live_server, store):
+    day = date(2025, 8, 6)
+    assert not store.is_complete(day)
+    open_page(page, live_server, f"?date={day}", painted=day)
+    assert page.get_attribute("#map", "data-complete") == "0"
+    expect(page.locator("#legend-note")).to_contain_text("unknown")
+    for k in ("contested", "liberated"):
+        assert "fl-unknown" in page.get_attribute(f".fl-legend-row[data-layer='{k}']", "class")
+    assert "fl-unknown" not in page.get_attribute(".fl-legend-row[data-layer='occupied']", "class")
+
+    summary = page.locator("#area-summary")
+    expect(summary).to_contain_text("grey zone and liberated areas are unknown")
+    rows = page.evaluate("Object.fromEntries(Array.from(document.querySelectorAll('#area-summary .fl-kv'))"
+                         ".map(r => [r.querySelector('.k').textContent, r.querySelector('.v').textContent]))")
+    assert rows["grey zone"] == "unknown"
+    assert rows["liberated"] == "unknown"
+    held = numbers(rows["Russian-held"])[0]
+    assert held == pytest.approx(float(store.row(day)["russian_held_km2"]), abs=0.1)
+
+    # A complete day next to it has the grey zone measured, and the note goes away.
+    page.locator(".fl-title h1").click()
+    complete_day = date(2025, 8, 3)
+    assert store.is_complete(complete_day)
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    expect_date_shown(page, complete_day)
+    assert page.get_attribute("#map", "data-complete") == "1"
+    expect(page.locator("#legend-note")).to_have_text("")
+    expect(page.locator("#area-summary")).not_to_contain_text("are unknown")
