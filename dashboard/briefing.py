@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, ScalarNode, SequenceNode
+from .sources.yamlcheck import TAG, Invalid, YamlReader, line_of
 
 from .urlstate import MAP_LAYERS
 
@@ -76,8 +76,6 @@ COMPARE_FROM, COMPARE_PREVIOUS = "from", "previous"
 _BRIEFING_KEYS = ("title", "description", "scenes")
 _SCENE_KEYS = ("title", "caption", "town", "zoom", "bbox", "date", "from", "to", "step", "compare", "layers",
                "duration")
-_TAG = "tag:yaml.org,2002:"
-_ALLOWED_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
 _ABS_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REL_RE = re.compile(r"(latest|first)(?:\s*([+-])\s*(\d{1,5})\s*([dw]))?")
 
@@ -210,88 +208,43 @@ def list_briefings(briefings_dir: Path) -> list[str]:
 
 # --- validation ------------------------------------------------------------------------------
 
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1
 
 
-class _Invalid(Exception):
-    """Internal: a field could not be read; the problem has already been recorded."""
 
 
-class _Reader:
-    def __init__(self, file: str, resolve_town: Callable[[str], object] | None):
-        self.file = file
-        self.resolve_town = resolve_town
-        self.problems: list[BriefingProblem] = []
-        self._ok = True
-        self._constructor = SafeConstructor()
-
-    def problem(self, line: int, message: str) -> None:
-        self.problems.append(BriefingProblem(self.file, line, message))
-        self._ok = False
-
-    def fail(self, line: int, message: str) -> _Invalid:
-        self.problem(line, message)
-        return _Invalid()
-
-    # -- generic readers ---------------------------------------------------------------
-    def mapping(self, node: Node, what: str, allowed: tuple[str, ...]) -> dict[str, tuple[Node, Node]]:
-        if not isinstance(node, MappingNode):
-            raise self.fail(_line(node), f"{what} must be a mapping of keys to values")
-        out: dict[str, tuple[Node, Node]] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                self.problem(_line(key_node), f"{what}: keys must be plain names")
-                continue
-            key = key_node.value
-            if key in out:
-                self.problem(_line(key_node), f"duplicate key '{key}' in {what}")
-                continue
-            if key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
-                more = f" (did you mean '{hint[0]}'?)" if hint else f" (allowed: {', '.join(allowed)})"
-                self.problem(_line(key_node), f"unknown key '{key}' in {what}{more}")
-                continue
-            out[key] = (key_node, value_node)
-        return out
-
-    def scalar(self, key: str, key_node: Node, node: Node) -> ScalarNode:
-        if not isinstance(node, ScalarNode):
-            raise self.fail(_line(key_node), f"'{key}' must be a single value, not a list or mapping")
-        if node.tag not in _ALLOWED_TAGS:
-            raise self.fail(_line(key_node), f"'{key}': unsupported YAML tag {node.tag}")
-        return node
+class _Reader(YamlReader):
+    problem_type = BriefingProblem
 
     def text(self, key: str, key_node: Node, node: Node, limit: int) -> str:
         node = self.scalar(key, key_node, node)
-        if node.tag != _TAG + "str":
-            raise self.fail(_line(key_node), f"'{key}' must be text (quote it if it looks like a number, date or yes/no)")
+        if node.tag != TAG + "str":
+            raise self.fail(line_of(key_node), f"'{key}' must be text (quote it if it looks like a number, date or yes/no)")
         value = " ".join(node.value.split())
         if not value:
-            raise self.fail(_line(key_node), f"'{key}' must not be empty")
+            raise self.fail(line_of(key_node), f"'{key}' must not be empty")
         if len(value) > limit:
-            raise self.fail(_line(key_node), f"'{key}' is {len(value)} characters long; keep it to {limit} "
+            raise self.fail(line_of(key_node), f"'{key}' is {len(value)} characters long; keep it to {limit} "
                                              "so it can be read from across the room")
         return value
 
     def number(self, key: str, key_node: Node, node: Node, lo: float, hi: float) -> float:
         node = self.scalar(key, key_node, node)
-        if node.tag not in (_TAG + "int", _TAG + "float"):
-            raise self.fail(_line(key_node), f"'{key}' must be a number, got {node.value!r}")
+        if node.tag not in (TAG + "int", TAG + "float"):
+            raise self.fail(line_of(key_node), f"'{key}' must be a number, got {node.value!r}")
         value = float(self._constructor.construct_object(node))
         if not lo <= value <= hi:  # also rejects nan
-            raise self.fail(_line(key_node), f"'{key}' must be between {lo:g} and {hi:g}, got {node.value}")
+            raise self.fail(line_of(key_node), f"'{key}' must be between {lo:g} and {hi:g}, got {node.value}")
         return value
 
     def when(self, key: str, key_node: Node, node: Node) -> DateSpec:
         node = self.scalar(key, key_node, node)
-        if node.tag not in (_TAG + "str", _TAG + "timestamp"):
-            raise self.fail(_line(key_node), f"'{key}' must be a date (YYYY-MM-DD, 'latest' or e.g. 'latest-90d'), "
+        if node.tag not in (TAG + "str", TAG + "timestamp"):
+            raise self.fail(line_of(key_node), f"'{key}' must be a date (YYYY-MM-DD, 'latest' or e.g. 'latest-90d'), "
                                              f"got {node.value!r}")
         try:
             return parse_date_spec(node.value)
         except ValueError as exc:
-            raise self.fail(_line(key_node), f"'{key}': {exc}") from None
+            raise self.fail(line_of(key_node), f"'{key}': {exc}") from None
 
     # -- the briefing ------------------------------------------------------------------
     def read(self, root: Node | None, name: str) -> Briefing | None:
@@ -300,27 +253,27 @@ class _Reader:
             return None
         try:
             keys = self.mapping(root, "the briefing", _BRIEFING_KEYS)
-        except _Invalid:
+        except Invalid:
             return None
         title = description = ""
         for k, attr in (("title", "title"), ("description", "description")):
             if k in keys:
                 try:
                     value = self.text(k, *keys[k], limit=MAX_TITLE_CHARS if k == "title" else 600)
-                except _Invalid:
+                except Invalid:
                     continue
                 if attr == "title":
                     title = value
                 else:
                     description = value
         if "title" not in keys:
-            self.problem(_line(root), "missing required field 'title'")
+            self.problem(line_of(root), "missing required field 'title'")
         if "scenes" not in keys:
-            self.problem(_line(root), "missing required field 'scenes' (a list of scenes)")
+            self.problem(line_of(root), "missing required field 'scenes' (a list of scenes)")
             return None
         key_node, node = keys["scenes"]
         if not isinstance(node, SequenceNode) or not node.value:
-            self.problem(_line(key_node), "'scenes' must be a non-empty list of scenes (each starting with '- title:')")
+            self.problem(line_of(key_node), "'scenes' must be a non-empty list of scenes (each starting with '- title:')")
             return None
         scenes = []
         for item in node.value:
@@ -330,11 +283,11 @@ class _Reader:
         return Briefing(name, title or name, description, tuple(scenes), self.file)
 
     def read_scene(self, node: Node) -> Scene | None:
-        self._ok = True
-        line = _line(node)
+        self.ok = True
+        line = line_of(node)
         try:
             keys = self.mapping(node, "scene", _SCENE_KEYS)
-        except _Invalid:
+        except Invalid:
             return None
         got: dict[str, object] = {}
 
@@ -342,7 +295,7 @@ class _Reader:
             if name in keys:
                 try:
                     got[name] = reader(name, *keys[name], *args)
-                except _Invalid:
+                except Invalid:
                     pass
 
         if "title" not in keys:
@@ -355,9 +308,9 @@ class _Reader:
         if "layers" in keys:
             try:
                 got["layers"] = self.read_layers(*keys["layers"])
-            except _Invalid:
+            except Invalid:
                 pass
-        if not self._ok:
+        if not self.ok:
             return None
         return Scene(
             title=str(got["title"]),
@@ -379,7 +332,7 @@ class _Reader:
         single = "date" in keys
         period = [k for k in ("from", "to") if k in keys]
         if single and period:
-            self.problem(_line(keys["date"][0]), "give either 'date' or 'from'/'to', not both")
+            self.problem(line_of(keys["date"][0]), "give either 'date' or 'from'/'to', not both")
             return
         if not single and not period:
             self.problem(line, "missing 'date' (one day) or 'from' and 'to' (a range to animate)")
@@ -387,18 +340,18 @@ class _Reader:
         if single:
             try:
                 got["date"] = self.when("date", *keys["date"])
-            except _Invalid:
+            except Invalid:
                 pass
             if "step" in keys:
-                self.problem(_line(keys["step"][0]), "'step' only goes with a range ('from' and 'to')")
+                self.problem(line_of(keys["step"][0]), "'step' only goes with a range ('from' and 'to')")
         else:
             if len(period) == 1:
                 missing = "to" if period[0] == "from" else "from"
-                self.problem(_line(keys[period[0]][0]), f"'{period[0]}' needs '{missing}' too")
+                self.problem(line_of(keys[period[0]][0]), f"'{period[0]}' needs '{missing}' too")
             for k in period:
                 try:
                     got[k] = self.when(k, *keys[k])
-                except _Invalid:
+                except Invalid:
                     pass
             a, b = got.get("from"), got.get("to")
             if isinstance(a, DateSpec) and isinstance(b, DateSpec) and a.anchor == b.anchor:
@@ -406,51 +359,51 @@ class _Reader:
                 ka = a.day if a.anchor is None else a.offset_days
                 kb = b.day if b.anchor is None else b.offset_days
                 if kb <= ka:  # type: ignore[operator]
-                    self.problem(_line(keys["to"][0]), f"the range ends ({b.text}) on or before it starts ({a.text})")
+                    self.problem(line_of(keys["to"][0]), f"the range ends ({b.text}) on or before it starts ({a.text})")
             if "step" in keys:
                 k_node, v_node = keys["step"]
                 try:
                     node = self.scalar("step", k_node, v_node)
-                    if node.tag != _TAG + "int":
-                        raise self.fail(_line(k_node), f"'step' must be a whole number of days, got {node.value!r}")
+                    if node.tag != TAG + "int":
+                        raise self.fail(line_of(k_node), f"'step' must be a whole number of days, got {node.value!r}")
                     step = int(self._constructor.construct_object(node))
                     if not 1 <= step <= MAX_STEP_DAYS:
-                        raise self.fail(_line(k_node), f"'step' must be between 1 and {MAX_STEP_DAYS} days, got {step}")
+                        raise self.fail(line_of(k_node), f"'step' must be between 1 and {MAX_STEP_DAYS} days, got {step}")
                     got["step"] = step
-                except _Invalid:
+                except Invalid:
                     pass
         if "compare" in keys:
             k_node, v_node = keys["compare"]
             try:
                 node = self.scalar("compare", k_node, v_node)
-                word = node.value.strip().lower() if node.tag == _TAG + "str" else ""
+                word = node.value.strip().lower() if node.tag == TAG + "str" else ""
                 if word in (COMPARE_FROM, COMPARE_PREVIOUS):
                     if single:
-                        self.problem(_line(k_node), f"'compare: {word}' needs a range ('from' and 'to'); "
+                        self.problem(line_of(k_node), f"'compare: {word}' needs a range ('from' and 'to'); "
                                                     "give a date instead")
                     got["compare"] = word
                 else:
                     got["compare"] = self.when("compare", k_node, v_node)
-            except _Invalid:
+            except Invalid:
                 pass
 
     def read_area(self, keys: dict, got: dict) -> None:
         if "town" in keys and "bbox" in keys:
-            self.problem(_line(keys["bbox"][0]), "give either 'town' (with 'zoom') or 'bbox', not both")
+            self.problem(line_of(keys["bbox"][0]), "give either 'town' (with 'zoom') or 'bbox', not both")
             return
         if "zoom" in keys:
             if "town" not in keys:
-                self.problem(_line(keys["zoom"][0]), "'zoom' goes with 'town' (a bbox sets its own zoom)")
+                self.problem(line_of(keys["zoom"][0]), "'zoom' goes with 'town' (a bbox sets its own zoom)")
             else:
                 try:
                     got["zoom"] = self.number("zoom", *keys["zoom"], MIN_ZOOM, MAX_ZOOM)
-                except _Invalid:
+                except Invalid:
                     pass
         if "town" in keys:
             k_node, v_node = keys["town"]
             try:
                 query = self.text("town", k_node, v_node, 100)
-            except _Invalid:
+            except Invalid:
                 return
             town = Town(query)
             if self.resolve_town is not None:
@@ -458,7 +411,7 @@ class _Reader:
                     s = self.resolve_town(query)
                 except LookupError as exc:
                     msg = exc.args[0] if exc.args else str(exc)
-                    self.problem(_line(k_node), f"town: {msg}")
+                    self.problem(line_of(k_node), f"town: {msg}")
                     return
                 town = Town(query, str(getattr(s, "id")), str(getattr(s, "name")),
                             float(getattr(s, "lat")), float(getattr(s, "lon")))
@@ -467,25 +420,25 @@ class _Reader:
         if "bbox" in keys:
             try:
                 got["bbox"] = self.read_bbox(*keys["bbox"])
-            except _Invalid:
+            except Invalid:
                 pass
 
     def read_bbox(self, key_node: Node, node: Node):
         usage = "'bbox' must be two corners [[lat, lon], [lat, lon]], e.g. [[47.8, 36.6], [48.7, 38.0]]"
         if not isinstance(node, SequenceNode) or len(node.value) != 2:
-            raise self.fail(_line(key_node), usage)
+            raise self.fail(line_of(key_node), usage)
         corners = []
         for corner in node.value:
             if not isinstance(corner, SequenceNode) or len(corner.value) != 2:
-                raise self.fail(_line(corner), usage)
+                raise self.fail(line_of(corner), usage)
             pair = []
             for item, (lo, hi), what in zip(corner.value, (LAT_RANGE, LON_RANGE), ("latitude", "longitude")):
-                if not isinstance(item, ScalarNode) or item.tag not in (_TAG + "int", _TAG + "float"):
-                    raise self.fail(_line(item), f"{usage}; {item.value if isinstance(item, ScalarNode) else item!r} "
+                if not isinstance(item, ScalarNode) or item.tag not in (TAG + "int", TAG + "float"):
+                    raise self.fail(line_of(item), f"{usage}; {item.value if isinstance(item, ScalarNode) else item!r} "
                                                  "is not a number")
                 v = float(self._constructor.construct_object(item))
                 if not lo <= v <= hi:
-                    raise self.fail(_line(item), f"bbox {what} {v:g} is outside the map ({lo:g} to {hi:g}); "
+                    raise self.fail(line_of(item), f"bbox {what} {v:g} is outside the map ({lo:g} to {hi:g}); "
                                                  "corners are [lat, lon], latitude first")
                 pair.append(v)
             corners.append(pair)
@@ -493,12 +446,12 @@ class _Reader:
         south, north = sorted((a_lat, b_lat))
         west, east = sorted((a_lon, b_lon))
         if north - south < 0.02 or east - west < 0.02:
-            raise self.fail(_line(key_node), "bbox is too small to frame (its corners are less than 0.02° apart)")
+            raise self.fail(line_of(key_node), "bbox is too small to frame (its corners are less than 0.02° apart)")
         return ((south, west), (north, east))
 
     def read_layers(self, key_node: Node, node: Node) -> tuple[str, ...]:
         if not isinstance(node, SequenceNode):
-            raise self.fail(_line(key_node), "'layers' must be a list, e.g. [occupied, front] "
+            raise self.fail(line_of(key_node), "'layers' must be a list, e.g. [occupied, front] "
                                              f"(any of: {', '.join(MAP_LAYERS)})")
         wanted = []
         for item in node.value:
@@ -506,7 +459,7 @@ class _Reader:
             if name not in MAP_LAYERS:
                 hint = difflib.get_close_matches(name, MAP_LAYERS, n=1)
                 more = f" (did you mean '{hint[0]}'?)" if hint else f" (any of: {', '.join(MAP_LAYERS)})"
-                self.problem(_line(item), f"unknown layer {name or item!r}{more}")
+                self.problem(line_of(item), f"unknown layer {name or item!r}{more}")
                 continue
             wanted.append(name)
         return tuple(k for k in MAP_LAYERS if k in wanted)

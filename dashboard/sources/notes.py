@@ -21,7 +21,6 @@ Design decisions:
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -30,8 +29,8 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, ScalarNode, SequenceNode
+from .yamlcheck import TAG, Invalid, YamlReader, line_of
 
 __all__ = [
     "CLAIMS",
@@ -95,8 +94,6 @@ _REQUIRED_NOTE_KEYS = ("id", "towns", "scope", "published", "source", "claimant"
 _SOURCE_KEYS = ("publisher", "kind", "title", "url")
 _FIGURE_KEYS = ("metric", "value", "from", "to", "on", "approx")
 
-_TAG = "tag:yaml.org,2002:"
-_ALLOWED_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
 
 
 @dataclass(frozen=True)
@@ -160,12 +157,8 @@ class NoteProblem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1
 
 
-class _Invalid(Exception):
-    """Internal: a field could not be read; the problem has already been recorded."""
 
 
 @dataclass
@@ -181,102 +174,58 @@ class _Draft:
     ok: bool
 
 
-class _FileReader:
+class _FileReader(YamlReader):
     """Validates the notes of one file, recording problems as it goes."""
-
-    def __init__(self, file: str, resolve_town: Callable[[str], str] | None):
-        self.file = file
-        self.resolve_town = resolve_town
-        self.problems: list[NoteProblem] = []
-        self._constructor = SafeConstructor()
-        self._note_ok = True
-
-    # -- recording -------------------------------------------------------------------
-    def problem(self, line: int, message: str) -> None:
-        self.problems.append(NoteProblem(self.file, line, message))
-        self._note_ok = False
-
-    def fail(self, line: int, message: str) -> _Invalid:
-        self.problem(line, message)
-        return _Invalid()
-
-    # -- generic readers ---------------------------------------------------------------
-    def mapping(self, node: Node, what: str, allowed: tuple[str, ...]) -> dict[str, tuple[Node, Node]]:
-        """Return ``{key: (key_node, value_node)}``; flags non-mappings, duplicate and unknown keys."""
-        if not isinstance(node, MappingNode):
-            raise self.fail(_line(node), f"{what} must be a mapping of keys to values")
-        out: dict[str, tuple[Node, Node]] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                self.problem(_line(key_node), f"{what}: keys must be plain names")
-                continue
-            key = key_node.value
-            if key in out:
-                self.problem(_line(key_node), f"duplicate key '{key}' in {what}")
-                continue
-            if key not in allowed:
-                hint = difflib.get_close_matches(key, allowed, n=1)
-                more = f" (did you mean '{hint[0]}'?)" if hint else f" (allowed: {', '.join(allowed)})"
-                self.problem(_line(key_node), f"unknown key '{key}' in {what}{more}")
-                continue
-            out[key] = (key_node, value_node)
-        return out
-
-    def scalar(self, key: str, key_node: Node, node: Node):
-        if not isinstance(node, ScalarNode):
-            raise self.fail(_line(key_node), f"'{key}' must be a single value, not a list or mapping")
-        if node.tag not in _ALLOWED_TAGS:
-            raise self.fail(_line(key_node), f"'{key}': unsupported YAML tag {node.tag}")
-        return node
+    problem_type = NoteProblem
 
     def text(self, key: str, key_node: Node, node: Node, *, allow_empty: bool = False) -> str:
         node = self.scalar(key, key_node, node)
-        if node.tag != _TAG + "str":
-            raise self.fail(_line(key_node), f"'{key}' must be text (quote it if it looks like a number, date or yes/no)")
+        if node.tag != TAG + "str":
+            raise self.fail(line_of(key_node), f"'{key}' must be text (quote it if it looks like a number, date or yes/no)")
         value = node.value
         if not allow_empty and not value.strip():
-            raise self.fail(_line(key_node), f"'{key}' must not be empty")
+            raise self.fail(line_of(key_node), f"'{key}' must not be empty")
         return value
 
     def day(self, key: str, key_node: Node, node: Node) -> date:
         node = self.scalar(key, key_node, node)
         raw = node.value.strip()
-        if node.tag not in (_TAG + "timestamp", _TAG + "str") or not _DATE_RE.fullmatch(raw):
-            raise self.fail(_line(key_node), f"'{key}' must be a date written YYYY-MM-DD, got {node.value!r}")
+        if node.tag not in (TAG + "timestamp", TAG + "str") or not _DATE_RE.fullmatch(raw):
+            raise self.fail(line_of(key_node), f"'{key}' must be a date written YYYY-MM-DD, got {node.value!r}")
         try:
             return date.fromisoformat(raw)
         except ValueError as exc:
-            raise self.fail(_line(key_node), f"'{key}': {raw} is not a valid date ({exc})") from None
+            raise self.fail(line_of(key_node), f"'{key}': {raw} is not a valid date ({exc})") from None
 
     def flag(self, key: str, key_node: Node, node: Node) -> bool:
         node = self.scalar(key, key_node, node)
-        if node.tag != _TAG + "bool":
-            raise self.fail(_line(key_node), f"'{key}' must be true or false, got {node.value!r}")
+        if node.tag != TAG + "bool":
+            raise self.fail(line_of(key_node), f"'{key}' must be true or false, got {node.value!r}")
         return bool(self._constructor.construct_object(node))
 
     def number(self, key: str, key_node: Node, node: Node) -> float:
         node = self.scalar(key, key_node, node)
-        if node.tag not in (_TAG + "int", _TAG + "float"):
-            raise self.fail(_line(key_node), f"'{key}' must be a number, got {node.value!r}")
+        if node.tag not in (TAG + "int", TAG + "float"):
+            raise self.fail(line_of(key_node), f"'{key}' must be a number, got {node.value!r}")
         value = float(self._constructor.construct_object(node))
         if value != value or value in (float("inf"), float("-inf")):
-            raise self.fail(_line(key_node), f"'{key}' must be a finite number")
+            raise self.fail(line_of(key_node), f"'{key}' must be a finite number")
         return value
 
     def text_list(self, key: str, key_node: Node, node: Node) -> list[tuple[str, int]]:
         """A list of non-empty strings, each with its own line."""
         if not isinstance(node, SequenceNode):
-            raise self.fail(_line(key_node), f"'{key}' must be a list, e.g. {key}: [a, b] (or [])")
+            raise self.fail(line_of(key_node), f"'{key}' must be a list, e.g. {key}: [a, b] (or [])")
         items: list[tuple[str, int]] = []
         bad = False
         for item in node.value:
-            if not isinstance(item, ScalarNode) or item.tag != _TAG + "str" or not item.value.strip():
-                self.problem(_line(item), f"'{key}': every item must be non-empty text")
+            if not isinstance(item, ScalarNode) or item.tag != TAG + "str" or not item.value.strip():
+                self.problem(line_of(item), f"'{key}': every item must be non-empty text")
                 bad = True
                 continue
-            items.append((item.value.strip(), _line(item)))
+            items.append((item.value.strip(), line_of(item)))
         if bad:
-            raise _Invalid()
+            raise Invalid()
         return items
 
     # -- the note ------------------------------------------------------------------------
@@ -284,16 +233,16 @@ class _FileReader:
         if root is None:  # an empty file holds no notes
             return []
         if not isinstance(root, SequenceNode):
-            self.problem(_line(root), "a notes file must be a YAML list of notes (each starting with '- id:')")
+            self.problem(line_of(root), "a notes file must be a YAML list of notes (each starting with '- id:')")
             return []
         return [self.read_note(node) for node in root.value]
 
     def read_note(self, node: Node) -> _Draft:
-        self._note_ok = True
-        draft = _Draft(self.file, _line(node), None, _line(node), [], {}, True)
+        self.ok = True
+        draft = _Draft(self.file, line_of(node), None, line_of(node), [], {}, True)
         try:
             keys = self.mapping(node, "note", _NOTE_KEYS)
-        except _Invalid:
+        except Invalid:
             draft.ok = False
             return draft
         f = draft.fields
@@ -302,7 +251,7 @@ class _FileReader:
             if name in keys:
                 try:
                     f[name] = reader(name, *keys[name])
-                except _Invalid:
+                except Invalid:
                     pass
 
         for name in _REQUIRED_NOTE_KEYS:
@@ -312,18 +261,18 @@ class _FileReader:
         # id
         if "id" in keys:
             key_node, value_node = keys["id"]
-            draft.id_line = _line(key_node)
+            draft.id_line = line_of(key_node)
             try:
                 ident = self.text("id", key_node, value_node).strip()
                 if not _ID_RE.fullmatch(ident):
                     self.problem(draft.id_line, f"id {ident!r} must use only a-z, 0-9 and '-'")
                 draft.id = ident
-            except _Invalid:
+            except Invalid:
                 pass
 
         field("scope", self.text)
         if "scope" in f and f["scope"] not in SCOPES:
-            self.problem(_line(keys["scope"][0]), f"unknown scope {f['scope']!r} (expected one of: {', '.join(SCOPES)})")
+            self.problem(line_of(keys["scope"][0]), f"unknown scope {f['scope']!r} (expected one of: {', '.join(SCOPES)})")
         self.read_towns(keys, f)
 
         # dates
@@ -332,7 +281,7 @@ class _FileReader:
         field("published_approx", self.flag)
         if "published" in f and "about_from" in f and f["published"] < f["about_from"]:
             self.problem(
-                _line(keys["published"][0]),
+                line_of(keys["published"][0]),
                 f"published {f['published']} is before the date the claim is about ({f['about_from']})",
             )
 
@@ -340,18 +289,18 @@ class _FileReader:
         if "source" in keys:
             try:
                 f["source"] = self.read_source(*keys["source"])
-            except _Invalid:
+            except Invalid:
                 pass
         field("claimant", self.text)
         if "claimant" in f:
             f["claimant"] = f["claimant"].strip()
         field("claim", self.text)
         if "claim" in f and f["claim"] not in CLAIMS:
-            self.problem(_line(keys["claim"][0]), f"unknown claim {f['claim']!r} (expected one of: {', '.join(CLAIMS)})")
+            self.problem(line_of(keys["claim"][0]), f"unknown claim {f['claim']!r} (expected one of: {', '.join(CLAIMS)})")
         field("summary", self.text)
         if "summary" in f and len(f["summary"]) > MAX_SUMMARY_CHARS:
             self.problem(
-                _line(keys["summary"][0]),
+                line_of(keys["summary"][0]),
                 f"summary is {len(f['summary'])} characters long (at most {MAX_SUMMARY_CHARS})",
             )
 
@@ -365,16 +314,16 @@ class _FileReader:
                     if not _ID_RE.fullmatch(tag):
                         self.problem(line, f"tag {tag!r} must use only a-z, 0-9 and '-'")
                 f["tags"] = tuple(t for t, _ in tags)
-            except _Invalid:
+            except Invalid:
                 pass
         if "related" in keys:
             try:
                 draft.related = self.text_list("related", *keys["related"])
                 f["related"] = tuple(r for r, _ in draft.related)
-            except _Invalid:
+            except Invalid:
                 pass
 
-        draft.ok = self._note_ok
+        draft.ok = self.ok
         return draft
 
     def read_towns(self, keys: dict[str, tuple[Node, Node]], f: dict) -> None:
@@ -383,7 +332,7 @@ class _FileReader:
         key_node, value_node = keys["towns"]
         try:
             items = self.text_list("towns", key_node, value_node)
-        except _Invalid:
+        except Invalid:
             return
         towns: list[str] = []
         for name, line in items:
@@ -398,7 +347,7 @@ class _FileReader:
             if canonical not in towns:
                 towns.append(canonical)
         if f.get("scope") == "town" and not items:
-            self.problem(_line(key_node), "a note with scope 'town' must name at least one town")
+            self.problem(line_of(key_node), "a note with scope 'town' must name at least one town")
         f["towns"] = tuple(towns)
 
     def read_about(self, keys: dict[str, tuple[Node, Node]], draft: _Draft) -> None:
@@ -406,12 +355,12 @@ class _FileReader:
         single = "about" in keys
         period = [k for k in ("about_from", "about_to") if k in keys]
         if single and period:
-            self.problem(_line(keys[period[0]][0]), "give either 'about' or 'about_from'/'about_to', not both")
+            self.problem(line_of(keys[period[0]][0]), "give either 'about' or 'about_from'/'about_to', not both")
             return
         if single:
             try:
                 f["about_from"] = f["about_to"] = self.day("about", *keys["about"])
-            except _Invalid:
+            except Invalid:
                 pass
             return
         if not period:
@@ -419,15 +368,15 @@ class _FileReader:
             return
         if len(period) == 1:
             missing = "about_to" if period[0] == "about_from" else "about_from"
-            self.problem(_line(keys[period[0]][0]), f"'{period[0]}' needs '{missing}' too")
+            self.problem(line_of(keys[period[0]][0]), f"'{period[0]}' needs '{missing}' too")
         for k in period:
             try:
                 f[k] = self.day(k, *keys[k])
-            except _Invalid:
+            except Invalid:
                 pass
         if "about_from" in f and "about_to" in f and f["about_to"] < f["about_from"]:
             self.problem(
-                _line(keys["about_to"][0]),
+                line_of(keys["about_to"][0]),
                 f"about_to {f['about_to']} is before about_from {f['about_from']}",
             )
 
@@ -436,36 +385,36 @@ class _FileReader:
         values: dict[str, str] = {}
         for name in ("publisher", "kind"):
             if name not in keys:
-                self.problem(_line(key_node), f"source: missing required field '{name}'")
+                self.problem(line_of(key_node), f"source: missing required field '{name}'")
         for name, (k_node, v_node) in keys.items():
             try:
                 values[name] = self.text(f"source.{name}", k_node, v_node).strip()
-            except _Invalid:
+            except Invalid:
                 continue
         if "kind" in values and values["kind"] not in KINDS:
-            self.problem(_line(keys["kind"][0]), f"unknown source kind {values['kind']!r} (expected one of: {', '.join(KINDS)})")
+            self.problem(line_of(keys["kind"][0]), f"unknown source kind {values['kind']!r} (expected one of: {', '.join(KINDS)})")
         if "url" in values and not _is_web_url(values["url"]):
-            self.problem(_line(keys["url"][0]), f"malformed url {values['url']!r} (expected http:// or https:// and a host)")
+            self.problem(line_of(keys["url"][0]), f"malformed url {values['url']!r} (expected http:// or https:// and a host)")
         if "publisher" not in values or "kind" not in values:
-            raise _Invalid()
+            raise Invalid()
         return Source(values["publisher"], values["kind"], values.get("title"), values.get("url"))
 
     def read_figures(self, entry: tuple[Node, Node], f: dict) -> None:
         key_node, node = entry
         if not isinstance(node, SequenceNode):
-            self.problem(_line(key_node), "'figures' must be a list of figures")
+            self.problem(line_of(key_node), "'figures' must be a list of figures")
             return
         figures = []
         for item in node.value:
             try:
                 figures.append(self.read_figure(item, f.get("published")))
-            except _Invalid:
+            except Invalid:
                 pass
         f["figures"] = tuple(figures)
 
     def read_figure(self, node: Node, published: date | None) -> Figure:
         keys = self.mapping(node, "figure", _FIGURE_KEYS)
-        line = _line(node)
+        line = line_of(node)
         got: dict[str, object] = {}
         for name in ("metric", "value"):
             if name not in keys:
@@ -475,37 +424,37 @@ class _FileReader:
         for name, (k_node, v_node) in keys.items():
             try:
                 got[name] = readers[name](name, k_node, v_node)
-            except _Invalid:
+            except Invalid:
                 pass
         metric = got.get("metric")
         if metric is not None and metric not in METRICS:
-            self.problem(_line(keys["metric"][0]), f"unknown metric {metric!r} (expected one of: {', '.join(METRICS)})")
+            self.problem(line_of(keys["metric"][0]), f"unknown metric {metric!r} (expected one of: {', '.join(METRICS)})")
         if metric in WINDOW_METRICS:
             if "on" in keys:
-                self.problem(_line(keys["on"][0]), f"'{metric}' is measured over a window: use 'from' and 'to', not 'on'")
+                self.problem(line_of(keys["on"][0]), f"'{metric}' is measured over a window: use 'from' and 'to', not 'on'")
             for name in ("from", "to"):
                 if name not in keys:
                     self.problem(line, f"figure '{metric}' needs '{name}'")
         elif metric in POINT_METRICS:
             for name in ("from", "to"):
                 if name in keys:
-                    self.problem(_line(keys[name][0]), f"'{metric}' is a total at one date: use 'on', not '{name}'")
+                    self.problem(line_of(keys[name][0]), f"'{metric}' is a total at one date: use 'on', not '{name}'")
             if "on" not in keys:
                 self.problem(line, f"figure '{metric}' needs 'on'")
         if "from" in got and "to" in got and got["to"] < got["from"]:
-            self.problem(_line(keys["to"][0]), f"figure window ends ({got['to']}) before it starts ({got['from']})")
+            self.problem(line_of(keys["to"][0]), f"figure window ends ({got['to']}) before it starts ({got['from']})")
         if published is not None:
             for name in ("to", "on"):
                 if name in got and got[name] > published:
-                    self.problem(_line(keys[name][0]), f"figure date {got[name]} is after the publication date {published}")
+                    self.problem(line_of(keys[name][0]), f"figure date {got[name]} is after the publication date {published}")
         value = got.get("value")
         if isinstance(value, float) and metric is not None:
             if metric == "occupied_share_pct" and not 0 <= value <= 100:
-                self.problem(_line(keys["value"][0]), f"a share must be between 0 and 100, got {value:g}")
+                self.problem(line_of(keys["value"][0]), f"a share must be between 0 and 100, got {value:g}")
             elif metric in ("gained_km2", "occupied_total_km2") and value < 0:
-                self.problem(_line(keys["value"][0]), f"'{metric}' cannot be negative (use net_km2 for losses)")
+                self.problem(line_of(keys["value"][0]), f"'{metric}' cannot be negative (use net_km2 for losses)")
         if not {"metric", "value"} <= got.keys():
-            raise _Invalid()
+            raise Invalid()
         return Figure(
             metric=str(metric),
             value=float(value),  # type: ignore[arg-type]
