@@ -1,0 +1,336 @@
+"""``python -m loadtest``: N concurrent simulated viewers for a fixed time against gunicorn.
+
+The server is started exactly as the Procfile says (``gunicorn dashboard.app:server
+--workers 2 --threads 4 …``) but bound to 127.0.0.1 on a free port, with
+``FRONTLINE_DATA_DIR`` pointing at a synced store; it is stopped at the end.
+
+Each viewer is a coroutine that loops until the time is up:
+
+* **opens a permalink** (``/?date=D``, a third of them with ``&town=T``): the page,
+  ``/_dash-layout``, ``/_dash-dependencies``, the pages content callback for that URL,
+  ``/data/meta.json``, the day JSON, every zone geometry it has not seen yet, and the
+  two panel callbacks; on its first visit also ``boundaries.json`` and
+  ``settlements.json``. Static JS/CSS bundles are taken as cached by the browser.
+* **steps through dates** 10–30 times (mostly +1 day, sometimes −1 or ±7), thinking
+  0.15–0.6 s between steps: the day JSON, the geometries it lacks, both panel callbacks
+  — the requests the real page makes (bodies as Dash's renderer sends them).
+
+Why not locust: it would add gevent and a web UI to the environment for a scenario
+this small; one asyncio process with keep-alive HTTP/1.1 connections (stdlib only)
+drives 50 viewers with little CPU, which matters on a 2-core machine where the
+client competes with the server. The run is bounded (at most 500 viewers, 600 s)
+and talks to 127.0.0.1 only.
+
+Output: throughput, latency p50/p95/p99 overall and per request kind, errors
+(anything but 200/304, timeouts, connection errors) and RSS per gunicorn worker
+(sampled every second from /proc). ``--json`` for machine-readable output.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from dashboard.bench import (Gunicorn, StepPayloads, dist, percentile, pages_body, rss_mb)
+from dashboard.settings import load_settings
+
+MAX_USERS = 500
+MAX_SECONDS = 600
+TOWNS = ["Bakhmut", "Avdiivka", "Pokrovsk", "Kupiansk", "Vuhledar", "Toretsk", "Chasiv Yar", "Selydove", "Izium"]
+ZONES = ("liberated", "contested", "occupied", "occupied_before_2022")
+
+
+class Conn:
+    """One keep-alive HTTP/1.1 connection to 127.0.0.1 (reconnects when the server closed it)."""
+
+    def __init__(self, port: int, timeout: float):
+        self.port, self.timeout = port, timeout
+        self.reader = self.writer = None
+
+    async def close(self):
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except (OSError, asyncio.CancelledError):
+                pass
+        self.reader = self.writer = None
+
+    async def _once(self, method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", "Accept-Encoding: gzip",
+                "Accept: application/json, text/html", "Connection: keep-alive"]
+        if body is not None:
+            head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + (body or b""))
+        await self.writer.drain()
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        hdrs = {}
+        for line in lines[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                hdrs[k.strip().lower()] = v.strip()
+        if hdrs.get("transfer-encoding", "").lower() == "chunked":
+            data = bytearray()
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await self.reader.readuntil(b"\r\n")
+                    break
+                data += await self.reader.readexactly(size)
+                await self.reader.readexactly(2)
+            data = bytes(data)
+        elif "content-length" in hdrs:
+            data = await self.reader.readexactly(int(hdrs["content-length"]))
+        elif status in (204, 304):
+            data = b""
+        else:
+            data = await self.reader.read()
+            hdrs["connection"] = "close"
+        if hdrs.get("connection", "").lower() == "close":
+            await self.close()
+        return status, data
+
+    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        reused = self.writer is not None
+        try:
+            return await asyncio.wait_for(self._once(method, path, body), self.timeout)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            await self.close()
+            if not reused:
+                raise exc
+        # The server closed an idle keep-alive connection just before we reused it: retry once.
+        return await asyncio.wait_for(self._once(method, path, body), self.timeout)
+
+
+class Stats:
+    def __init__(self):
+        self.lat: dict[str, list[float]] = defaultdict(list)
+        self.bytes = 0
+        self.errors: dict[str, int] = defaultdict(int)
+        self.error_samples: list[str] = []
+        self.steps = 0
+        self.opens = 0
+
+    def error(self, kind: str, what: str):
+        self.errors[kind] += 1
+        if len(self.error_samples) < 10:
+            self.error_samples.append(f"{kind}: {what}")
+
+
+class Viewer:
+    def __init__(self, n: int, port: int, days: list[str], deps: list, payloads: StepPayloads, towns: dict,
+                 stats: Stats, deadline: float, seed: int, timeout: float):
+        self.n, self.days, self.deps, self.payloads, self.towns = n, days, deps, payloads, towns
+        self.stats, self.deadline = stats, deadline
+        self.rng = random.Random(seed)
+        self.conn = Conn(port, timeout)
+        self.geoms: set[str] = set()
+        self.visited = False
+
+    async def call(self, kind: str, method: str, path: str, body: bytes | None = None) -> bytes | None:
+        t = time.perf_counter()
+        try:
+            status, data = await self.conn.request(method, path, body)
+        except asyncio.TimeoutError:
+            self.stats.error(kind, f"timeout {path[:60]}")
+            await self.conn.close()
+            return None
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            self.stats.error(kind, f"{type(exc).__name__} {path[:60]}")
+            await self.conn.close()
+            return None
+        self.stats.lat[kind].append((time.perf_counter() - t) * 1000)
+        self.stats.bytes += len(data)
+        if status not in (200, 304):
+            self.stats.error(kind, f"HTTP {status} {path[:60]}")
+            return None
+        return data
+
+    async def show(self, day: str, town_id: str | None):
+        """What the page requests for one day: day JSON, missing geometries, panel callbacks."""
+        import gzip
+
+        data = await self.call("day", "GET", f"/data/day/{day}.json")
+        if data is not None:
+            try:
+                doc = json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+                for k in ZONES:
+                    h = doc["layers"].get(k)
+                    if h and h not in self.geoms:
+                        if await self.call("geom", "GET", f"/data/geom/{h}.json") is not None:
+                            self.geoms.add(h)
+            except (ValueError, KeyError, OSError) as exc:
+                self.stats.error("day", f"bad day JSON: {exc}")
+        bodies = self.payloads.bodies(day, town_id)
+        for kind, body in zip(("cb_area", "cb_town"), bodies):
+            await self.call(kind, "POST", "/_dash-update-component", body)
+
+    async def open_permalink(self) -> tuple[int, str | None]:
+        i = self.rng.randrange(len(self.days))
+        day = self.days[i]
+        town = self.rng.choice(list(self.towns)) if self.rng.random() < 1 / 3 else None
+        from urllib.parse import urlencode
+
+        search = "?" + urlencode({"date": day, **({"town": town} if town else {})})
+        await self.call("page", "GET", "/" + search)
+        await self.call("layout", "GET", "/_dash-layout")
+        await self.call("deps", "GET", "/_dash-dependencies")
+        await self.call("cb_pages", "POST", "/_dash-update-component", pages_body(self.deps, search))
+        await self.call("meta", "GET", "/data/meta.json")
+        if not self.visited:
+            await self.call("boundaries", "GET", "/data/boundaries.json")
+            await self.call("settlements", "GET", "/data/settlements.json")
+            self.visited = True
+        await self.show(day, self.towns.get(town))
+        self.stats.opens += 1
+        return i, self.towns.get(town)
+
+    async def run(self):
+        await asyncio.sleep(self.rng.uniform(0, 1.0))  # do not all arrive in the same millisecond
+        try:
+            while time.monotonic() < self.deadline:
+                i, town_id = await self.open_permalink()
+                for _ in range(self.rng.randint(10, 30)):
+                    await asyncio.sleep(self.rng.uniform(0.15, 0.6))
+                    if time.monotonic() >= self.deadline:
+                        return
+                    r = self.rng.random()
+                    i += 1 if r < 0.8 else (-1 if r < 0.9 else self.rng.choice((7, -7)))
+                    i = min(max(i, 0), len(self.days) - 1)
+                    await self.show(self.days[i], town_id)
+                    self.stats.steps += 1
+        finally:
+            await self.conn.close()
+
+
+async def sample_rss(g: Gunicorn, stop: asyncio.Event, peaks: dict):
+    while not stop.is_set():
+        for pid in g.worker_pids():
+            v = rss_mb(pid)
+            if v:
+                peaks[pid] = max(peaks.get(pid, 0), v)
+        try:
+            await asyncio.wait_for(stop.wait(), 1.0)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: int) -> dict:
+    from dashboard.bench import Http
+    from dashboard.sources.settlements import Gazetteer
+
+    client = Http(g.url)
+    deps = client.get("/_dash-dependencies").json()
+    days = client.get("/data/meta.json").json()["days"]
+    client.close()
+    payloads = StepPayloads(deps)
+    gaz = Gazetteer.load(load_settings().gazetteer)
+    towns = {}
+    for name in TOWNS:
+        try:
+            towns[name] = gaz.resolve(name).id
+        except Exception:
+            pass
+    stats = Stats()
+    peaks: dict[int, float] = {}
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(g, stop, peaks))
+    t0 = time.monotonic()
+    deadline = t0 + seconds
+    viewers = [Viewer(i, g.port, days, deps, payloads, towns, stats, deadline, seed + i, timeout)
+               for i in range(users)]
+    tasks = [asyncio.create_task(v.run()) for v in viewers]
+    # Stop by ourselves: viewers finish their current request after the deadline; a grace
+    # period bounds the wait, then anything left is cancelled.
+    done, pending = await asyncio.wait(tasks, timeout=seconds + timeout + 5)
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for t in done:
+        if t.exception() is not None:
+            stats.error("viewer", repr(t.exception()))
+    elapsed = time.monotonic() - t0
+    stop.set()
+    await sampler
+    final = {pid: rss_mb(pid) for pid in g.worker_pids()}
+    all_lat = [x for v in stats.lat.values() for x in v]
+    n_req = len(all_lat)
+    return {
+        "users": users, "seconds": round(elapsed, 1), "days_in_store": len(days),
+        "requests": n_req, "requests_per_s": round(n_req / elapsed, 1),
+        "steps": stats.steps, "steps_per_s": round(stats.steps / elapsed, 1), "permalinks_opened": stats.opens,
+        "mb_received": round(stats.bytes / 2**20, 1),
+        "latency_ms": {"p50": round(percentile(all_lat, 50), 1), "p95": round(percentile(all_lat, 95), 1),
+                       "p99": round(percentile(all_lat, 99), 1), "max": round(max(all_lat), 1) if all_lat else None},
+        "by_kind": {k: {**dist(v), "p99": round(percentile(v, 99), 1)} for k, v in sorted(stats.lat.items())},
+        "errors": sum(stats.errors.values()), "errors_by_kind": dict(stats.errors), "error_samples": stats.error_samples,
+        "rss_mb_peak": {str(k): v for k, v in peaks.items()}, "rss_mb_final": {str(k): v for k, v in final.items()},
+    }
+
+
+def render(res: dict) -> str:
+    lines = [
+        f"load test: {res['users']} viewers for {res['seconds']} s against {res['command']}",
+        f"  store: {res['data_dir']} ({res['days_in_store']:,} days); server start → first page {res['start_s']:.2f} s",
+        f"  requests {res['requests']:,} ({res['requests_per_s']:,.1f}/s); steps {res['steps']:,} "
+        f"({res['steps_per_s']:,.1f}/s); permalinks opened {res['permalinks_opened']:,}; "
+        f"{res['mb_received']:,.1f} MB received",
+        f"  latency all requests: p50 {res['latency_ms']['p50']:,.1f}  p95 {res['latency_ms']['p95']:,.1f}  "
+        f"p99 {res['latency_ms']['p99']:,.1f}  max {res['latency_ms']['max']:,.1f} ms",
+        f"  errors: {res['errors']}" + (f"  {res['errors_by_kind']}  e.g. {res['error_samples'][:3]}" if res["errors"] else ""),
+        "  RSS per worker: peak " + ", ".join(f"{v:,.0f}" for v in res["rss_mb_peak"].values())
+        + " MB; at end " + ", ".join(f"{v:,.0f}" for v in res["rss_mb_final"].values() if v) + " MB",
+        "",
+        f"  {'request':<12}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}",
+    ]
+    for k, d in res["by_kind"].items():
+        lines.append(f"  {k:<12}{d['n']:>8,}{d['p50']:>10,.1f}{d['p95']:>10,.1f}{d['p99']:>10,.1f}{d['max']:>10,.1f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m loadtest", description=__doc__.split("\n")[0])
+    p.add_argument("--data-dir", help="synced store (default: $FRONTLINE_DATA_DIR or geodata/store)")
+    p.add_argument("--users", type=int, default=50, help=f"concurrent viewers (default 50, at most {MAX_USERS})")
+    p.add_argument("--duration", type=float, default=60.0, help=f"seconds (default 60, at most {MAX_SECONDS})")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds before one request counts as an error")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    users = max(1, min(args.users, MAX_USERS))
+    seconds = max(1.0, min(args.duration, MAX_SECONDS))
+    settings = load_settings(data_dir=Path(args.data_dir) if args.data_dir else None)
+    from dashboard.store import layout
+
+    if layout.current_dir(settings.data_dir) is None:
+        print(f"loadtest: no store in {settings.data_dir}; run `frontline sync` (or ./dev sync-mirror) first",
+              file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="frontline-load-") as tmp:
+        print(f"loadtest: starting gunicorn on {settings.data_dir} …", file=sys.stderr, flush=True)
+        g = Gunicorn(settings.data_dir, Path(tmp) / "gunicorn.log")
+        try:
+            print(f"loadtest: {users} viewers for {seconds:.0f} s …", file=sys.stderr, flush=True)
+            res = asyncio.run(drive(g, users, seconds, args.timeout, args.seed))
+        finally:
+            g.stop()
+        res.update(command=" ".join(g.argv[2:]) if g.argv[:2] == [sys.executable, "-m"] else " ".join(g.argv),
+                   data_dir=str(settings.data_dir), start_s=g.first_page_s, cores=os.cpu_count(),
+                   loadavg_end=[round(x, 2) for x in os.getloadavg()])
+    print(json.dumps(res, indent=2) if args.json else render(res))
+    return 0 if res["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""`frontline bench --quick --json` runs end to end and reports every figure.
+
+Only the shape of the output is checked (keys present, numbers positive): timings
+depend on the machine and are never asserted.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import CHROMIUM, ROOT, require_shared
+
+pytestmark = pytest.mark.slow
+
+
+def _get(res: dict, key: str):
+    cur = res
+    for part in key.split("."):
+        assert isinstance(cur, dict) and part in cur, f"missing {key!r} in the bench output"
+        cur = cur[part]
+    return cur
+
+
+@pytest.fixture(scope="module")
+def quick_result(tmp_path_factory) -> dict:
+    require_shared()
+    proc = subprocess.run([sys.executable, "-m", "dashboard.cli", "bench", "--quick", "--json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"bench failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+    return json.loads(proc.stdout)
+
+
+POSITIVE = [
+    "sync.full_s", "sync.noop_s.median", "sync.one_day_s", "sync.days", "sync.api_snapshots",
+    "store.open_s.median", "store.days", "store.generation_bytes",
+    "change.window_90d_cold_ms.median", "change.random_cold_ms.p50", "change.random_cold_ms.p95",
+    "step.cold.step_ms.p50", "step.cold.step_ms.p95", "step.warm.step_ms.p95", "step.cold.day_ms.p95",
+    "step.cold.area_cb_ms.p95", "step.cold.bytes_gz.p95", "step.cold.bytes_raw.p95",
+    "baseline.step_ms.p50", "baseline.bytes_gz.p50", "ratios.step_p50_speedup", "ratios.bytes_gz_p50_ratio",
+    "gunicorn.cold_start_s.median", "gunicorn.rss_mb_per_worker_max", "gunicorn.steps.step_ms.p95",
+    "machine.cores",
+]
+
+
+def test_quick_bench_reports_every_figure(quick_result):
+    res = quick_result
+    assert res["mode"] == "quick"
+    assert res["errors"] == {}
+    for key in POSITIVE:
+        v = _get(res, key)
+        assert isinstance(v, (int, float)) and v > 0, f"{key} = {v!r}"
+    assert res["step"]["cold"]["errors"] == 0 and res["step"]["warm"]["errors"] == 0
+    assert res["step"]["cold"]["steps"] == res["sync"]["days"]
+    assert res["sync"]["one_day_added"] == 1
+    assert res["baseline"]["errors"] == 0
+    for pkg in ("dash", "plotly", "geopandas", "shapely", "pyproj"):
+        assert res["machine"]["versions"][pkg]
+    assert {t["key"] for t in res["targets"]} >= {"sync.full_s", "step.cold.step_ms.p95"}
+
+
+def test_quick_bench_browser_figures(quick_result):
+    br = quick_result["browser"]
+    if not Path(CHROMIUM).exists():
+        assert "skipped" in br
+        return
+    for key in ("random.ms.p50", "random.ms.p95", "next_day.ms.p95", "playback.days_per_s", "first_paint_s"):
+        v = _get(br, key)
+        assert isinstance(v, (int, float)) and v > 0, f"browser.{key} = {v!r}"
+    assert br["offhost_requests"] == 0
+    assert br["console_errors"] == []
+    assert br["payload_matches_browser"] is True
