@@ -21,6 +21,11 @@ def create_app(settings: Settings | None = None) -> Dash:
     from .urlstate import parse_query
 
     settings = settings or load_settings()
+    import pyarrow
+
+    # The store is read once and kept; arrow's default pool would hold on to the freed
+    # read buffers (about 60 MB more per worker). The system allocator gives them back.
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     holder = StoreHolder(settings.data_dir)
     holder.get()  # load once at start-up
     gazetteer = Gazetteer.load(settings.gazetteer)

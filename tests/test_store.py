@@ -200,3 +200,19 @@ def test_killed_sync_leaves_the_store_readable_and_resumes(tmp_path, mirror, sto
 def test_missing_store_gives_a_clear_error(tmp_path):
     with pytest.raises(layout.StoreError, match="frontline sync"):
         Store.open(tmp_path)
+
+
+def test_window_sums_equal_a_plain_table_sum(store):
+    from dashboard.analytics.control import WindowSums
+
+    ws = WindowSums.of(store)
+    for a, b in [(date(2024, 10, 26), date(2024, 11, 2)), (date(2022, 4, 1), date(2025, 8, 11)),
+                 (date(2024, 2, 12), date(2024, 2, 12))]:
+        days = store.days.loc[(store.days.index > a) & (store.days.index <= b)]
+        gained, lost, per = ws.window(a, b)
+        assert abs(gained - days["gained_km2"].fillna(0).sum()) < 1e-6
+        assert abs(lost - days["lost_km2"].fillna(0).sum()) < 1e-6
+        oc = store.oblast_changes
+        oc = oc[(oc["day"] > a) & (oc["day"] <= b)].groupby("oblast")["gained_km2"].sum()
+        for row in per:
+            assert abs(row["gained_km2"] - oc.get(row["oblast"], 0.0)) < 1e-6

@@ -212,3 +212,48 @@ def status_on(store, settlement, day: date) -> tuple[str, date | None]:
 def distance_to_front_km(store, settlement, day: date) -> float | None:
     """Distance from the settlement to the front line on ``day`` (0 inside held territory? no: to the line)."""
     return distance_km(settlement.lon, settlement.lat, store.front_geometry(day))
+
+
+class WindowSums:
+    """Sums of day-to-day gains and losses over any window, by prefix sums.
+
+    Built once per store (``WindowSums.of(store)``); a window ``(a, b]`` is then the
+    difference of two rows, total and per oblast, with no table scan.
+    """
+
+    def __init__(self, store):
+        self.days = np.array(store.day_list, dtype="datetime64[D]")
+        self.gained = np.concatenate([[0.0], np.cumsum(store.days["gained_km2"].fillna(0.0).to_numpy())])
+        self.lost = np.concatenate([[0.0], np.cumsum(store.days["lost_km2"].fillna(0.0).to_numpy())])
+        oc = store.oblast_changes
+        self.oblasts = sorted(oc["oblast"].unique()) if len(oc) else []
+        pos = {d: i for i, d in enumerate(store.day_list)}
+        g = np.zeros((len(store.day_list), len(self.oblasts)))
+        lo = np.zeros_like(g)
+        col = {o: j for j, o in enumerate(self.oblasts)}
+        if len(oc):
+            rows = oc["day"].map(pos).to_numpy()
+            cols = oc["oblast"].map(col).to_numpy()
+            np.add.at(g, (rows, cols), oc["gained_km2"].to_numpy())
+            np.add.at(lo, (rows, cols), oc["lost_km2"].to_numpy())
+        zero = np.zeros((1, len(self.oblasts)))
+        self.og = np.vstack([zero, np.cumsum(g, axis=0)])
+        self.ol = np.vstack([zero, np.cumsum(lo, axis=0)])
+
+    @classmethod
+    def of(cls, store) -> "WindowSums":
+        ws = getattr(store, "_window_sums", None)
+        if ws is None:
+            ws = store._window_sums = cls(store)
+        return ws
+
+    def window(self, a: date, b: date) -> tuple[float, float, list[dict]]:
+        """(gained, lost, per-oblast rows) summed over the days in ``(a, b]``."""
+        i = int(np.searchsorted(self.days, np.datetime64(a, "D"), side="right"))
+        j = int(np.searchsorted(self.days, np.datetime64(b, "D"), side="right"))
+        g = self.og[j] - self.og[i]
+        lo = self.ol[j] - self.ol[i]
+        per = [{"oblast": o, "gained_km2": float(g[k]), "lost_km2": float(lo[k]), "net_km2": float(g[k] - lo[k])}
+               for k, o in enumerate(self.oblasts) if g[k] + lo[k] >= 0.05]
+        per.sort(key=lambda r: -(r["gained_km2"] + r["lost_km2"]))
+        return float(self.gained[j] - self.gained[i]), float(self.lost[j] - self.lost[i]), per

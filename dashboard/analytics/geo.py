@@ -47,12 +47,17 @@ def areas_km2(geoms) -> np.ndarray:
     return shapely.area(proj) / 1e6
 
 
+@lru_cache(maxsize=256)
+def _equidistant_at(lon: float, lat: float) -> Transformer:
+    return Transformer.from_crs(
+        "EPSG:4326", f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=WGS84 +units=m", always_xy=True
+    )
+
+
 def distance_km(lon: float, lat: float, geom: BaseGeometry | None) -> float | None:
     """Shortest distance in km from a point to a lon/lat geometry (None if empty)."""
     if geom is None or geom.is_empty:
         return None
-    t = Transformer.from_crs(
-        "EPSG:4326", f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=WGS84 +units=m", always_xy=True
-    )
+    t = _equidistant_at(lon, lat)
     local = shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
     return float(shapely.distance(shapely.Point(0, 0), local)) / 1000.0

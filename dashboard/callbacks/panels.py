@@ -6,7 +6,8 @@ from datetime import date, timedelta
 from dash import Input, Output, Patch, State, ctx, html, no_update
 
 from .. import ids
-from ..analytics.control import STATUS_NAMES, change_between, distance_to_front_km, status_on, town_timeline
+from ..analytics.control import (STATUS_NAMES, WindowSums, change_between, distance_to_front_km, status_on,
+                                 town_timeline)
 from ..components import figures
 from ..store.reader import DateOutOfRange
 
@@ -52,14 +53,8 @@ def area_summary(store, day: date, unit: str) -> list:
 
 
 def _window_rows(store, a: date, b: date) -> tuple[float, float, list[dict]]:
-    """Sum of day-to-day changes over (a, b] — cheap, from the precomputed tables."""
-    days = store.days.loc[(store.days.index > a) & (store.days.index <= b)]
-    oc = store.oblast_changes
-    oc = oc[(oc["day"] > a) & (oc["day"] <= b)].groupby("oblast")[["gained_km2", "lost_km2"]].sum()
-    per = [{"oblast": o, "gained_km2": r.gained_km2, "lost_km2": r.lost_km2, "net_km2": r.gained_km2 - r.lost_km2}
-           for o, r in oc.iterrows() if r.gained_km2 + r.lost_km2 >= 0.05]
-    per.sort(key=lambda r: -(r["gained_km2"] + r["lost_km2"]))
-    return float(days["gained_km2"].fillna(0).sum()), float(days["lost_km2"].fillna(0).sum()), per
+    """Sum of day-to-day changes over (a, b] — cheap, from prefix sums built once per store."""
+    return WindowSums.of(store).window(a, b)
 
 
 def window_summary(store, day: date, compare: date | None, window: str, unit: str, change_cache) -> list:
@@ -120,6 +115,12 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
     def change_cache(a: date, b: date, _gen: int = 0):
         return change_between(holder.get(), a, b)
 
+    @lru_cache(maxsize=64)
+    def strip_figure(tid: str, _gen: int) -> dict:
+        """The town's status strip, built once per town and store generation."""
+        store = holder.get()
+        return figures.town_strip(town_timeline(store, gazetteer.get(tid))["spans"]).to_plotly_json()
+
     @app.callback(
         Output(ids.AREA_SUMMARY, "children"),
         Output(ids.AREA_CHART, "figure"),
@@ -172,9 +173,10 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
         if tid not in store.settlement_pos:
             return ([html.P(f"{town.name} is not in the synced store yet: run `frontline sync`.", className="fl-warn")],
                     no_update, {"display": "none"}, [])
-        spans = town_timeline(store, town)["spans"]
+        fig = strip_figure(tid, holder.generation)
+        fig = {**fig, "layout": {**fig["layout"], "shapes": [figures.marker_shape(day)]}}
         notes = notes_view(store, town, day, bool(show_all)) if notes_view else []
-        return town_panel(store, town, day), figures.town_strip(spans, day), {"display": "block"}, notes
+        return town_panel(store, town, day), fig, {"display": "block"}, notes
 
     @app.callback(
         Output(ids.TOWN_SEARCH, "options"),

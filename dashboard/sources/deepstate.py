@@ -171,10 +171,18 @@ def parse_api_snapshot(doc: object, snapshot_id: str, outline: BaseGeometry) -> 
         if layer is None or layer == "foreign":
             continue
         raw[layer].append(gj)
-    clipped = {layer: _clipped_layer(gjs, outline) for layer, gjs in raw.items()}
+    keyed = {layer: _clipped_layer(gjs, outline) for layer, gjs in raw.items()}
+    clipped = {layer: g for layer, (_, g) in keyed.items()}
     if clipped["occupied"].is_empty and clipped["occupied_before_2022"].is_empty:
         raise InvalidSnapshot("no occupied polygons found")
-    layers = _disjoint_layers(clipped)
+    # Consecutive snapshots often repeat every layer but one: memoise the overlay too.
+    dkey = tuple(k for k, _ in keyed.values())
+    layers = _DISJOINT_CACHE.get(dkey)
+    if layers is None:
+        layers = _disjoint_layers(clipped)
+        if len(_DISJOINT_CACHE) > 64:
+            _DISJOINT_CACHE.clear()
+        _DISJOINT_CACHE[dkey] = layers
     return Snapshot(ts.date(), "deepstate-api", str(snapshot_id), ts, layers)
 
 
@@ -228,10 +236,11 @@ def _clip_parts(parts: list[BaseGeometry], outline: BaseGeometry) -> BaseGeometr
 
 
 _LAYER_CACHE: dict[bytes, BaseGeometry] = {}
+_DISJOINT_CACHE: dict[tuple, dict[str, BaseGeometry]] = {}
 
 
-def _clipped_layer(gjs: list[dict], outline: BaseGeometry) -> BaseGeometry:
-    """Union of one layer's polygons, clipped to Ukraine.
+def _clipped_layer(gjs: list[dict], outline: BaseGeometry) -> tuple[bytes, BaseGeometry]:
+    """Union of one layer's polygons, clipped to Ukraine, with the key it is memoised by.
 
     Most layers are the same from one snapshot to the next (liberated areas, the
     pre-2022 zones), so results are memoised on the raw geometry's hash.
@@ -243,7 +252,7 @@ def _clipped_layer(gjs: list[dict], outline: BaseGeometry) -> BaseGeometry:
     key = hashlib.blake2b(orjson.dumps(gjs) + repr(outline.bounds).encode(), digest_size=16).digest()
     hit = _LAYER_CACHE.get(key)
     if hit is not None:
-        return hit
+        return key, hit
     parts: list[BaseGeometry] = []
     for gj in gjs:
         try:
@@ -255,7 +264,7 @@ def _clipped_layer(gjs: list[dict], outline: BaseGeometry) -> BaseGeometry:
     if len(_LAYER_CACHE) > 256:
         _LAYER_CACHE.clear()
     _LAYER_CACHE[key] = result
-    return result
+    return key, result
 
 
 def _disjoint_layers(clipped: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:

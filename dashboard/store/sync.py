@@ -39,6 +39,8 @@ from .derive import DayResult, derive_day, display_job
 from .tables import StoreTables, write_generation
 
 _WORKER: dict = {}
+#: Consecutive days parsed by one worker in one go (their layers repeat: caches hit).
+_BATCH = 8
 
 
 # --- worker side ------------------------------------------------------------------------
@@ -92,6 +94,11 @@ def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None
         "held": shapely.to_wkb(held, output_dimension=2),
     }
     return kind, key, result, None
+
+
+def _parse_batch(items: list[tuple[str, str, bytes]]) -> list[tuple[str, str, dict | None, str | None]]:
+    """Parse consecutive items in one worker, so its layer caches see day after day."""
+    return [_parse_item(kind, key, blob) for kind, key, blob in items]
 
 
 def _derive(task: dict) -> DayResult:
@@ -324,6 +331,7 @@ def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, bo
     with _executor(opts, bounds, gaz) as pool:
         while pending:
             futures = {}
+            batch: list[tuple] = []
             for day, cands in list(pending.items()):
                 kind, key = cands[0]
                 if stored.get(day) == (kind, key):  # fell back to what the store already has
@@ -351,10 +359,16 @@ def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, bo
                         report.skipped.append((f"{kind} {key}", str(exc)))
                     _next_candidate(pending, day, bar)
                     continue
-                futures[pool.submit(_parse_item, kind, key, blob)] = day
-                if len(futures) >= 4 * max(1, opts.workers):
+                batch.append((day, kind, key, blob))
+                if len(batch) >= _BATCH:
+                    futures[pool.submit(_parse_batch, [b[1:] for b in batch])] = [b[0] for b in batch]
+                    batch = []
+                if len(futures) >= 2 * max(1, opts.workers):
                     _collect(futures, pending, parsed, cache, report, bar)
                     futures = {}
+            if batch:
+                futures[pool.submit(_parse_batch, [b[1:] for b in batch])] = [b[0] for b in batch]
+                batch = []
             _collect(futures, pending, parsed, cache, report, bar)
     bar.close()
     report.daily_missing |= missing_daily
@@ -371,16 +385,16 @@ def _next_candidate(pending: dict, day: date, bar) -> None:
 
 
 def _collect(futures: dict, pending: dict, parsed: dict, cache: Path, report: SyncReport, bar) -> None:
-    for fut, day in futures.items():
-        kind, key, result, error = fut.result()
-        if error is not None:
-            report.skipped.append((f"{kind} {key}", error))
-            _next_candidate(pending, day, bar)
-            continue
-        layout.write_bytes_atomic(_cache_path(cache, kind, key), pickle.dumps(result, protocol=5))
-        parsed[day] = result
-        del pending[day]
-        bar.update(1)
+    for fut, days in futures.items():
+        for day, (kind, key, result, error) in zip(days, fut.result()):
+            if error is not None:
+                report.skipped.append((f"{kind} {key}", error))
+                _next_candidate(pending, day, bar)
+                continue
+            layout.write_bytes_atomic(_cache_path(cache, kind, key), pickle.dumps(result, protocol=5))
+            parsed[day] = result
+            del pending[day]
+            bar.update(1)
 
 
 def _derive_and_merge(tables: StoreTables, parsed: dict[date, dict], restatus: bool, opts: SyncOptions,
