@@ -74,6 +74,7 @@ TARGETS = [
     ("sync.one_day_s", "<=", 2.0, "s", "incremental one-day ≤ 2 s"),
     ("change.random_cold_ms.p95", "<=", 100.0, "ms", "change ≤ 100 ms (random pairs, p95)"),
     ("gunicorn.rss_mb_per_worker_max", "<=", 300.0, "MB", "RSS ≤ 300 MB per worker"),
+    ("export.png_warm_s.median", "<=", 1.0, "s", "warm PNG export ≤ 1 s"),
 ]
 QUICK_API_DAYS = 6  # quick mode: the last N API days of the mirror
 QUICK_DAILY_EXTRA = 2  # … plus N daily-archive-only days after them
@@ -992,6 +993,39 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
     }
 
 
+# --- exports -------------------------------------------------------------------------------------
+
+def bench_export(store_dir: Path, settings: Settings, quick: bool) -> dict:
+    """Export times through :func:`export_bytes`: first PNG (cold browser), warm PNG, report, HTML, batch."""
+    from .export.exporter import export_bytes
+    from .sources.settlements import Gazetteer
+    from .store.reader import Store
+
+    store = Store.open(store_dir)
+    gaz = Gazetteer.load(settings.gazetteer)
+    day = store.last_day
+    days = store.day_list[-10:] if quick else store.day_list[::max(1, len(store.day_list) // 10)][:10]
+    town = "Pokrovsk"
+
+    def timed(fmt, d=day, compare=None):
+        t = time.perf_counter()
+        data, _mime, _name = export_bytes(store, gaz, fmt, day=d, compare=compare, town=town,
+                                          notes_dir=settings.notes_dir)
+        assert data, fmt
+        return time.perf_counter() - t
+
+    out = {"first_png_s": round(timed("png"), 3)}
+    out["png_warm_s"] = med([timed("png") for _ in range(3 if quick else 5)])
+    out["report_pdf_s"] = med([timed("report") for _ in range(1 if quick else 3)])
+    out["html_s"] = med([timed("html") for _ in range(1 if quick else 3)])
+    t = time.perf_counter()
+    for d in days:
+        timed("png", d)
+    out["batch10_png_s"] = round(time.perf_counter() - t, 3)
+    out["batch_days"] = len(days)
+    return out
+
+
 # --- report -------------------------------------------------------------------------------------
 
 def flat_get(res: dict, key: str):
@@ -1134,6 +1168,14 @@ def render_table(res: dict) -> str:
     elif br.get("skipped"):
         sec("browser")
         row("skipped", br["skipped"])
+    ex = res.get("export") or {}
+    if ex:
+        sec("exports (kaleido + system Chromium, kept warm)")
+        row("first PNG (cold browser)", f"{ex['first_png_s']:,.2f} s")
+        row("warm PNG", _ms(ex["png_warm_s"], "s"))
+        row("one-page report PDF", _ms(ex["report_pdf_s"], "s"))
+        row("standalone HTML", _ms(ex["html_s"], "s"))
+        row(f"batch of {ex['batch_days']} PNGs", f"{ex['batch10_png_s']:,.2f} s")
     for name, err in res.get("errors", {}).items():
         row(f"ERROR in {name}", err)
     sec("targets")
@@ -1199,6 +1241,8 @@ def run_bench(args, settings: Settings) -> int:
             more = section("gunicorn_steps", lambda: bench_gunicorn_steps(g, days, 20 if quick else 300))
             if more:
                 res["gunicorn"].update(more)
+        log("exports …")
+        res["export"] = section("export", lambda: bench_export(store_dir, settings, quick)) or {}
     finally:
         if g is not None:
             g.stop()

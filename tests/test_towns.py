@@ -87,3 +87,12 @@ def test_cli_answers_and_fails_cleanly(store_dir):
     assert r.returncode == 2 and "not a date" in r.stderr
     r = _cli(store_dir.parent / "nowhere", "area", "--date", "2024-10-31")
     assert r.returncode == 2 and "frontline sync" in r.stderr
+
+
+def test_since_looks_through_occupied_only_days(store, gazetteer):
+    # 2024-10-02 is an occupied-only day inside the API range (its status for Kharkiv is unknown);
+    # "since" for Kharkiv on 2024-10-26 still reaches back to the first day on record.
+    kharkiv = gazetteer.resolve("Kharkiv")
+    assert store.row(date(2024, 10, 2))["complete"] == False  # noqa: E712
+    status, since = status_on(store, kharkiv, date(2024, 10, 26))
+    assert status == "ukrainian" and since == store.first_day

@@ -203,9 +203,16 @@ def status_on(store, settlement, day: date) -> tuple[str, date | None]:
     codes = store.status_codes(settlement.id)
     i = store.day_index(day)
     code = codes[i]
-    j = i
-    while j > 0 and codes[j - 1] == code:
-        j -= 1
+    unknown = ord("?")
+    # Days with occupied-only data say nothing new about a place they show as not occupied:
+    # look through them for the start of the run, up to a different known status.
+    j = k = i
+    while k > 0:
+        k -= 1
+        if codes[k] == code:
+            j = k
+        elif codes[k] != unknown or code == unknown:
+            break
     return STATUS_NAMES[int(code)], store.day_list[j]
 
 

@@ -66,7 +66,7 @@ def weekly_net(days: pd.DataFrame, unit: str, selected: date | None = None) -> g
     # readable, and say so (hover still gives the true value).
     mag = weekly.abs()
     if len(mag) > 10:
-        top = float(mag.quantile(0.97)) * 1.4
+        top = float(mag.quantile(0.9)) * 1.6
         if mag.max() > top > 0:
             fig.update_yaxes(range=[-top, top])
             fig.add_annotation(text="some weeks off scale (hover for values)", xref="paper", yref="paper", x=1, y=1.12,
