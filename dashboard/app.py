@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     from .pages_briefing import register_briefing
 
     register_briefing(app, holder, gazetteer, settings)
+    # Dash finishes its set-up on the first request, unguarded against concurrent threads
+    # (gunicorn's --threads): a burst of first requests then gets 500s. Do it once here.
+    app.server.test_client().get("/_dash-layout")
     return app
 
 
