@@ -34,6 +34,7 @@ from ..analytics.geo import area_km2, areas_km2
 from ..sources.boundaries import Boundaries
 from ..sources.deepstate import LAYERS
 from . import layout
+from .derive import geom_hash
 from .layout import geometry_index
 
 HELD = "russian_held"
@@ -181,8 +182,6 @@ class StoreTables:
             row[f"{k}_km2"] = res.areas[k]
             if h not in self._geom_index:
                 self.new_geoms.setdefault(h, w)
-        from .derive import geom_hash
-
         hh = geom_hash(res.held)
         row[f"h_{HELD}"] = hh
         row[f"{HELD}_km2"] = res.areas.get("occupied", 0.0) + res.areas.get("occupied_before_2022", 0.0)
