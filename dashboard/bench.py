@@ -777,25 +777,25 @@ def child_pids(pid: int) -> list[int]:
     return sorted(out)
 
 
-def rss_mb(pid: int) -> float | None:
-    """Resident set size of ``pid`` in MB (VmRSS from /proc; psutil is not needed)."""
+def _proc_mb(path: str, field: str) -> float | None:
+    """A kB field of a /proc status-like file, in MB (None when the process is gone)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field):
                 return round(int(line.split()[1]) / 1024, 1)
     except OSError:
         return None
     return None
 
 
+def rss_mb(pid: int) -> float | None:
+    """Resident set size of ``pid`` in MB (VmRSS from /proc; psutil is not needed)."""
+    return _proc_mb(f"/proc/{pid}/status", "VmRSS:")
+
+
 def pss_mb(pid: int) -> float | None:
     """Proportional set size of ``pid`` in MB (pages shared between workers counted once)."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
+    return _proc_mb(f"/proc/{pid}/smaps_rollup", "Pss:")
     return None
 
 

@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
-from .sources.yamlcheck import TAG, Invalid, YamlReader, line_of
+from .sources.yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
 from .urlstate import MAP_LAYERS
 
@@ -161,16 +161,8 @@ class Briefing:
     file: str
 
 
-@dataclass(frozen=True)
-class BriefingProblem:
-    """A validation problem; ``line`` is 1-based (0 when it concerns the whole file)."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+class BriefingProblem(FileProblem):
+    """A problem in a briefing file (``file:line: message``)."""
 
 
 class BriefingNotFound(LookupError):

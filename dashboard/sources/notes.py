@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
-from .yamlcheck import TAG, Invalid, YamlReader, line_of
+from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
 __all__ = [
     "CLAIMS",
@@ -145,16 +145,8 @@ class Note:
     line: int
 
 
-@dataclass(frozen=True)
-class NoteProblem:
-    """A validation problem; ``line`` is 1-based (0 when it concerns the whole file)."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+class NoteProblem(FileProblem):
+    """A problem in a notes file (``file:line: message``)."""
 
 
 

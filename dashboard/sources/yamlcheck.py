@@ -6,6 +6,7 @@ problem can name the file and the line of the offending key.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -13,6 +14,18 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 TAG = "tag:yaml.org,2002:"
 #: Only plain YAML types are accepted: no application-specific tags.
 ALLOWED_TAGS = {TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A validation problem; ``line`` is 1-based (0 when it concerns the whole file)."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
 
 
 def line_of(node: Node) -> int:
