@@ -38,7 +38,7 @@
   var fl = {
     map: null, meta: null, settlements: null, state: null,
     dayCache: new Map(), geomCache: new Map(),
-    zoneLayers: {}, zoneHashes: {}, frontLayer: null, changeLayers: null, markers: [],
+    zoneLayers: {}, zoneHashes: {}, frontLayer: null, frontHash: null, changeLayers: null, markers: [],
     statusString: "", seq: 0, playing: false, playTimer: null, speed: 10, embedded: false, scale: 1,
     paintLog: [], ready: null, notifyTimer: null, labels: []
   };
@@ -61,7 +61,62 @@
   }
 
   fl.getDay = function (d) { return cached(fl.dayCache, d, "/data/day/" + d + ".json"); };
-  fl.getGeom = function (h) { return cached(fl.geomCache, h, "/data/geom/" + h + ".json"); };
+
+  // Geometry (zone layers, front line) by content hash. With a `base` the browser already
+  // holds, only a delta crosses the wire: the new outline as copies of runs of the base's
+  // vertices plus the few new coordinates (see dashboard/delta.py).
+  var GEOM_CACHE_SIZE = 48;
+  var DEPTH = { LineString: 0, Polygon: 1, MultiLineString: 1, MultiPolygon: 2 };
+
+  function vertices(g) {
+    var runs = [g.coordinates], out = [];
+    for (var d = 0; d < DEPTH[g.type]; d++) runs = [].concat.apply([], runs);
+    runs.forEach(function (r) { for (var i = 0; i < r.length; i++) out.push(r[i]); });
+    return out;
+  }
+
+  function applyDelta(base, delta) {
+    if (delta.type === "full") return delta.geometry;
+    var flat = base && DEPTH[base.type] !== undefined ? vertices(base) : [];
+    function ring(pieces) {
+      var out = [];
+      pieces.forEach(function (p) {
+        if (typeof p[0] === "number") { for (var i = p[0]; i < p[0] + p[1]; i++) out.push(flat[i]); }
+        else { for (var j = 0; j < p.length; j++) out.push(p[j]); }
+      });
+      return out;
+    }
+    function walk(parts, depth) { return depth === 0 ? ring(parts) : parts.map(function (q) { return walk(q, depth - 1); }); }
+    return { type: delta.type, coordinates: walk(delta.parts, DEPTH[delta.type]) };
+  }
+  fl.applyDelta = applyDelta;
+
+  function keepGeom(h) {
+    if (h === fl.frontHash) return true;
+    return ZONES.some(function (k) { return fl.zoneHashes[k] === h; });
+  }
+
+  fl.getGeom = function (h, base) {
+    var c = fl.geomCache;
+    if (c.has(h)) { var hit = c.get(h); c.delete(h); c.set(h, hit); return hit; }  // most recent last
+    var p;
+    if (base && base !== h && c.has(base)) {
+      p = Promise.all([c.get(base), fetchJSON("/data/delta/" + base + "/" + h + ".json")])
+        .then(function (r) { return applyDelta(r[0], r[1]); })
+        .catch(function () { return fetchJSON("/data/geom/" + h + ".json"); });
+    } else {
+      p = fetchJSON("/data/geom/" + h + ".json");
+    }
+    p.catch(function () { c.delete(h); });
+    c.set(h, p);
+    if (c.size > GEOM_CACHE_SIZE) {
+      for (var k of c.keys()) {
+        if (c.size <= GEOM_CACHE_SIZE) break;
+        if (k !== h && !keepGeom(k)) c.delete(k);
+      }
+    }
+    return p;
+  };
 
   // --- state and URL ---------------------------------------------------------------------
   function query(state) {
@@ -252,10 +307,13 @@
         if (visible(k)) fl.zoneLayers[k].addTo(fl.map);
       }
     });
-    if (fl.frontLayer) fl.map.removeLayer(fl.frontLayer);
-    fl.frontLayer = day.front ? L.geoJSON(day.front, { renderer: fl.renderer, pane: "front", interactive: false,
-      style: { color: COLORS.front, weight: 2.2 * fl.scale, opacity: 0.95 } }) : null;
-    if (fl.frontLayer && visible("front")) fl.frontLayer.addTo(fl.map);
+    if (fl.frontHash !== day.front || !fl.frontLayer !== !day.front) {
+      if (fl.frontLayer) fl.map.removeLayer(fl.frontLayer);
+      fl.frontHash = day.front;
+      fl.frontLayer = day.front && geoms.front ? L.geoJSON(geoms.front, { renderer: fl.renderer, pane: "front",
+        interactive: false, style: { color: COLORS.front, weight: 2.2 * fl.scale, opacity: 0.95 } }) : null;
+      if (fl.frontLayer && visible("front")) fl.frontLayer.addTo(fl.map);
+    }
     colorSettlements(day.status);
     var note = document.getElementById("legend-note");
     if (note) note.textContent = day.complete ? "" : "Grey zone and liberated areas are unknown on this day (occupied-only data).";
@@ -276,22 +334,36 @@
   function showDate(d) {
     var seq = ++fl.seq;
     return fl.getDay(d).then(function (day) {
-      var hashes = ZONES.map(function (k) { return day.layers[k]; });
-      return Promise.all(hashes.map(function (h) { return h ? fl.getGeom(h) : null; })).then(function (gs) {
-        var geoms = {};
-        ZONES.forEach(function (k, i) { geoms[k] = gs[i]; });
-        paint(day, geoms, seq);
-        prefetch(d);
-      });
+      var shown = {};
+      ZONES.forEach(function (k) { shown[k] = fl.zoneHashes[k]; });
+      shown.front = fl.frontHash;
+      return Promise.all(GEOM_KEYS.map(function (k) { return geomOf(day, k) ? fl.getGeom(geomOf(day, k), shown[k]) : null; }))
+        .then(function (gs) {
+          var geoms = {};
+          GEOM_KEYS.forEach(function (k, i) { geoms[k] = gs[i]; });
+          paint(day, geoms, seq);
+          prefetch(d, day);
+        });
     }).catch(function (e) { showError("Could not load " + d + ": " + e.message); });
   }
 
-  function prefetch(d) {
-    var i = fl.meta.days.indexOf(d);
+  var GEOM_KEYS = ZONES.concat(["front"]);
+  function geomOf(day, k) { return k === "front" ? day.front : day.layers[k]; }
+
+  // Load the next day(s) ahead, each as a delta against the day before it.
+  function prefetch(d, day) {
+    var i = fl.meta.days.indexOf(d), chain = Promise.resolve(day);
     for (var j = 1; j <= (fl.playing ? 4 : 1); j++) {
       var n = fl.meta.days[i + j];
-      if (n) fl.getDay(n).then(function (day) { ZONES.forEach(function (k) { if (day.layers[k]) fl.getGeom(day.layers[k]); }); }).catch(function () {});
+      if (!n) break;
+      chain = chain.then(function (n, prev) {
+        return fl.getDay(n).then(function (next) {
+          GEOM_KEYS.forEach(function (k) { if (geomOf(next, k)) fl.getGeom(geomOf(next, k), geomOf(prev, k)); });
+          return next;
+        });
+      }.bind(null, n));
     }
+    chain.catch(function () {});
   }
 
   function showError(msg) {
@@ -336,7 +408,7 @@
                  town_name: init.town_name || null, layers: init.layers.slice() };
     if (fresh) {
       if (fl.map) { try { fl.map.remove(); } catch (e) {} }
-      fl.zoneLayers = {}; fl.zoneHashes = {}; fl.frontLayer = null; fl.changeLayers = null; fl.statusString = "";
+      fl.zoneLayers = {}; fl.zoneHashes = {}; fl.frontLayer = null; fl.frontHash = null; fl.changeLayers = null; fl.statusString = "";
       fl.map = buildMap(container);
       fl.ready = Promise.all([fetchJSON("/data/meta.json"), fetchJSON("/data/boundaries.json"), fetchJSON("/data/settlements.json")])
         .then(function (r) {

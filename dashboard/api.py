@@ -1,9 +1,10 @@
 """JSON endpoints the map's client-side code reads (a Flask blueprint on the Dash server).
 
-Per-day responses are small: layer geometry is referenced by content hash and fetched
-once from ``/data/geom/<hash>.json`` (immutable, cached by the browser for a year), so
-a timeline step usually downloads only what changed that day. Everything is served
-pre-gzipped from memory.
+Per-day responses are small: layer geometry and the front line are referenced by content
+hash and fetched from ``/data/geom/<hash>.json`` (immutable, cached by the browser for a
+year). A browser that already shows a layer asks for ``/data/delta/<shown>/<new>.json``
+instead, which carries only the stretches of outline that differ (:mod:`dashboard.delta`),
+so a timeline step downloads a few kilobytes. Everything is served gzipped.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import shapely
 from flask import Blueprint, Response, request
 from shapely.geometry import mapping
 
+from . import delta
 from .analytics.control import STATUS_NAMES, change_between, status_on
 from .sources.deepstate import LAYERS
 from .store.reader import DateOutOfRange
@@ -70,6 +72,8 @@ class DataAPI:
                 self._days.clear()
                 self._meta = self._settlements = None
                 self.change_gz.cache_clear()
+                self.delta_gz.cache_clear()
+                self._base.cache_clear()
         return store
 
     # --- payloads ---------------------------------------------------------------------------
@@ -101,7 +105,6 @@ class DataAPI:
         gz = self._days.get(day)
         if gz is None:
             row = store.row(day)
-            front = store.front_gz(day)
             self._days[day] = gz = _gz({
                 "date": str(day),
                 "complete": bool(row["complete"]),
@@ -109,11 +112,24 @@ class DataAPI:
                 "snapshot": str(row["snapshot_id"]),
                 "taken": str(row["taken"]),
                 "layers": store.layer_hashes(day),
-                "front": orjson.loads(gzip.decompress(front)) if front else None,
+                "front": store.front_hash(day),
                 "status": store.day_status(day).decode("ascii"),
                 "held_km2": round(float(row["russian_held_km2"]), 1),
             })
         return gz
+
+    @lru_cache(maxsize=2048)
+    def delta_gz(self, base: str, h: str) -> bytes | None:
+        """Gzipped delta from geometry ``base`` to geometry ``h`` (see :mod:`dashboard.delta`)."""
+        store = self.holder.get()
+        new = store.display_gz(h)
+        if new is None or store.display_gz(base) is None:
+            return None
+        return _gz(delta.encode(self._base(base), orjson.loads(gzip.decompress(new)), base))
+
+    @lru_cache(maxsize=16)
+    def _base(self, h: str) -> delta.Base:
+        return delta.Base(orjson.loads(gzip.decompress(self.holder.get().display_gz(h))))
 
     @lru_cache(maxsize=64)
     def change_gz(self, a: date, b: date) -> bytes:
@@ -179,6 +195,17 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         if err:
             return err
         gz = store.display_gz(h) if h.isalnum() else None
+        if gz is None:
+            return _error("no such geometry")
+        return _send(gz, IMMUTABLE)
+
+    @bp.route("/data/delta/<base>/<h>.json")
+    def geom_delta(base: str, h: str):
+        """Geometry ``h`` as a delta against ``base``, which the browser already has."""
+        store, err = need_store()
+        if err:
+            return err
+        gz = api.delta_gz(base, h) if base.isalnum() and h.isalnum() else None
         if gz is None:
             return _error("no such geometry")
         return _send(gz, IMMUTABLE)

@@ -542,8 +542,12 @@ def pages_body(deps: list[dict], search: str) -> bytes:
 ZONES = ("liberated", "contested", "occupied", "occupied_before_2022")
 
 
-def http_step(client: Http, day: str, prev_hashes: set, bodies: list[bytes]) -> tuple[dict, set]:
-    """One step's requests; returns per-part times and sizes, and the day's layer hashes."""
+def http_step(client: Http, day: str, shown: dict, bodies: list[bytes]) -> tuple[dict, dict]:
+    """One step's requests, as the map makes them; returns per-part times and sizes, and what it shows.
+
+    ``shown`` maps each geometry slot (zone layers, front line) to the hash on screen before
+    the step; a slot whose hash changes is fetched as a delta against it (whole when empty).
+    """
     out = {"day_ms": 0.0, "geom_ms": 0.0, "cb_ms": [], "wire": 0, "raw": 0, "geoms": 0, "errors": 0,
            "wire_day": 0, "wire_geoms": 0, "wire_cb": 0}
     r = client.get(f"/data/day/{day}.json")
@@ -554,11 +558,14 @@ def http_step(client: Http, day: str, prev_hashes: set, bodies: list[bytes]) -> 
     out["raw"] += len(raw)
     if r.status != 200:
         out["errors"] += 1
-        return out, prev_hashes
+        return out, shown
     doc = json.loads(raw)
-    hashes = {h for k, h in doc["layers"].items() if h and k in ZONES}
-    for h in sorted(hashes - prev_hashes):
-        g = client.get(f"/data/geom/{h}.json")
+    now = {**{k: doc["layers"].get(k) for k in ZONES}, "front": doc.get("front")}
+    for k, h in now.items():
+        if not h or h == shown.get(k):
+            continue
+        base = shown.get(k)
+        g = client.get(f"/data/delta/{base}/{h}.json" if base else f"/data/geom/{h}.json")
         out["geom_ms"] += g.ms
         out["wire"] += g.wire
         out["wire_geoms"] += g.wire
@@ -573,18 +580,18 @@ def http_step(client: Http, day: str, prev_hashes: set, bodies: list[bytes]) -> 
         out["raw"] += len(c.decoded())
         out["errors"] += c.status != 200
     out["step_ms"] = out["day_ms"] + out["geom_ms"] + sum(out["cb_ms"])
-    return out, hashes
+    return out, now
 
 
 def walk(client: Http, days: list[str], payloads: StepPayloads, town: str | None = None,
          consecutive: bool = True) -> list[dict]:
     """Step through ``days``; with ``consecutive`` each step keeps the previous day's geometry."""
-    rows, prev = [], set()
+    rows, prev = [], {}
     for d in days:
-        row, hashes = http_step(client, d, prev, payloads.bodies(d, town))
+        row, shown = http_step(client, d, prev, payloads.bodies(d, town))
         row["date"] = d
         rows.append(row)
-        prev = hashes if consecutive else set()
+        prev = shown if consecutive else {}
     return rows
 
 

@@ -8,11 +8,12 @@ Each viewer is a coroutine that loops until the time is up:
 
 * **opens a permalink** (``/?date=D``, a third of them with ``&town=T``): the page,
   ``/_dash-layout``, ``/_dash-dependencies``, the pages content callback for that URL,
-  ``/data/meta.json``, the day JSON, every zone geometry it has not seen yet, and the
+  ``/data/meta.json``, the day JSON, every geometry (zones, front line) it has not seen
+  yet — as a delta against the one it shows, like the page — and the
   two panel callbacks; on its first visit also ``boundaries.json`` and
   ``settlements.json``. Static JS/CSS bundles are taken as cached by the browser.
 * **steps through dates** 10–30 times (mostly +1 day, sometimes −1 or ±7), thinking
-  0.15–0.6 s between steps: the day JSON, the geometries it lacks, both panel callbacks
+  0.15–0.6 s between steps: the day JSON, the geometries it lacks (deltas), both panel callbacks
   — the requests the real page makes (bodies as Dash's renderer sends them).
 
 Why not locust: it would add gevent and a web UI to the environment for a scenario
@@ -136,6 +137,7 @@ class Viewer:
         self.rng = random.Random(seed)
         self.conn = Conn(port, timeout)
         self.geoms: set[str] = set()
+        self.shown: dict[str, str] = {}  # geometry slot -> hash on this viewer's map
         self.visited = False
 
     async def call(self, kind: str, method: str, path: str, body: bytes | None = None) -> bytes | None:
@@ -158,18 +160,26 @@ class Viewer:
         return data
 
     async def show(self, day: str, town_id: str | None):
-        """What the page requests for one day: day JSON, missing geometries, panel callbacks."""
+        """What the page requests for one day: day JSON, missing geometries (as deltas against
+        what the map shows, like the page), panel callbacks."""
         import gzip
 
         data = await self.call("day", "GET", f"/data/day/{day}.json")
         if data is not None:
             try:
                 doc = json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
-                for k in ZONES:
-                    h = doc["layers"].get(k)
-                    if h and h not in self.geoms:
-                        if await self.call("geom", "GET", f"/data/geom/{h}.json") is not None:
-                            self.geoms.add(h)
+                now = {**{k: doc["layers"].get(k) for k in ZONES}, "front": doc.get("front")}
+                for k, h in now.items():
+                    if not h or h in self.geoms:
+                        continue
+                    base = self.shown.get(k)
+                    if base in self.geoms and base != h:
+                        got = await self.call("delta", "GET", f"/data/delta/{base}/{h}.json")
+                    else:
+                        got = await self.call("geom", "GET", f"/data/geom/{h}.json")
+                    if got is not None:
+                        self.geoms.add(h)
+                self.shown = now
             except (ValueError, KeyError, OSError) as exc:
                 self.stats.error("day", f"bad day JSON: {exc}")
         bodies = self.payloads.bodies(day, town_id)

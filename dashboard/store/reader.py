@@ -7,6 +7,7 @@ geometry lazily, one small row group at a time, for the analytics that need it.
 from __future__ import annotations
 
 import gzip
+import hashlib
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
@@ -75,6 +76,15 @@ class Store:
                 mat[i] = np.frombuffer(s.encode("ascii"), dtype=np.uint8)
         self.status_matrix = mat
         self._fronts = dict(zip(self.day_list, fronts))
+        # The front line is served like layer geometry: by content hash, so the browser can
+        # cache it and ask for a delta against the one it shows.
+        self._front_hash: dict[date, str] = {}
+        self._front_by_hash: dict[str, bytes] = {}
+        for d, gz in self._fronts.items():
+            if gz:
+                h = "f" + hashlib.blake2b(gz, digest_size=12).hexdigest()
+                self._front_hash[d] = h
+                self._front_by_hash.setdefault(h, gz)
         self._display: dict[str, bytes] = {}
         self.display_error: dict[str, float] = {}
         for part in sorted(gen_dir.glob("display-*.parquet")):
@@ -159,7 +169,11 @@ class Store:
         return {k: _hash(row[f"h_{k}"]) for k in LAYERS}
 
     def display_gz(self, h: str) -> bytes | None:
-        return self._display.get(h)
+        """Gzipped display GeoJSON of a layer geometry or a front line, by hash."""
+        return self._display.get(h) or self._front_by_hash.get(h)
+
+    def front_hash(self, day: date) -> str | None:
+        return self._front_hash.get(day)
 
     def front_gz(self, day: date) -> bytes:
         return self._fronts.get(day) or b""

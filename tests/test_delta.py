@@ -1,0 +1,123 @@
+"""Geometry deltas: a timeline step sends only the stretches of outline that changed.
+
+Checked on the real test store: every layer and front line that changes between two
+consecutive days is rebuilt exactly from the previous one plus the delta, the delta is a
+small fraction of the whole geometry, and the HTTP endpoints serve it with clear errors.
+"""
+from __future__ import annotations
+
+import gzip
+
+import orjson
+import pytest
+
+from dashboard import delta
+from dashboard.sources.deepstate import LAYERS
+
+ZONES = ("liberated", "contested", "occupied", "occupied_before_2022")
+
+
+def _geo(store, h):
+    return orjson.loads(gzip.decompress(store.display_gz(h)))
+
+
+def _slots(store, day):
+    return {**{k: store.layer_hashes(day)[k] for k in ZONES}, "front": store.front_hash(day)}
+
+
+def test_consecutive_days_rebuild_exactly_from_a_small_delta(store):
+    pairs = checked = 0
+    full_bytes = delta_bytes = 0
+    days = store.day_list
+    for a, b in zip(days, days[1:]):
+        if (b - a).days != 1:
+            continue
+        pairs += 1
+        old, new = _slots(store, a), _slots(store, b)
+        for k, h in new.items():
+            if not h or not old[k] or h == old[k]:
+                continue
+            base, target = _geo(store, old[k]), _geo(store, h)
+            d = delta.encode(delta.Base(base), target, old[k])
+            assert delta.apply(base, d) == target, f"{k} {a}→{b} not rebuilt exactly"
+            full_bytes += len(store.display_gz(h))
+            delta_bytes += len(gzip.compress(orjson.dumps(d)))
+            checked += 1
+    assert pairs >= 40 and checked >= 60, (pairs, checked)
+    # the front moves in a few places a day: deltas are a small share of re-sending layers
+    assert delta_bytes < full_bytes / 4, (delta_bytes, full_bytes)
+
+
+def test_delta_against_a_far_day_or_other_types_is_still_exact(store):
+    first, last = store.day_list[0], store.day_list[-1]
+    a, b = _geo(store, store.layer_hashes(first)["occupied"]), _geo(store, store.layer_hashes(last)["occupied"])
+    assert delta.apply(a, delta.encode(delta.Base(a), b)) == b
+    # a front line (lines) against a layer (polygons), and a polygon from nothing
+    front = _geo(store, store.front_hash(last))
+    assert delta.apply(a, delta.encode(delta.Base(a), front)) == front
+    assert delta.apply(None, delta.encode(delta.Base(None), b)) == b
+
+
+def test_delta_edge_cases():
+    sq = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    moved = {"type": "MultiPolygon", "coordinates": [
+        [[[0, 0], [1, 0], [1.5, 0.5], [1, 1], [0, 1], [0, 0]]],
+        [[[5.00001, 5], [6, 5], [6, 6], [5.00001, 5]]]]}
+    d = delta.encode(delta.Base(sq), moved, "h")
+    assert delta.apply(sq, d) == moved
+    # the new corner is literal; the unchanged run after it is a copy of the base's vertices 2..4
+    assert d["parts"][0][0] == [[[0, 0], [1, 0], [1.5, 0.5]], [2, 3]]
+    # coordinates that differ only in the fifth decimal are not confused
+    near = {"type": "Polygon", "coordinates": [[[0.00001, 0], [1, 0], [1, 1], [0, 1], [0.00001, 0]]]}
+    assert delta.apply(sq, delta.encode(delta.Base(sq), near)) == near
+    # anything else travels whole
+    gc = {"type": "GeometryCollection", "geometries": [sq]}
+    assert delta.encode(delta.Base(sq), gc) == {"type": "full", "geometry": gc}
+    assert delta.apply(sq, delta.encode(delta.Base(sq), gc)) == gc
+    empty = {"type": "Polygon", "coordinates": []}
+    assert delta.apply(sq, delta.encode(delta.Base(sq), empty)) == empty
+
+
+@pytest.fixture(scope="module")
+def client(store_dir):
+    from dashboard.app import create_app
+    from dashboard.settings import load_settings
+
+    return create_app(load_settings(data_dir=store_dir)).server.test_client()
+
+
+def _json(resp):
+    data = resp.data
+    return orjson.loads(gzip.decompress(data) if resp.headers.get("Content-Encoding") == "gzip" else data)
+
+
+def test_api_serves_front_by_hash_and_deltas_between_days(client, store):
+    a, b = (str(d) for d in store.day_list[-3:-1])
+    da, db = (_json(client.get(f"/data/day/{d}.json")) for d in (a, b))
+    assert set(da["layers"]) == set(LAYERS)
+    # the front line is referenced by hash, like the layers, and served like them
+    front = client.get(f"/data/geom/{db['front']}.json", headers={"Accept-Encoding": "gzip"})
+    assert front.status_code == 200 and "immutable" in front.headers["Cache-Control"]
+    assert _json(front)["type"] in ("LineString", "MultiLineString")
+    for k in ("occupied", "front"):
+        ha = da["front"] if k == "front" else da["layers"][k]
+        hb = db["front"] if k == "front" else db["layers"][k]
+        base, full = _json(client.get(f"/data/geom/{ha}.json")), _json(client.get(f"/data/geom/{hb}.json"))
+        r = client.get(f"/data/delta/{ha}/{hb}.json", headers={"Accept-Encoding": "gzip"})
+        assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+        assert "immutable" in r.headers["Cache-Control"]
+        assert delta.apply(base, _json(r)) == full
+        # without gzip support the same document arrives plain
+        assert orjson.loads(client.get(f"/data/delta/{ha}/{hb}.json").data) == _json(r)
+    # a known base with an unknown target (or the reverse) is not found, not a server error
+    assert client.get(f"/data/delta/{da['front']}/ffff.json").status_code == 404
+    assert client.get(f"/data/delta/ffff/{da['front']}.json").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/data/delta/0000/1111.json", "/data/delta/<script>/x.json",
+                                  "/data/geom/nope.json"])
+def test_unknown_geometry_is_a_clear_404(client, path):
+    r = client.get(path)
+    assert r.status_code == 404
+    if r.is_json:  # (a path the router cannot match gets Flask's own 404 page)
+        assert r.get_json()["error"] == "no such geometry"
