@@ -645,11 +645,14 @@ def bench_server(store_dir: Path, settings: Settings, quick: bool) -> tuple[dict
         rng = random.Random(5)
         sample = sorted(rng.sample(days, min(len(days), 100)))
         town_rows = walk(client, sample, payloads, town=town, consecutive=False) if town else []
+        # scrubbing: jumps to random days on one page (deltas against whatever day is shown)
+        jumps = walk(client, rng.sample(days, min(len(days), 200)), payloads)
         out = {"server": "werkzeug (threaded), in-process, keep-alive client; step = day JSON + changed "
                          "geometries + both panel callbacks, requested one after another",
                "cold": {**summarise_steps(cold), "cpu_ms_per_step": round((c1 - c0) * 1000 / max(1, len(days)), 2)},
                "warm": {**summarise_steps(warm), "cpu_ms_per_step": round((c2 - c1) * 1000 / max(1, len(days)), 2)},
                "with_town": {"town": f"{town_name} ({town})", **summarise_steps(town_rows)} if town_rows else {"town": None},
+               "jumps": summarise_steps(jumps),
                "payload_inputs": [[f"{i['id']}.{i['property']}" for i in d["inputs"]] for d in payloads.deps]}
         by_day = {r["date"]: r for r in cold}
         return out, {"by_day": by_day, "days": days, "deps": deps}
@@ -1135,7 +1138,12 @@ def render_table(res: dict) -> str:
                                                    f"{c['bytes_gz_geoms']['p95'] / 1024:,.1f} / "
                                                    f"{c['bytes_gz_callbacks']['p95'] / 1024:,.1f} KB")
         row("bytes per step, decoded", _kb(c["bytes_raw"]))
-        row("errors", f"{c['errors'] + w['errors']}")
+        j = sp.get("jumps", {})
+        if j.get("steps"):
+            row("bytes per jump to a random day, gzip (deltas vs shown)", _kb(j["bytes_gz"]))
+        if sp["with_town"].get("steps"):
+            row("bytes, a day opened on a fresh page, gzip (whole layers)", _kb(sp["with_town"]["bytes_gz"]))
+        row("errors", f"{c['errors'] + w['errors'] + j.get('errors', 0)}")
     b = res.get("baseline", {})
     if b.get("step_ms"):
         r = res["ratios"]
