@@ -68,10 +68,11 @@
   var GEOM_CACHE_SIZE = 48;
   var DEPTH = { LineString: 0, Polygon: 1, MultiLineString: 1, MultiPolygon: 2 };
 
-  function vertices(g) {
-    var runs = [g.coordinates], out = [];
-    for (var d = 0; d < DEPTH[g.type]; d++) runs = [].concat.apply([], runs);
-    runs.forEach(function (r) { for (var i = 0; i < r.length; i++) out.push(r[i]); });
+  function vertices(g) {  // every vertex in document order (polygons, rings, points)
+    var out = [];
+    (function walk(c, depth) {
+      for (var i = 0; i < c.length; i++) { if (depth) walk(c[i], depth - 1); else out.push(c[i]); }
+    })(g.coordinates, DEPTH[g.type]);
     return out;
   }
 
