@@ -124,7 +124,7 @@ def geometry_index(part: Path) -> list[tuple[str, int]]:
     """(hash, row group) of every geometry in a ``geom-*.parquet`` part, read in one go."""
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(part)
+    pf = pq.ParquetFile(part, memory_map=True)
     hashes = pf.read(columns=["hash"]).column("hash").to_pylist()
     out, start = [], 0
     for rg in range(pf.num_row_groups):

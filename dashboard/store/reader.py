@@ -14,7 +14,6 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import orjson
 import pandas as pd
@@ -58,7 +57,10 @@ class Store:
     def __init__(self, gen_dir: Path):
         self.path = gen_dir
         self.manifest = orjson.loads((gen_dir / layout.MANIFEST).read_bytes())
-        days = pd.read_parquet(gen_dir / "days.parquet")
+        # Parquet files are memory-mapped: arrow's file reads otherwise go through the
+        # mimalloc pool captured at import (set_memory_pool does not reach them), which
+        # keeps the freed read buffers resident, about 30 MB per worker.
+        days = pd.read_parquet(gen_dir / "days.parquet", memory_map=True)
         days["day"] = [d.date() for d in pd.to_datetime(days["day"])]
         days = days.set_index("day").sort_index()
         self.day_list: list[date] = list(days.index)
@@ -66,7 +68,7 @@ class Store:
         status = days.pop("status")
         fronts = days.pop("front")
         self.days = days
-        ids = pd.read_parquet(gen_dir / "settlements.parquet")
+        ids = pd.read_parquet(gen_dir / "settlements.parquet", memory_map=True)
         self.settlement_ids: list[str] = [str(i) for i in ids["id"]]
         self.settlement_pos = {sid: i for i, sid in enumerate(self.settlement_ids)}
         n = len(self.settlement_ids)
@@ -88,19 +90,23 @@ class Store:
         self._display: dict[str, bytes] = {}
         self.display_error: dict[str, float] = {}
         for part in sorted(gen_dir.glob("display-*.parquet")):
-            t = pq.read_table(part)
+            t = pq.read_table(part, memory_map=True)
             self._display.update(zip(t.column("hash").to_pylist(), t.column("gz").to_pylist()))
             self.display_error.update(zip(t.column("hash").to_pylist(), t.column("area_error").to_pylist()))
         self._geom_index: dict[str, tuple[Path, int]] = {}
         for part in sorted(gen_dir.glob("geom-*.parquet")):
             self._geom_index.update((h, (part, rg)) for h, rg in geometry_index(part))
-        oa = pd.read_parquet(gen_dir / "oblast_areas.parquet")
+        oa = pd.read_parquet(gen_dir / "oblast_areas.parquet", memory_map=True)
         oa["day"] = [d.date() for d in pd.to_datetime(oa["day"])]
         self.oblast_areas = oa
-        oc = pd.read_parquet(gen_dir / "oblast_changes.parquet")
+        oc = pd.read_parquet(gen_dir / "oblast_changes.parquet", memory_map=True)
         oc["day"] = [d.date() for d in pd.to_datetime(oc["day"])]
         self.oblast_changes = oc
-        self.oblasts = gpd.read_parquet(gen_dir / "oblasts.parquet")
+        # Oblast names and shapes for the by-oblast breakdown: WKB decoded with shapely, so
+        # the server does not import geopandas for one small table.
+        oblasts = pd.read_parquet(gen_dir / "oblasts.parquet", memory_map=True)
+        oblasts["geometry"] = shapely.from_wkb(oblasts["geometry"])
+        self.oblasts = oblasts
         self.outline_area_km2 = float(self.manifest["outline_area_km2"])
         self.boundaries_gz = (gen_dir / "boundaries.json.gz").read_bytes()
         self._geom_cache = lru_cache(maxsize=32)(self._read_geometry)
@@ -186,7 +192,7 @@ class Store:
 
     def _read_geometry(self, h: str) -> BaseGeometry:
         part, rg = self._geom_index[h]
-        t = pq.ParquetFile(part).read_row_group(rg, columns=["hash", "geometry"])
+        t = pq.ParquetFile(part, memory_map=True).read_row_group(rg, columns=["hash", "geometry"])
         hashes = t.column("hash").to_pylist()
         return shapely.from_wkb(t.column("geometry")[hashes.index(h)].as_py())
 
