@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+from collections import OrderedDict
 from datetime import date
 from functools import lru_cache
 
@@ -25,6 +26,8 @@ from .store.reader import DateOutOfRange
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=60"
+#: Built deltas kept per process (one step's deltas are 1–10 KB; a whole history's run ~8 MB).
+DELTA_CACHE_BYTES = 16 * 2**20
 
 
 def _send(gz: bytes, cache: str = SHORT, etag: str | None = None) -> Response:
@@ -62,6 +65,8 @@ class DataAPI:
         self._days: dict[date, bytes] = {}
         self._meta: bytes | None = None
         self._settlements: bytes | None = None
+        self._deltas: OrderedDict[tuple[str, str], bytes] = OrderedDict()  # least recently used first
+        self._delta_bytes = 0
         self.export_slots = threading.BoundedSemaphore(2)  # exports are heavy: at most two at once
 
     def store(self):
@@ -72,8 +77,9 @@ class DataAPI:
                 self._days.clear()
                 self._meta = self._settlements = None
                 self.change_gz.cache_clear()
-                self.delta_gz.cache_clear()
-                self._base.cache_clear()
+                self._deltas.clear()
+                self._delta_bytes = 0
+                self._parsed.cache_clear()
         return store
 
     # --- payloads ---------------------------------------------------------------------------
@@ -118,18 +124,33 @@ class DataAPI:
             })
         return gz
 
-    @lru_cache(maxsize=2048)
     def delta_gz(self, base: str, h: str) -> bytes | None:
         """Gzipped delta from geometry ``base`` to geometry ``h`` (see :mod:`dashboard.delta`)."""
+        key = (base, h)
+        with self._lock:
+            gz = self._deltas.get(key)
+            if gz is not None:
+                self._deltas.move_to_end(key)
+                return gz
         store = self.holder.get()
-        new = store.display_gz(h)
-        if new is None or store.display_gz(base) is None:
+        gz = store.delta_gz(base, h)  # consecutive days: made by the sync
+        if gz is not None:
+            return gz
+        if store.display_gz(h) is None or store.display_gz(base) is None:
             return None
-        return _gz(delta.encode(self._base(base), orjson.loads(gzip.decompress(new)), base))
+        gz = _gz(delta.encode(self._parsed(base), self._parsed(h), base))
+        with self._lock:
+            if key not in self._deltas:
+                self._deltas[key] = gz
+                self._delta_bytes += len(gz)
+            while self._delta_bytes > DELTA_CACHE_BYTES and len(self._deltas) > 1:
+                self._delta_bytes -= len(self._deltas.popitem(last=False)[1])
+        return gz
 
-    @lru_cache(maxsize=16)
-    def _base(self, h: str) -> delta.Base:
-        return delta.Base(orjson.loads(gzip.decompress(self.holder.get().display_gz(h))))
+    @lru_cache(maxsize=12)
+    def _parsed(self, h: str) -> delta.Geometry:
+        # In a run of steps each geometry is the target of one delta, then the base of the next.
+        return delta.Geometry(orjson.loads(gzip.decompress(self.holder.get().display_gz(h))))
 
     @lru_cache(maxsize=64)
     def change_gz(self, a: date, b: date) -> bytes:

@@ -2,7 +2,8 @@
 
 Everything here is a pure function of geometry: split occupied-only days into
 layers, measure areas, simplify for display, trace the front line, give every
-settlement its status, and measure what changed since the previous day.
+settlement its status, measure what changed since the previous day, and encode each
+day's display geometry as a delta against the day before (what a timeline step sends).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from .. import delta
 from ..analytics.geo import area_km2, areas_km2
 from ..sources.deepstate import LAYERS, RUSSIAN_HELD
 
@@ -30,6 +32,11 @@ _EMPTY = shapely.MultiPolygon()
 
 def geom_hash(wkb: bytes) -> str:
     return hashlib.blake2b(wkb, digest_size=12).hexdigest()
+
+
+def front_hash(gz: bytes) -> str:
+    """Content hash of a day's front line (its gzipped GeoJSON); "f" keeps it apart from layer hashes."""
+    return "f" + hashlib.blake2b(gz, digest_size=12).hexdigest()
 
 
 def to_wkb(geom: BaseGeometry) -> bytes:
@@ -203,3 +210,20 @@ def display_job(wkb: bytes) -> tuple[bytes, float]:
     """Gzipped display GeoJSON of one stored geometry and its relative area error."""
     gj, err = display_geometry(shapely.from_wkb(wkb))
     return gz_json(gj), err
+
+
+def delta_job(chain: tuple[list[str], list[bytes]]) -> list[bytes]:
+    """Gzipped deltas along a chain of display geometries (hashes and gzipped GeoJSON):
+    from the first to the second, the second to the third, … (see :mod:`dashboard.delta`).
+
+    A chain follows one layer (or the front line) over consecutive days, so each
+    geometry is parsed once, as the target of one delta and the base of the next.
+    """
+    hashes, gzs = chain
+    out, prev = [], None
+    for h, gz in zip(hashes, gzs):
+        cur = delta.Geometry(orjson.loads(gzip.decompress(gz)))
+        if prev is not None:
+            out.append(gz_json(delta.encode(prev[1], cur, prev[0])))
+        prev = (h, cur)
+    return out

@@ -7,7 +7,6 @@ geometry lazily, one small row group at a time, for the analytics that need it.
 from __future__ import annotations
 
 import gzip
-import hashlib
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
@@ -23,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..sources.deepstate import LAYERS
 from . import layout
+from .derive import front_hash
 from .layout import geometry_index
 
 HELD = "russian_held"
@@ -84,7 +84,7 @@ class Store:
         self._front_by_hash: dict[str, bytes] = {}
         for d, gz in self._fronts.items():
             if gz:
-                h = "f" + hashlib.blake2b(gz, digest_size=12).hexdigest()
+                h = front_hash(gz)
                 self._front_hash[d] = h
                 self._front_by_hash.setdefault(h, gz)
         self._display: dict[str, bytes] = {}
@@ -93,6 +93,12 @@ class Store:
             t = pq.read_table(part, memory_map=True)
             self._display.update(zip(t.column("hash").to_pylist(), t.column("gz").to_pylist()))
             self.display_error.update(zip(t.column("hash").to_pylist(), t.column("area_error").to_pylist()))
+        # Deltas between consecutive days' display geometry, made by the sync (base, hash) -> gz.
+        self._deltas: dict[tuple[str, str], bytes] = {}
+        for part in sorted(gen_dir.glob("delta-*.parquet")):
+            t = pq.read_table(part, memory_map=True)
+            self._deltas.update(zip(zip(t.column("base").to_pylist(), t.column("hash").to_pylist()),
+                                    t.column("gz").to_pylist()))
         self._geom_index: dict[str, tuple[Path, int]] = {}
         for part in sorted(gen_dir.glob("geom-*.parquet")):
             self._geom_index.update((h, (part, rg)) for h, rg in geometry_index(part))
@@ -177,6 +183,10 @@ class Store:
     def display_gz(self, h: str) -> bytes | None:
         """Gzipped display GeoJSON of a layer geometry or a front line, by hash."""
         return self._display.get(h) or self._front_by_hash.get(h)
+
+    def delta_gz(self, base: str, h: str) -> bytes | None:
+        """The sync's gzipped delta from ``base`` to ``h``, when the two are consecutive days' geometry."""
+        return self._deltas.get((base, h))
 
     def front_hash(self, day: date) -> str | None:
         return self._front_hash.get(day)

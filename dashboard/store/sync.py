@@ -35,7 +35,7 @@ from ..sources import deepstate as ds
 from ..sources.boundaries import Boundaries, fetch_boundary_files, parse_boundaries
 from ..sources.fetch import FetchError, Location
 from . import layout
-from .derive import DayResult, derive_day, display_job
+from .derive import DayResult, delta_job, derive_day, display_job
 from .tables import StoreTables, write_generation
 
 _WORKER: dict = {}
@@ -439,6 +439,13 @@ def _derive_and_merge(tables: StoreTables, parsed: dict[date, dict], restatus: b
         for h, (gz, err) in zip(todo, pool.map(display_job, wkbs, chunksize=8)):
             tables.put_display(h, gz, err)
             bar.update(1)
+        bar.close()
+        chains = tables.delta_chains()
+        bar = _progress(total=sum(len(c) - 1 for c, _ in chains), desc="deltas", enabled=opts.progress)
+        for (hashes, _), gzs in zip(chains, pool.map(delta_job, chains)):
+            for a, b, gz in zip(hashes, hashes[1:], gzs):
+                tables.put_delta(a, b, gz)
+            bar.update(len(gzs))
     bar.close()
     report.days_added = sorted(d for d in changed if d not in existing)
     report.days_updated = sorted(d for d in changed if d in existing)

@@ -7,6 +7,8 @@ Files of a generation (all zstd Parquet; geometry files are GeoParquet)::
                            front line (gzipped GeoJSON)
     geom-<stamp>.parquet   full-resolution layer geometries by hash (GeoParquet, append-only parts)
     display-<stamp>.parquet  simplified, gzipped GeoJSON by the same hashes (append-only parts)
+    delta-<stamp>.parquet  base, hash, gz: each day's display geometry and front line as a
+                           delta against the previous day's (append-only parts)
     oblast_changes.parquet  day, oblast, gained_km2, lost_km2 (vs the previous day)
     oblast_areas.parquet    day, oblast, russian_held_km2
     oblasts.parquet        oblast polygons (GeoParquet) + their area; outline.parquet
@@ -34,7 +36,7 @@ from ..analytics.geo import area_km2, areas_km2
 from ..sources.boundaries import Boundaries
 from ..sources.deepstate import LAYERS
 from . import layout
-from .derive import geom_hash
+from .derive import front_hash, geom_hash
 from .layout import geometry_index
 
 HELD = "russian_held"
@@ -65,11 +67,16 @@ class StoreTables:
         self.new_geoms: dict[str, bytes] = {}
         self.new_display: dict[str, tuple[bytes, float]] = {}
         self._rg_cache: dict[tuple[str, int], dict[str, bytes]] = {}
+        self._delta_pairs: set[tuple[str, str]] = set()
+        self.new_deltas: dict[tuple[str, str], bytes] = {}
         if gen_dir is not None:
             for part in sorted(gen_dir.glob("geom-*.parquet")):
                 self._geom_index.update((h, (part.name, rg)) for h, rg in geometry_index(part))
             for part in sorted(gen_dir.glob("display-*.parquet")):
                 self._display_hashes.update(pq.read_table(part, columns=["hash"]).column("hash").to_pylist())
+            for part in sorted(gen_dir.glob("delta-*.parquet")):
+                t = pq.read_table(part, columns=["base", "hash"])
+                self._delta_pairs.update(zip(t.column("base").to_pylist(), t.column("hash").to_pylist()))
 
     # --- construction -------------------------------------------------------------------
     @classmethod
@@ -166,6 +173,49 @@ class StoreTables:
     def put_display(self, h: str, gz: bytes, err: float) -> None:
         self.new_display[h] = (gz, err)
 
+    def delta_chains(self, max_len: int = 24) -> list[tuple[list[str], list[bytes]]]:
+        """Display geometries (zone layers, front line) whose delta against the previous
+        day's is not stored yet, as chains of consecutive days: ([hash, …], [gz, …]), each
+        link of a chain one delta to make (see :func:`derive.delta_job`)."""
+        days = self.days.sort_index()
+        if len(days) < 2:
+            return []
+        fronts: dict[str, bytes] = {}
+        columns = [[h if isinstance(h, str) and h else None for h in days[f"h_{k}"]]
+                   for k in LAYERS if f"h_{k}" in days]
+        front_col = []
+        for gz in days["front"]:
+            h = front_hash(gz) if gz else None
+            if h:
+                fronts[h] = gz
+            front_col.append(h)
+        columns.append(front_col)
+        seen = self._delta_pairs | set(self.new_deltas)
+        chains: list[list[str]] = []
+        for col in columns:
+            chain: list[str] = []
+            for a, b in zip(col, col[1:]):
+                if a and b and a != b and (a, b) not in seen:
+                    seen.add((a, b))
+                    if not chain or chain[-1] != a or len(chain) > max_len:
+                        chain = [a]
+                        chains.append(chain)
+                    chain.append(b)
+        if not chains:
+            return []
+        need = {h for c in chains for h in c if h not in fronts}
+        gz = {h: g for h, (g, _err) in self.new_display.items() if h in need}
+        missing = sorted(need - set(gz))
+        if missing and self.gen_dir is not None:
+            for part in sorted(self.gen_dir.glob("display-*.parquet")):
+                t = pq.read_table(part, columns=["hash", "gz"], filters=[("hash", "in", missing)])
+                gz.update(zip(t.column("hash").to_pylist(), t.column("gz").to_pylist()))
+        gz.update(fronts)
+        return [(c, [gz[h] for h in c]) for c in chains if all(h in gz for h in c)]
+
+    def put_delta(self, base: str, h: str, gz: bytes) -> None:
+        self.new_deltas[(base, h)] = gz
+
     # --- updates ---------------------------------------------------------------------------
     def put_day(self, task: dict, res) -> None:
         day = task["day"]
@@ -251,7 +301,7 @@ def write_generation(tables: StoreTables, gen: Path, changed: set[date], manifes
     stamp = _stamp()
     old = tables.gen_dir
     if old is not None:  # unchanged parts are shared, not copied
-        for part in list(old.glob("geom-*.parquet")) + list(old.glob("display-*.parquet")):
+        for part in [*old.glob("geom-*.parquet"), *old.glob("display-*.parquet"), *old.glob("delta-*.parquet")]:
             os.link(part, gen / part.name)
     if tables.new_geoms:
         hashes = sorted(tables.new_geoms)
@@ -264,6 +314,11 @@ def write_generation(tables: StoreTables, gen: Path, changed: set[date], manifes
                       "gz": pa.array([tables.new_display[h][0] for h in hashes], type=pa.binary()),
                       "area_error": [tables.new_display[h][1] for h in hashes]})
         pq.write_table(t, gen / f"display-{stamp}.parquet", **_PARQUET)
+    if tables.new_deltas:
+        pairs = sorted(tables.new_deltas)
+        t = pa.table({"base": [a for a, _ in pairs], "hash": [b for _, b in pairs],
+                      "gz": pa.array([tables.new_deltas[p] for p in pairs], type=pa.binary())})
+        pq.write_table(t, gen / f"delta-{stamp}.parquet", **_PARQUET)
     days = tables.days.sort_index()
     out = days.copy()
     out.insert(0, "day", pd.to_datetime(list(days.index)))
