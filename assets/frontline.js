@@ -97,16 +97,20 @@
     return ZONES.some(function (k) { return fl.zoneHashes[k] === h; });
   }
 
-  fl.getGeom = function (h, base) {
+  // `inline`: a delta the day's JSON carries (from the previous day's geometry): no request.
+  fl.getGeom = function (h, base, inline) {
     var c = fl.geomCache;
     if (c.has(h)) { var hit = c.get(h); c.delete(h); c.set(h, hit); return hit; }  // most recent last
+    var whole = function () { return fetchJSON("/data/geom/" + h + ".json"); };
     var p;
-    if (base && base !== h && c.has(base)) {
+    if (inline && c.has(inline.base)) {
+      p = c.get(inline.base).then(function (b) { return applyDelta(b, inline); }).catch(whole);
+    } else if (base && base !== h && c.has(base)) {
       p = Promise.all([c.get(base), fetchJSON("/data/delta/" + base + "/" + h + ".json")])
         .then(function (r) { return applyDelta(r[0], r[1]); })
-        .catch(function () { return fetchJSON("/data/geom/" + h + ".json"); });
+        .catch(whole);
     } else {
-      p = fetchJSON("/data/geom/" + h + ".json");
+      p = whole();
     }
     p.catch(function () { c.delete(h); });
     c.set(h, p);
@@ -338,7 +342,9 @@
       var shown = {};
       ZONES.forEach(function (k) { shown[k] = fl.zoneHashes[k]; });
       shown.front = fl.frontHash;
-      return Promise.all(GEOM_KEYS.map(function (k) { return geomOf(day, k) ? fl.getGeom(geomOf(day, k), shown[k]) : null; }))
+      return Promise.all(GEOM_KEYS.map(function (k) {
+        return geomOf(day, k) ? fl.getGeom(geomOf(day, k), shown[k], day.deltas && day.deltas[k]) : null;
+      }))
         .then(function (gs) {
           var geoms = {};
           GEOM_KEYS.forEach(function (k, i) { geoms[k] = gs[i]; });
@@ -359,7 +365,9 @@
       if (!n) break;
       chain = chain.then(function (n, prev) {
         return fl.getDay(n).then(function (next) {
-          GEOM_KEYS.forEach(function (k) { if (geomOf(next, k)) fl.getGeom(geomOf(next, k), geomOf(prev, k)); });
+          GEOM_KEYS.forEach(function (k) {
+            if (geomOf(next, k)) fl.getGeom(geomOf(next, k), geomOf(prev, k), next.deltas && next.deltas[k]);
+          });
           return next;
         });
       }.bind(null, n));

@@ -2,9 +2,10 @@
 
 Per-day responses are small: layer geometry and the front line are referenced by content
 hash and fetched from ``/data/geom/<hash>.json`` (immutable, cached by the browser for a
-year). A browser that already shows a layer asks for ``/data/delta/<shown>/<new>.json``
-instead, which carries only the stretches of outline that differ (:mod:`dashboard.delta`),
-so a timeline step downloads a few kilobytes. Everything is served gzipped.
+year). A day's JSON also carries the deltas from the previous day's geometry (made by the
+sync; :mod:`dashboard.delta`: only the stretches of outline that differ), so a step to the
+next day is one small request. A browser that shows some other day asks for
+``/data/delta/<shown>/<new>.json`` instead of whole layers. Everything is served gzipped.
 """
 from __future__ import annotations
 
@@ -111,6 +112,7 @@ class DataAPI:
         gz = self._days.get(day)
         if gz is None:
             row = store.row(day)
+            prev, deltas = self._step_deltas(store, day)
             self._days[day] = gz = _gz({
                 "date": str(day),
                 "complete": bool(row["complete"]),
@@ -120,9 +122,29 @@ class DataAPI:
                 "layers": store.layer_hashes(day),
                 "front": store.front_hash(day),
                 "status": store.day_status(day).decode("ascii"),
+                "prev": str(prev) if prev else None,
+                "deltas": deltas,
                 "held_km2": round(float(row["russian_held_km2"]), 1),
             })
         return gz
+
+    @staticmethod
+    def _step_deltas(store, day: date) -> tuple[date | None, dict]:
+        """The previous day with data, and the deltas from its geometry to this day's (per
+        layer or front line that changed): a browser stepping forward needs nothing else."""
+        i = store.day_index(day)
+        if i == 0:
+            return None, {}
+        prev = store.day_list[i - 1]
+        a = {**store.layer_hashes(prev), "front": store.front_hash(prev)}
+        b = {**store.layer_hashes(day), "front": store.front_hash(day)}
+        out = {}
+        for k, h in b.items():
+            if h and a[k] and h != a[k]:
+                gz = store.delta_gz(a[k], h)
+                if gz is not None:
+                    out[k] = orjson.Fragment(gzip.decompress(gz))
+        return prev, out
 
     def delta_gz(self, base: str, h: str) -> bytes | None:
         """Gzipped delta from geometry ``base`` to geometry ``h`` (see :mod:`dashboard.delta`)."""

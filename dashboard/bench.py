@@ -546,7 +546,9 @@ def http_step(client: Http, day: str, shown: dict, bodies: list[bytes]) -> tuple
     """One step's requests, as the map makes them; returns per-part times and sizes, and what it shows.
 
     ``shown`` maps each geometry slot (zone layers, front line) to the hash on screen before
-    the step; a slot whose hash changes is fetched as a delta against it (whole when empty).
+    the step. A slot whose hash changes needs no request when the day JSON carries its delta
+    from what is shown (a step to the next day); otherwise it is fetched as a delta against
+    what is shown (whole when nothing is).
     """
     out = {"day_ms": 0.0, "geom_ms": 0.0, "cb_ms": [], "wire": 0, "raw": 0, "geoms": 0, "errors": 0,
            "wire_day": 0, "wire_geoms": 0, "wire_cb": 0}
@@ -561,10 +563,13 @@ def http_step(client: Http, day: str, shown: dict, bodies: list[bytes]) -> tuple
         return out, shown
     doc = json.loads(raw)
     now = {**{k: doc["layers"].get(k) for k in ZONES}, "front": doc.get("front")}
+    inline = doc.get("deltas") or {}
     for k, h in now.items():
         if not h or h == shown.get(k):
             continue
         base = shown.get(k)
+        if base and inline.get(k, {}).get("base") == base:
+            continue  # the day JSON carries the delta from the day before, which is on screen
         g = client.get(f"/data/delta/{base}/{h}.json" if base else f"/data/geom/{h}.json")
         out["geom_ms"] += g.ms
         out["wire"] += g.wire

@@ -9,7 +9,8 @@ Each viewer is a coroutine that loops until the time is up:
 * **opens a permalink** (``/?date=D``, a third of them with ``&town=T``): the page,
   ``/_dash-layout``, ``/_dash-dependencies``, the pages content callback for that URL,
   ``/data/meta.json``, the day JSON, every geometry (zones, front line) it has not seen
-  yet — as a delta against the one it shows, like the page — and the
+  yet — none when the day JSON carries the delta from what it shows, else a delta against
+  the one it shows, like the page — and the
   two panel callbacks; on its first visit also ``boundaries.json`` and
   ``settlements.json``. Static JS/CSS bundles are taken as cached by the browser.
 * **steps through dates** 10–30 times (mostly +1 day, sometimes −1 or ±7), thinking
@@ -169,10 +170,14 @@ class Viewer:
             try:
                 doc = json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
                 now = {**{k: doc["layers"].get(k) for k in ZONES}, "front": doc.get("front")}
+                inline = doc.get("deltas") or {}
                 for k, h in now.items():
                     if not h or h in self.geoms:
                         continue
                     base = self.shown.get(k)
+                    if base in self.geoms and inline.get(k, {}).get("base") == base:
+                        self.geoms.add(h)  # the day JSON carried the delta from what is shown
+                        continue
                     if base in self.geoms and base != h:
                         got = await self.call("delta", "GET", f"/data/delta/{base}/{h}.json")
                     else:

@@ -208,35 +208,50 @@ def test_keyboard_steps_a_day_and_a_week(page, live_server, store):
     expect_date_shown(page, fwd)
 
 
-def test_a_step_loads_deltas_and_draws_the_same_geometry(page, live_server, store):
-    """Stepping a day fetches changed geometry as deltas; what the map draws equals the whole geometry."""
+def test_steps_load_deltas_and_draw_the_same_geometry(page, live_server, store):
+    """A step forward takes the changed geometry from the day JSON's deltas (no geometry
+    request); a step back fetches deltas against what is shown; either way what the map
+    draws equals the whole geometry."""
     start = date(2024, 10, 27)
     days = store.day_list
-    nxt = days[days.index(start) + 1]
+    i = days.index(start)
     open_page(page, live_server, f"?date={start}", painted=start)
     settle(page)
     seen: list[str] = []
     page.on("request", lambda r: seen.append(urlsplit(r.url).path) if "/data/" in r.url else None)
     page.locator(".fl-title h1").click()
+
+    def drawn_equals_whole() -> list[str]:
+        return page.evaluate("""async () => {
+            const fl = window.frontline, bad = [];
+            const shown = Object.assign({}, fl.zoneHashes, {front: fl.frontHash});
+            for (const [k, h] of Object.entries(shown)) {
+                if (!h) continue;
+                const drawn = await fl.geomCache.get(h);
+                const whole = await (await fetch('/data/geom/' + h + '.json')).json();
+                if (JSON.stringify(drawn) !== JSON.stringify(whole)) bad.push(k);
+            }
+            return bad;
+        }""")
+
     page.keyboard.press("ArrowRight")
-    expect_date_shown(page, nxt)
+    expect_date_shown(page, days[i + 1])
+    settle(page)
+    geometry = [p for p in seen if p.startswith(("/data/delta/", "/data/geom/"))]
+    assert geometry == [], f"a step forward fetched geometry: {geometry}"
+    assert any(p.startswith("/data/day/") for p in seen)
+    assert drawn_equals_whole() == []
+    assert page.evaluate("window.frontline.frontHash") == store.front_hash(days[i + 1])
+
+    seen.clear()
+    page.keyboard.press("ArrowLeft")
+    expect_date_shown(page, start)
+    page.keyboard.press("ArrowLeft")
+    expect_date_shown(page, days[i - 1])
     settle(page)
     assert any(p.startswith("/data/delta/") for p in seen), seen
-    assert not any(p.startswith("/data/geom/") for p in seen), f"whole geometry re-sent on a one-day step: {seen}"
-    # each drawn geometry (zones and front line) equals what /data/geom/ serves for its hash
-    mismatched = page.evaluate("""async () => {
-        const fl = window.frontline, bad = [];
-        const shown = Object.assign({}, fl.zoneHashes, {front: fl.frontHash});
-        for (const [k, h] of Object.entries(shown)) {
-            if (!h) continue;
-            const drawn = await fl.geomCache.get(h);
-            const whole = await (await fetch('/data/geom/' + h + '.json')).json();
-            if (JSON.stringify(drawn) !== JSON.stringify(whole)) bad.push(k);
-        }
-        return bad;
-    }""")
-    assert mismatched == []
-    assert page.evaluate("window.frontline.frontHash") == store.front_hash(nxt)
+    assert not any(p.startswith("/data/geom/") for p in seen), f"whole geometry re-sent on a step back: {seen}"
+    assert drawn_equals_whole() == []
 
 
 # --- 3. play / pause ------------------------------------------------------------------------------

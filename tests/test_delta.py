@@ -109,6 +109,15 @@ def test_api_serves_front_by_hash_and_deltas_between_days(client, store):
         assert delta.apply(base, _json(r)) == full
         # without gzip support the same document arrives plain
         assert orjson.loads(client.get(f"/data/delta/{ha}/{hb}.json").data) == _json(r)
+    # the day JSON carries the deltas from the previous day (what a step forward needs)
+    assert db["prev"] == a and db["deltas"]
+    for k, d in db["deltas"].items():
+        ha = da["front"] if k == "front" else da["layers"][k]
+        hb = db["front"] if k == "front" else db["layers"][k]
+        assert d["base"] == ha != hb
+        assert delta.apply(_json(client.get(f"/data/geom/{ha}.json")), d) == _json(client.get(f"/data/geom/{hb}.json"))
+    first = _json(client.get(f"/data/day/{store.day_list[0]}.json"))
+    assert first["prev"] is None and first["deltas"] == {}
     # a known base with an unknown target (or the reverse) is not found, not a server error
     assert client.get(f"/data/delta/{da['front']}/ffff.json").status_code == 404
     assert client.get(f"/data/delta/ffff/{da['front']}.json").status_code == 404
