@@ -124,6 +124,34 @@ def _version(pkg: str) -> str | None:
         return None
 
 
+def cpu_probe_ms(repeats: int = 5) -> float:
+    """Median time of a fixed CPU workload (geometry, JSON, plain Python), a yardstick for
+    how fast this machine runs *now*: on a shared host it drifts during the day, and every
+    absolute figure drifts with it."""
+    import orjson
+    import shapely
+
+    poly = shapely.Point(0, 0).buffer(1.0, 256)
+    doc = orjson.dumps({"coordinates": [[i * 0.001, i * 0.002] for i in range(20_000)]})
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        shapely.union(poly, shapely.affinity.translate(poly, 0.5, 0.1))
+        orjson.loads(doc)
+        sum(i * i for i in range(1_000_000))
+        times.append((time.perf_counter() - t) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def cpu_ticks() -> dict | None:
+    """CPU time counters of the whole machine (/proc/stat), for the share stolen by the host."""
+    try:
+        f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return {"total": sum(f[:8]), "idle": f[3] + f[4], "steal": f[7] if len(f) > 7 else 0}
+
+
 def machine_facts() -> dict:
     try:
         mem = next(int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
@@ -141,6 +169,8 @@ def machine_facts() -> dict:
         "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "memory_mb": mem,
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+        "cpu_probe_ms_start": cpu_probe_ms(),
+        "ticks_start": cpu_ticks(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": {p: _version(p) for p in ("dash", "plotly", "geopandas", "shapely", "pyproj", "pyarrow",
@@ -1083,7 +1113,9 @@ def render_table(res: dict) -> str:
     head = [
         f"frontline bench ({res['mode']}) — {res['started']} — took {res.get('took_s', 0):,.0f} s",
         f"machine: {m['cores']} cores ({m['cores_usable']} usable), {m['memory_mb']:,} MB, load avg "
-        f"{m['loadavg_start'][0]} at start / {m.get('loadavg_end', ['?'])[0]} at end; Python {m['python']}; "
+        f"{m['loadavg_start'][0]} at start / {m.get('loadavg_end', ['?'])[0]} at end; CPU probe "
+        f"{m['cpu_probe_ms_start']} / {m.get('cpu_probe_ms_end', '?')} ms at start / end (a fixed workload; "
+        f"higher = slower machine right now); CPU stolen by the host {m.get('steal_pct', '?')}%; Python {m['python']}; "
         f"dash {v['dash']}, plotly {v['plotly']}, geopandas {v['geopandas']}, shapely {v['shapely']}, "
         f"pyproj {v['pyproj']}, gunicorn {v['gunicorn']}; {m['chromium'] or 'no chromium'}; RSS from {m['rss_source']}",
     ]
@@ -1268,6 +1300,10 @@ def run_bench(args, settings: Settings) -> int:
             g.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     res["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    res["machine"]["cpu_probe_ms_end"] = cpu_probe_ms()
+    a, b = res["machine"].pop("ticks_start", None), cpu_ticks()
+    if a and b and b["total"] > a["total"]:
+        res["machine"]["steal_pct"] = round(100 * (b["steal"] - a["steal"]) / (b["total"] - a["total"]), 1)
     res["took_s"] = round(time.perf_counter() - t_start, 1)
     res["targets"] = check_targets(res)
     if getattr(args, "json", False):
