@@ -92,9 +92,10 @@
   }
   fl.applyDelta = applyDelta;
 
-  function keepGeom(h) {
-    if (h === fl.frontHash) return true;
-    return ZONES.some(function (k) { return fl.zoneHashes[k] === h; });
+  function shownHashes() {  // geometry slot -> hash of what the map draws now
+    var shown = { front: fl.frontHash };
+    ZONES.forEach(function (k) { shown[k] = fl.zoneHashes[k]; });
+    return shown;
   }
 
   // `inline`: a delta the day's JSON carries (from the previous day's geometry): no request.
@@ -114,10 +115,11 @@
     }
     p.catch(function () { c.delete(h); });
     c.set(h, p);
-    if (c.size > GEOM_CACHE_SIZE) {
+    if (c.size > GEOM_CACHE_SIZE) {  // drop the least recently used, never what is on the map
+      var keep = new Set(Object.values(shownHashes()));
       for (var k of c.keys()) {
         if (c.size <= GEOM_CACHE_SIZE) break;
-        if (k !== h && !keepGeom(k)) c.delete(k);
+        if (k !== h && !keep.has(k)) c.delete(k);
       }
     }
     return p;
@@ -339,9 +341,7 @@
   function showDate(d) {
     var seq = ++fl.seq;
     return fl.getDay(d).then(function (day) {
-      var shown = {};
-      ZONES.forEach(function (k) { shown[k] = fl.zoneHashes[k]; });
-      shown.front = fl.frontHash;
+      var shown = shownHashes();
       return Promise.all(GEOM_KEYS.map(function (k) {
         return geomOf(day, k) ? fl.getGeom(geomOf(day, k), shown[k], day.deltas && day.deltas[k]) : null;
       }))

@@ -136,8 +136,7 @@ class DataAPI:
         if i == 0:
             return None, {}
         prev = store.day_list[i - 1]
-        a = {**store.layer_hashes(prev), "front": store.front_hash(prev)}
-        b = {**store.layer_hashes(day), "front": store.front_hash(day)}
+        a, b = store.geometry_hashes(prev), store.geometry_hashes(day)
         out = {}
         for k, h in b.items():
             if h and a[k] and h != a[k]:

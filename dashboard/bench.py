@@ -572,6 +572,28 @@ def pages_body(deps: list[dict], search: str) -> bytes:
 ZONES = ("liberated", "contested", "occupied", "occupied_before_2022")
 
 
+def geometry_requests(doc: dict, shown: dict, have: set) -> tuple[dict, list[tuple[str, str | None]]]:
+    """The map's geometry requests for one day JSON (``fl.getGeom`` in assets/frontline.js).
+
+    Returns what each slot (zone layers, front line) shows afterwards, and for each geometry
+    not in ``have``: (hash, path), where path is None when the day JSON carries the delta from
+    the geometry shown in that slot (applied without a request), else a delta against what is
+    shown, or the whole geometry when nothing usable is shown.
+    """
+    now = {**{k: doc["layers"].get(k) for k in ZONES}, "front": doc.get("front")}
+    inline = doc.get("deltas") or {}
+    out: list[tuple[str, str | None]] = []
+    for k, h in now.items():
+        if not h or h in have:
+            continue
+        base = shown.get(k) if shown.get(k) in have else None
+        if base and inline.get(k, {}).get("base") == base:
+            out.append((h, None))
+        else:
+            out.append((h, f"/data/delta/{base}/{h}.json" if base else f"/data/geom/{h}.json"))
+    return now, out
+
+
 def http_step(client: Http, day: str, shown: dict, bodies: list[bytes]) -> tuple[dict, dict]:
     """One step's requests, as the map makes them; returns per-part times and sizes, and what it shows.
 
@@ -591,16 +613,11 @@ def http_step(client: Http, day: str, shown: dict, bodies: list[bytes]) -> tuple
     if r.status != 200:
         out["errors"] += 1
         return out, shown
-    doc = json.loads(raw)
-    now = {**{k: doc["layers"].get(k) for k in ZONES}, "front": doc.get("front")}
-    inline = doc.get("deltas") or {}
-    for k, h in now.items():
-        if not h or h == shown.get(k):
-            continue
-        base = shown.get(k)
-        if base and inline.get(k, {}).get("base") == base:
+    now, requests = geometry_requests(json.loads(raw), shown, {h for h in shown.values() if h})
+    for _h, path in requests:
+        if path is None:
             continue  # the day JSON carries the delta from the day before, which is on screen
-        g = client.get(f"/data/delta/{base}/{h}.json" if base else f"/data/geom/{h}.json")
+        g = client.get(path)
         out["geom_ms"] += g.ms
         out["wire"] += g.wire
         out["wire_geoms"] += g.wire

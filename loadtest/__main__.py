@@ -40,13 +40,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from dashboard.bench import (Gunicorn, StepPayloads, dist, percentile, pages_body, rss_mb)
+from dashboard.bench import (Gunicorn, StepPayloads, dist, geometry_requests, percentile, pages_body, rss_mb)
 from dashboard.settings import load_settings
 
 MAX_USERS = 500
 MAX_SECONDS = 600
 TOWNS = ["Bakhmut", "Avdiivka", "Pokrovsk", "Kupiansk", "Vuhledar", "Toretsk", "Chasiv Yar", "Selydove", "Izium"]
-ZONES = ("liberated", "contested", "occupied", "occupied_before_2022")
 
 
 class Conn:
@@ -169,20 +168,11 @@ class Viewer:
         if data is not None:
             try:
                 doc = json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
-                now = {**{k: doc["layers"].get(k) for k in ZONES}, "front": doc.get("front")}
-                inline = doc.get("deltas") or {}
-                for k, h in now.items():
-                    if not h or h in self.geoms:
-                        continue
-                    base = self.shown.get(k)
-                    if base in self.geoms and inline.get(k, {}).get("base") == base:
-                        self.geoms.add(h)  # the day JSON carried the delta from what is shown
-                        continue
-                    if base in self.geoms and base != h:
-                        got = await self.call("delta", "GET", f"/data/delta/{base}/{h}.json")
-                    else:
-                        got = await self.call("geom", "GET", f"/data/geom/{h}.json")
-                    if got is not None:
+                now, requests = geometry_requests(doc, self.shown, self.geoms)
+                for h, path in requests:
+                    # path None: the day JSON carried the delta from what is shown
+                    kind = "delta" if path and path.startswith("/data/delta/") else "geom"
+                    if path is None or await self.call(kind, "GET", path) is not None:
                         self.geoms.add(h)
                 self.shown = now
             except (ValueError, KeyError, OSError) as exc:

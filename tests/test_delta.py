@@ -22,7 +22,9 @@ def _geo(store, h):
 
 
 def _slots(store, day):
-    return {**{k: store.layer_hashes(day)[k] for k in ZONES}, "front": store.front_hash(day)}
+    slots = store.geometry_hashes(day)
+    assert set(slots) == {*ZONES, "front"}
+    return slots
 
 
 def test_consecutive_days_rebuild_exactly_from_a_small_delta(store):

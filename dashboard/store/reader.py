@@ -191,6 +191,10 @@ class Store:
     def front_hash(self, day: date) -> str | None:
         return self._front_hash.get(day)
 
+    def geometry_hashes(self, day: date) -> dict[str, str | None]:
+        """Hash of each geometry the map draws for ``day``: the zone layers and ``front``."""
+        return {**self.layer_hashes(day), "front": self.front_hash(day)}
+
     def front_gz(self, day: date) -> bytes:
         return self._fronts.get(day) or b""
 

@@ -177,7 +177,7 @@ class StoreTables:
         """Display geometries (zone layers, front line) whose delta against the previous
         day's is not stored yet, as chains of consecutive days: ([hash, …], [gz, …]), each
         link of a chain one delta to make (see :func:`derive.delta_job`)."""
-        days = self.days.sort_index()
+        days = self.days  # sorted by day
         if len(days) < 2:
             return []
         fronts: dict[str, bytes] = {}
