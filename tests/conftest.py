@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.bench import ThreadServer
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 DATA = SHARED / "data"
@@ -119,34 +121,12 @@ def gazetteer():
     return Gazetteer.load()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
+class LiveServer(ThreadServer):
     """The Dash app served by werkzeug on 127.0.0.1 in a background thread."""
 
     def __init__(self, app):
-        from werkzeug.serving import make_server
-
+        super().__init__(app.server)
         self.app = app
-        self.port = free_port()
-        self.httpd = make_server("127.0.0.1", self.port, app.server, threaded=True)
-        import threading
-
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        self.httpd.shutdown()
 
 
 @pytest.fixture(scope="session")
