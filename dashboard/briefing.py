@@ -337,14 +337,7 @@ class _Reader(YamlReader):
             if "step" in keys:
                 self.problem(line_of(keys["step"][0]), "'step' only goes with a range ('from' and 'to')")
         else:
-            if len(period) == 1:
-                missing = "to" if period[0] == "from" else "from"
-                self.problem(line_of(keys[period[0]][0]), f"'{period[0]}' needs '{missing}' too")
-            for k in period:
-                try:
-                    got[k] = self.when(k, *keys[k])
-                except Invalid:
-                    pass
+            got.update(self.range_ends(keys, ("from", "to"), self.when))
             a, b = got.get("from"), got.get("to")
             if isinstance(a, DateSpec) and isinstance(b, DateSpec) and a.anchor == b.anchor:
                 # Comparable now (both absolute, or both relative to the same end of the store).

@@ -358,14 +358,7 @@ class _FileReader(YamlReader):
         if not period:
             self.problem(draft.line, "missing required field 'about' (or 'about_from' and 'about_to')")
             return
-        if len(period) == 1:
-            missing = "about_to" if period[0] == "about_from" else "about_from"
-            self.problem(line_of(keys[period[0]][0]), f"'{period[0]}' needs '{missing}' too")
-        for k in period:
-            try:
-                f[k] = self.day(k, *keys[k])
-            except Invalid:
-                pass
+        f.update(self.range_ends(keys, ("about_from", "about_to"), self.day))
         if "about_from" in f and "about_to" in f and f["about_to"] < f["about_from"]:
             self.problem(
                 line_of(keys["about_to"][0]),

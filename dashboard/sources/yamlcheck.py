@@ -60,6 +60,22 @@ class YamlReader:
         self.problem(line, message)
         return Invalid()
 
+    def range_ends(self, keys: dict[str, tuple[Node, Node]], names: tuple[str, str], parse) -> dict:
+        """Read the present ends of a range (e.g. ``from``/``to``) with ``parse(key, key_node,
+        node)``; flags an end given without the other. Returns the ends that parsed (a bad
+        one has already been reported)."""
+        present = [k for k in names if k in keys]
+        if len(present) == 1:
+            missing = names[1] if present[0] == names[0] else names[0]
+            self.problem(line_of(keys[present[0]][0]), f"'{present[0]}' needs '{missing}' too")
+        got = {}
+        for k in present:
+            try:
+                got[k] = parse(k, *keys[k])
+            except Invalid:
+                pass
+        return got
+
     def mapping(self, node: Node, what: str, allowed: tuple[str, ...]) -> dict[str, tuple[Node, Node]]:
         """Return ``{key: (key_node, value_node)}``; flags non-mappings, duplicate and unknown keys."""
         if not isinstance(node, MappingNode):
