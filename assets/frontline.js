@@ -18,10 +18,12 @@
     liberated: "#56b4e9",             // sky blue
     front: "#1a1a1a",
     gained: "#f0e442",                // yellow: became Russian-held
-    lost: "#009e73"                   // bluish green: ceased to be Russian-held
+    lost: "#009e73",                  // bluish green: ceased to be Russian-held
+    revision: "#cc79a7"               // reddish purple (Okabe–Ito): map revision, away from the front
   };
-  var STATUS_COLORS = { o: "#d55e00", c: "#8a8a8a", u: "#0072b2", "?": "#ffffff" };
-  var STATUS_NAMES = { o: "occupied", c: "contested", u: "Ukrainian-held", "?": "unknown (occupied-only data)" };
+  var STATUS_COLORS = { o: "#d55e00", c: "#8a8a8a", u: "#0072b2", n: "#9ec5e0", "?": "#ffffff" };
+  var STATUS_NAMES = { o: "occupied", c: "contested", u: "Ukrainian-held",
+                       n: "not occupied (occupied-only data: grey zone not recorded)", "?": "unknown (no data)" };
   var LAYER_LABELS = {
     occupied: "Occupied since 2022",
     occupied_before_2022: "Occupied before 2022",
@@ -173,7 +175,7 @@
       ALL_LAYERS.forEach(function (k) {
         var sw = k === "front" ? "<span class='fl-swatch fl-line'></span>" :
                  k === "settlements" ? "<span class='fl-swatch fl-dot'></span>" :
-                 k === "change" ? "<span class='fl-swatch' style='background:" + COLORS.gained + "'></span><span class='fl-swatch' style='background:" + COLORS.lost + "'></span>" :
+                 k === "change" ? "<span class='fl-swatch' style='background:" + COLORS.gained + "'></span><span class='fl-swatch' style='background:" + COLORS.lost + "'></span><span class='fl-swatch fl-revision' title='map revision: redrawn away from the front' style='background:" + COLORS.revision + "'></span>" :
                  "<span class='fl-swatch' style='background:" + COLORS[k] + "'></span>";
         html += "<label class='fl-legend-row' data-layer='" + k + "'><input type='checkbox' data-layer='" + k + "' checked> " +
                 sw + " <span>" + LAYER_LABELS[k] + "</span><span class='fl-km2' data-km2='" + k + "'></span></label>";
@@ -394,11 +396,20 @@
         style: { color: "#7a6f00", weight: 1, fillColor: COLORS.gained, fillOpacity: 0.85 } }));
       if (ch.lost) layers.push(L.geoJSON(ch.lost, { renderer: fl.renderer, pane: "change", interactive: false,
         style: { color: "#005c43", weight: 1, fillColor: COLORS.lost, fillOpacity: 0.85 } }));
+      // Map revisions (redrawn coasts, lagoons, borders away from the front) are counted in the
+      // totals, as DeepState counts them, but drawn apart: they are not ground taken or lost.
+      [ch.revision_gained, ch.revision_lost].forEach(function (r) {
+        if (r) layers.push(L.geoJSON(r, { renderer: fl.renderer, pane: "change", interactive: false,
+          style: { color: "#7a3a60", weight: 1, dashArray: "3 3", fillColor: COLORS.revision, fillOpacity: 0.6 } }));
+      });
       if (fl.changeLayers) fl.changeLayers.forEach(function (l) { fl.map.removeLayer(l); });
       fl.changeLayers = layers;
       if (visible("change")) layers.forEach(function (l) { l.addTo(fl.map); });
-      if (g) g.textContent = " +" + fmt(ch.gained_km2) + " / −" + fmt(ch.lost_km2) + " km²";
-      fl.map.getContainer().setAttribute("data-compare", ch.from + "/" + ch.to + " +" + ch.gained_km2 + " -" + ch.lost_km2);
+      var rev = ch.map_revision || { gained_km2: 0, lost_km2: 0 };
+      if (g) g.textContent = " +" + fmt(ch.gained_km2) + " / −" + fmt(ch.lost_km2) + " km²" +
+        (rev.gained_km2 + rev.lost_km2 >= 0.05 ? " (map revision +" + fmt(rev.gained_km2) + " / −" + fmt(rev.lost_km2) + ")" : "");
+      fl.map.getContainer().setAttribute("data-compare", ch.from + "/" + ch.to + " +" + ch.gained_km2 + " -" + ch.lost_km2 +
+        " revision +" + rev.gained_km2 + " -" + rev.lost_km2);
     }).catch(function (e) { showError("Could not compute the change: " + e.message); });
   }
 

@@ -183,7 +183,8 @@ class DataAPI:
                 return None
             return mapping(shapely.set_precision(shapely.simplify(g, 0.0005, preserve_topology=True), 1e-4))
 
-        return _gz({**ch.to_dict(), "gained": simple(ch.gained), "lost": simple(ch.lost)})
+        return _gz({**ch.to_dict(), "gained": simple(ch.gained), "lost": simple(ch.lost),
+                    "revision_gained": simple(ch.revision_gained), "revision_lost": simple(ch.revision_lost)})
 
 
 def _date_arg(text: str | None) -> date | None:

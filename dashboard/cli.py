@@ -105,7 +105,8 @@ def cmd_area(args) -> int:
     for k, v in res["layers_km2"].items():
         lines.append(f"  {k:<22} {_fmt(v)}")
     lines.append(f"  {'Russian-held total':<22} {res['occupied_total_km2']:,.1f} km²  = "
-                 f"{res['occupied_share_pct']:.2f}% of Ukraine ({res['ukraine_outline_km2']:,.0f} km² outline)")
+                 f"{res['occupied_share_pct']:.2f}% of Ukraine (of its official {res['ukraine_official_km2']:,.0f} km², "
+                 "as DeepState counts it)")
     if not res["complete"]:
         lines.append("  Grey-zone and liberated layers are unknown on this day (occupied-only data).")
     lines.append(f"  Source: {res['source']} snapshot {res['snapshot_id']} ({res['snapshot_taken']})")
@@ -125,9 +126,17 @@ def cmd_change(args) -> int:
     res = ch.to_dict()
     lines = [f"Russian-held territory, {res['from']} → {res['to']}"]
     lines += [f"  note: {n}" for n in res["notes"]]
-    lines.append(f"  gained {res['gained_km2']:,.1f} km²   lost {res['lost_km2']:,.1f} km²   net {res['net_km2']:+,.1f} km²")
+    lines.append(f"  gained {res['gained_km2']:,.1f} km²   lost {res['lost_km2']:,.1f} km²   net {res['net_km2']:+,.1f} km²"
+                 "   (totals, as DeepState counts them)")
+    fr, rv = res["front_line"], res["map_revision"]
+    lines.append(f"    at the front line: +{fr['gained_km2']:,.1f} / -{fr['lost_km2']:,.1f} km²")
+    lines.append(f"    map revision:      +{rv['gained_km2']:,.1f} / -{rv['lost_km2']:,.1f} km²"
+                 "   (redrawn away from both days' front lines: coast, lagoon, border)")
     for o in res["per_oblast"]:
-        lines.append(f"    {o['oblast']:<32} +{o['gained_km2']:,.1f}  -{o['lost_km2']:,.1f}  net {o['net_km2']:+,.1f}")
+        rev = o["revision_gained_km2"] + o["revision_lost_km2"]
+        lines.append(f"    {o['oblast']:<32} +{o['gained_km2']:,.1f}  -{o['lost_km2']:,.1f}  net {o['net_km2']:+,.1f}"
+                     + (f"  (map revision +{o['revision_gained_km2']:,.1f} / -{o['revision_lost_km2']:,.1f})"
+                        if rev >= 0.05 else ""))
     _emit(res, args.json, "\n".join(lines))
     return 0
 

@@ -28,7 +28,9 @@ def _days(start: str, end: str) -> set[date]:
 API_DAYS = (
     _days("2022-04-03", "2022-04-06")      # Ukrainian-only names, GeometryCollections
     | _days("2022-05-13", "2022-05-16")    # English names, "Contested"
+    | {date(2022, 9, 1)}                   # before the Syvash strip was redrawn (a map revision)
     | _days("2022-09-05", "2022-09-14")    # Kharkiv counter-offensive: Izium liberated
+    | _days("2022-11-09", "2022-11-12")    # Kherson liberated
     | _days("2023-05-18", "2023-05-22")    # Bakhmut
     | _days("2024-02-12", "2024-02-20")    # Avdiivka
     | _days("2024-03-21", "2024-03-25")    # switch to stable keys (2024-03-23)
@@ -37,7 +39,8 @@ API_DAYS = (
     | _days("2025-07-31", "2025-08-03")    # last API days in the mirror
 )
 #: File dates of the daily archive in the test mirror (a file holds the previous day).
-DAILY_FILES = _days("2024-10-01", "2024-10-03") | _days("2025-08-02", "2025-08-09") | {date(2025, 8, 12)}
+DAILY_FILES = (_days("2024-10-01", "2024-10-03") | _days("2025-08-02", "2025-08-09") | {date(2025, 8, 12)}
+               | {date(2025, 3, 4)})  # holds 2025-03-03, after the Syvash redraw
 
 
 def require_shared() -> Path:

@@ -296,17 +296,25 @@ def _check_compare(page, store, a: date, b: date):
 
     ch = change_between(store, a, b)
     page.wait_for_selector("#map[data-compare]", timeout=T)
-    m = re.fullmatch(r"(\S+)/(\S+) \+([\d.]+) -([\d.]+)", page.get_attribute("#map", "data-compare"))
+    m = re.fullmatch(r"(\S+)/(\S+) \+([\d.]+) -([\d.]+) revision \+([\d.]+) -([\d.]+)",
+                     page.get_attribute("#map", "data-compare"))
     assert m, page.get_attribute("#map", "data-compare")
     assert (m[1], m[2]) == (str(a), str(b))
     assert float(m[3]) == pytest.approx(ch.gained_km2, abs=0.2)
     assert float(m[4]) == pytest.approx(ch.lost_km2, abs=0.2)
-    # Legend: " +206.3 / −0.1 km²"
+    assert float(m[5]) == pytest.approx(ch.revision_gained_km2, abs=0.2)
+    assert float(m[6]) == pytest.approx(ch.revision_lost_km2, abs=0.2)
+    # Legend: " +206.3 / −0.1 km²", then " (map revision +3.2 / −0.0)" when part of it is redrawing
     legend = page.inner_text("#legend [data-km2='change']")
     assert "km²" in legend
-    g, lo = numbers(legend)
-    assert g == pytest.approx(ch.gained_km2, abs=0.2)
-    assert lo == pytest.approx(ch.lost_km2, abs=0.2)
+    nums = numbers(legend)
+    assert nums[0] == pytest.approx(ch.gained_km2, abs=0.2)
+    assert nums[1] == pytest.approx(ch.lost_km2, abs=0.2)
+    if ch.revision_gained_km2 + ch.revision_lost_km2 >= 0.05:
+        assert "map revision" in legend
+        assert nums[2:4] == pytest.approx([ch.revision_gained_km2, ch.revision_lost_km2], abs=0.2)
+    else:
+        assert len(nums) == 2
     return ch
 
 

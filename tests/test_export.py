@@ -232,8 +232,10 @@ def test_csv_series_matches_the_engine(store, gazetteer):
     r = rows[store.day_index(DAY)]
     row = store.row(DAY)
     assert float(r["net_km2"]) == pytest.approx(float(row["gained_km2"]) - float(row["lost_km2"]), abs=2e-3)
+    assert float(r["revision_gained_km2"]) == pytest.approx(float(row["revision_gained_km2"]), abs=1e-3)
+    assert float(r["revision_gained_km2"]) <= float(r["gained_km2"])
     assert rows[0]["gained_km2"] == ""
-    assert {r["town_status"] for r in rows} <= {"occupied", "contested", "ukrainian", "unknown"}
+    assert {r["town_status"] for r in rows} <= {"occupied", "contested", "ukrainian", "not occupied", "unknown"}
     town = gazetteer.resolve(TOWN)
     spans = list(csv.DictReader(io.StringIO(town_spans_csv(store, town).decode())))
     expect = town_timeline(store, town)["spans"]

@@ -4,11 +4,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from datetime import date
+from pathlib import Path
 
+import geopandas as gpd
+import orjson
 import pytest
+import shapely
 
 from dashboard.analytics.control import status_on, status_spans, town_timeline
+from dashboard.sources import deepstate as ds
+
+from .conftest import DATA, extract_api
 
 
 def _status(store, gazetteer, name, day):
@@ -36,9 +44,47 @@ def test_avdiivka_occupied_in_february_2024(store, gazetteer):
 def test_cities_never_occupied(store, gazetteer, town):
     res = town_timeline(store, gazetteer.resolve(town))
     assert res["first_occupied"] is None
-    assert {s["status"] for s in res["spans"]} <= {"ukrainian", "unknown"}
-    # On occupied-only days (after the API mirror) the grey zone is unknown: never claimed Ukrainian.
-    assert res["spans"][-1]["status"] == "unknown"
+    assert {s["status"] for s in res["spans"]} <= {"ukrainian", "not occupied"}
+    # On occupied-only days (after the API mirror) the grey zone is not recorded: "not occupied",
+    # never claimed Ukrainian, and never "unknown" (the day has data).
+    assert res["spans"][-1]["status"] == "not occupied"
+    # An occupied-only day between two Ukrainian days does not break the span (2024-10-02).
+    assert res["spans"][0]["status"] == "ukrainian" and res["spans"][0]["to"] >= "2025-08-03"
+
+
+def test_kherson_occupied_until_its_liberation_in_november_2022(store, gazetteer):
+    """Kherson's centre lies just outside Natural Earth's coarse coastline: it must not matter."""
+    res = town_timeline(store, gazetteer.resolve("Kherson"))
+    assert res["first_occupied"] == str(store.first_day)
+    occ, free = res["spans"][0], res["spans"][1]
+    assert occ["status"] == "occupied" and occ["from"] == str(store.first_day)
+    assert free["status"] == "ukrainian" and "2022-11-10" <= free["from"] <= "2022-11-12"
+    assert _status(store, gazetteer, "Kherson", "2023-05-21") == "ukrainian"
+
+
+def test_places_outside_the_old_coarse_outline_match_the_raw_layers(store, gazetteer):
+    """Every gazetteer place outside Natural Earth's 10 m outline gets the status the raw
+    DeepState polygons (unclipped) give its point, on days of each era."""
+    ne = shapely.union_all(gpd.read_file(DATA / "boundaries" / "ukraine_outline_ne10m.geojson").geometry.values)
+    places = [s for s in gazetteer if not shapely.contains_xy(ne, s.lon, s.lat) and s.id in store.settlement_pos]
+    assert len(places) > 40
+    code = {"occupied": "o", "occupied_before_2022": "o", "contested": "c", "liberated": "u"}
+    with tempfile.TemporaryDirectory() as tmp:
+        for day in (date(2022, 9, 6), date(2022, 11, 12), date(2024, 10, 1)):
+            snap_id = str(store.row(day)["snapshot_id"])
+            path = next(p for p in extract_api(Path(tmp), {day}) if p.stem == snap_id)
+            layers: dict[str, list] = {k: [] for k in code}
+            for f in orjson.loads(path.read_bytes())["features"]:
+                g = f.get("geometry") or {}
+                k = ds.classify_feature(f.get("properties") or {})
+                if k in layers and g.get("type") in ("Polygon", "MultiPolygon", "GeometryCollection"):
+                    layers[k].append(shapely.make_valid(shapely.force_2d(shapely.from_geojson(orjson.dumps(g)))))
+            raw = {k: shapely.union_all(v) for k, v in layers.items()}
+            status = store.day_status(day).decode()
+            for s in places:
+                expect = next((code[k] for k in ("occupied_before_2022", "occupied", "contested", "liberated")
+                               if raw[k].contains(shapely.Point(s.lon, s.lat))), "u")
+                assert status[store.settlement_pos[s.id]] == expect, (s.name, day)
 
 
 def test_bakhmut_and_donetsk(store, gazetteer):

@@ -46,8 +46,9 @@ Area figures
 ------------
 A note's ``figures`` are measured by the engine itself: ``gained_km2`` / ``net_km2``
 with :func:`~dashboard.analytics.control.change_between` between the maps of ``from``
-and ``to``; ``occupied_total_km2`` / ``occupied_share_pct`` (share of the Natural Earth
-outline) with :func:`~dashboard.analytics.control.area_on` on ``on``.  A figure
+and ``to`` (totals as DeepState counts them; the map-revision part is named in the
+detail); ``occupied_total_km2`` / ``occupied_share_pct`` (share of the official
+603,628 km²) with :func:`~dashboard.analytics.control.area_on` on ``on``.  A figure
 **agrees** when it is within :data:`FIGURE_TOLERANCE` (10%) of the engine's value,
 relative to the engine's value (sources round and convert square miles, and may
 count "gains" slightly differently), **disagrees** otherwise, and has **no map data**
@@ -98,7 +99,9 @@ FIGURE_TOLERANCE = 0.10
 #: The status whose start dates a claim of change (see "map leads").
 LEAD_STATUS = {"captured": "occupied", "encircled": "occupied", "liberated": "ukrainian"}
 
-_UNKNOWN = ord("?")
+#: Statuses that say nothing about a claim's town: no data, or occupied-only data and the
+#: town outside the occupied area ("not occupied": Ukrainian or grey zone, not recorded).
+_UNKNOWN = frozenset({ord("?"), ord("n")})
 _METRIC_WORDS = {
     "gained_km2": "gained",
     "net_km2": "net change",
@@ -139,7 +142,7 @@ def _run_start(codes, i: int, ok: frozenset[str]) -> tuple[int, int | None]:
     start, k = i, i - 1
     while k >= 0:
         c = codes[k]
-        if c == _UNKNOWN:
+        if c in _UNKNOWN:
             if breaks_on_unknown:
                 return start, k
         elif _status(c) in ok:
@@ -259,7 +262,7 @@ def verdict_for(store, gazetteer, note: Note, window_days: int = 14, town: str |
             return _verdict(row, "no map data",
                             f"No DeepState snapshot between {min(a, d - timedelta(days=MAX_STALE_DAYS))} and {d}"
                             + (f" (the store has a gap from {days[r]} to {after})." if r >= 0 and after else "."))
-    known = [i for i in period if codes[i] != _UNKNOWN]
+    known = [i for i in period if codes[i] not in _UNKNOWN]
     if not known:
         which = ", ".join(str(days[i]) for i in period[-3:])
         return _verdict(row, "no map data",
@@ -297,7 +300,7 @@ def verdict_for(store, gazetteer, note: Note, window_days: int = 14, town: str |
             when = f"from {first}, the day of the claim"
         else:
             when = f"from {first}, within the claimed period {_about(note)}"
-        run_status = shown if all(_status(codes[i]) == shown for i in range(s, c0 + 1) if codes[i] != _UNKNOWN) \
+        run_status = shown if all(_status(codes[i]) == shown for i in range(s, c0 + 1) if codes[i] not in _UNKNOWN) \
             else claimed
         return _verdict(row, "agrees",
                         f"DeepState map shows {place.name} {run_status} {when}"
@@ -308,9 +311,9 @@ def verdict_for(store, gazetteer, note: Note, window_days: int = 14, town: str |
     st, since = status_on(store, place, map_day)
     end = bisect_right(days, d + timedelta(days=window_days))
     for j in range(i1, end):
-        if codes[j] != _UNKNOWN and _status(codes[j]) in compat:
+        if codes[j] not in _UNKNOWN and _status(codes[j]) in compat:
             lag = (days[j] - d).days
-            prev_known = max((k for k in range(max(i1 - 1, 0), j) if codes[k] != _UNKNOWN), default=None)
+            prev_known = max((k for k in range(max(i1 - 1, 0), j) if codes[k] not in _UNKNOWN), default=None)
             gap = ""
             if prev_known is not None and (days[j] - days[prev_known]).days > 1:
                 gap = f" (no known status between {days[prev_known]} and {days[j]})"
@@ -320,7 +323,7 @@ def verdict_for(store, gazetteer, note: Note, window_days: int = 14, town: str |
                 f"the claim ({_about(note)}); on {map_day} it showed {st}{gap}.",
                 map_status=_status(codes[j]), map_since=days[j], map_day=map_day, gap_days=lag)
     horizon = f"within {_days(window_days)} after"
-    after = [days[j] for j in range(i1, end) if codes[j] != _UNKNOWN]
+    after = [days[j] for j in range(i1, end) if codes[j] not in _UNKNOWN]
     last_seen = after[-1] if after else map_day
     if (d + timedelta(days=window_days) - last_seen).days > MAX_STALE_DAYS:
         horizon += f" (the store has no known status after {last_seen} in that window)"
@@ -379,6 +382,9 @@ def figure_verdict(store, note: Note, figure: Figure, change=None) -> dict:
         engine = ch.gained_km2 if metric == "gained_km2" else ch.net_km2
         measured = f"between the maps of {da} and {db}"
         extra = "" if metric == "net_km2" else f"; net {ch.net_km2:+,.1f} km²"
+        if ch.revision_gained_km2 + ch.revision_lost_km2 >= 0.05:
+            extra += (f"; of this, map revision away from the front: +{ch.revision_gained_km2:,.1f} / "
+                      f"−{ch.revision_lost_km2:,.1f} km²")
     else:
         on = figure.on
         row["date"] = str(on)
@@ -389,8 +395,7 @@ def figure_verdict(store, note: Note, figure: Figure, change=None) -> dict:
         res = area_on(store, day)
         engine = float(res[metric])
         measured = f"on the map of {day}"
-        extra = (f"; {res['occupied_share_of_official_pct']:.2f}% of the official 603,628 km²"
-                 if metric == "occupied_share_pct" else "")
+        extra = " (share of the official 603,628 km²)" if metric == "occupied_share_pct" else ""
     row["engine_value"] = round(engine, 3 if metric == "occupied_share_pct" else 1)
     if engine == 0:
         rel = 0.0 if figure.value == 0 else math.inf

@@ -15,9 +15,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..sources.deepstate import LAYERS
+from .split import per_oblast, polygonal, split_revision
 from .geo import UKRAINE_OFFICIAL_KM2, area_km2, distance_km
 
-STATUS_NAMES = {ord("o"): "occupied", ord("c"): "contested", ord("u"): "ukrainian", ord("?"): "unknown"}
+STATUS_NAMES = {ord("o"): "occupied", ord("c"): "contested", ord("u"): "ukrainian", ord("n"): "not occupied",
+                ord("?"): "unknown"}
 KM2_PER_SQMI = 2.589988110336
 
 
@@ -28,8 +30,10 @@ def _num(v) -> float | None:
 def area_on(store, requested: date) -> dict:
     """km² per layer on a day, Russian-held total and its share of Ukraine.
 
-    Layers that the day's data does not cover (occupied-only days) are ``None``,
-    never 0; ``complete`` says which case it is.
+    The share is of Ukraine's official area, 603,628 km², as DeepState and the press
+    quote it; the share of the land outline the map draws is given beside it. Layers
+    that the day's data does not cover (occupied-only days) are ``None``, never 0;
+    ``complete`` says which case it is.
     """
     rd = store.resolve_day(requested)
     row = store.row(rd.day)
@@ -47,9 +51,10 @@ def area_on(store, requested: date) -> dict:
         "snapshot_taken": str(row["taken"]),
         "layers_km2": layers,
         "occupied_total_km2": round(total, 1),
-        "ukraine_outline_km2": round(store.outline_area_km2, 1),
-        "occupied_share_pct": round(total / store.outline_area_km2 * 100, 3),
-        "occupied_share_of_official_pct": round(total / UKRAINE_OFFICIAL_KM2 * 100, 3),
+        "ukraine_official_km2": UKRAINE_OFFICIAL_KM2,
+        "occupied_share_pct": round(total / UKRAINE_OFFICIAL_KM2 * 100, 3),
+        "ukraine_land_outline_km2": round(store.outline_area_km2, 1),
+        "occupied_share_of_land_outline_pct": round(total / store.outline_area_km2 * 100, 3),
         "unknown_layers": [] if complete else ["contested", "liberated"],
     }
 
@@ -60,16 +65,28 @@ class Change:
 
     date_from: date
     date_to: date
-    gained_km2: float
+    gained_km2: float  # totals, as DeepState counts them (front-line change + map revision)
     lost_km2: float
-    gained: BaseGeometry
+    gained: BaseGeometry  # front-line change only
     lost: BaseGeometry
     per_oblast: list[dict]
     notes: list[str]
+    revision_gained: BaseGeometry = shapely.MultiPolygon()  # map revision: touches neither day's front line
+    revision_lost: BaseGeometry = shapely.MultiPolygon()
+    revision_gained_km2: float = 0.0
+    revision_lost_km2: float = 0.0
 
     @property
     def net_km2(self) -> float:
         return self.gained_km2 - self.lost_km2
+
+    @property
+    def front_gained_km2(self) -> float:
+        return self.gained_km2 - self.revision_gained_km2
+
+    @property
+    def front_lost_km2(self) -> float:
+        return self.lost_km2 - self.revision_lost_km2
 
     def to_dict(self) -> dict:
         return {
@@ -78,72 +95,73 @@ class Change:
             "gained_km2": round(self.gained_km2, 1),
             "lost_km2": round(self.lost_km2, 1),
             "net_km2": round(self.net_km2, 1),
+            "front_line": {"gained_km2": round(self.front_gained_km2, 1), "lost_km2": round(self.front_lost_km2, 1),
+                           "net_km2": round(self.front_gained_km2 - self.front_lost_km2, 1)},
+            "map_revision": {"gained_km2": round(self.revision_gained_km2, 1),
+                             "lost_km2": round(self.revision_lost_km2, 1),
+                             "net_km2": round(self.revision_gained_km2 - self.revision_lost_km2, 1)},
             "per_oblast": self.per_oblast,
             "notes": self.notes,
         }
 
 
-def _polygonal(g: BaseGeometry) -> BaseGeometry:
-    if g.is_empty or g.geom_type in ("Polygon", "MultiPolygon"):
-        return g
-    parts = [p for p in getattr(g, "geoms", []) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else shapely.MultiPolygon()
-
-
 def _by_oblast(geom: BaseGeometry, store) -> dict[str, float]:
+    """km² of ``geom`` per oblast, in the measurement zones (which add up to the whole)."""
     if geom.is_empty:
         return {}
-    tree = _oblast_tree(store)
-    parts = list(getattr(geom, "geoms", [geom]))
-    left, right = tree.query(parts, predicate="intersects")
-    groups: dict[int, list] = {}
-    for p, o in zip(left, right):
-        groups.setdefault(int(o), []).append(parts[p])
-    out = {}
-    names = list(store.oblasts["oblast"])
-    geoms = store.oblasts.geometry.values
-    for o, ps in groups.items():
-        a = area_km2(shapely.intersection(shapely.union_all(ps), geoms[o]))
-        if a >= 0.05:
-            out[names[o]] = a
-    return out
+    zones = _zones(store)
+    return {n: a for n, a in per_oblast(geom, zones.pairs, zones.tree).items() if a >= 0.05}
 
 
-def _oblast_tree(store):
-    tree = getattr(store, "_oblast_tree", None)
-    if tree is None:
-        geoms = store.oblasts.geometry.values
+@dataclass
+class _Zones:
+    pairs: list
+    tree: object
+
+
+def _zones(store) -> _Zones:
+    z = getattr(store, "_measurement_zones", None)
+    if z is None:
+        geoms = store.oblasts["zone"].values
         for g in geoms:
             shapely.prepare(g)
-        tree = shapely.STRtree(geoms)
-        store._oblast_tree = tree
-    return tree
+        z = store._measurement_zones = _Zones(list(zip(store.oblasts["oblast"], geoms)), shapely.STRtree(geoms))
+    return z
 
 
 def change_between(store, a: date, b: date) -> Change:
     """Territory that became / ceased to be Russian-held between ``a`` and ``b``.
 
     Any two dates work (not only consecutive days); each resolves to the nearest
-    earlier day with data. Computed on full-resolution geometry.
+    earlier day with data. Computed on full-resolution geometry. The totals count
+    every change, as DeepState does; the parts that touch neither day's front line
+    are told apart as *map revisions* (a coast, a lagoon or a border redrawn).
     """
     ra, rb = store.resolve_day(a), store.resolve_day(b)
     notes = [n for n in (ra.note(), rb.note()) if n]
     if rb.day < ra.day:
         raise ValueError(f"--to ({b}) is before --from ({a})")
     ha, hb = store.held(ra.day), store.held(rb.day)
+    empty = shapely.MultiPolygon()
     if ra.day == rb.day:
-        empty = shapely.MultiPolygon()
         gained = lost = empty
     else:
-        gained = _polygonal(shapely.difference(hb, ha))
-        lost = _polygonal(shapely.difference(ha, hb))
+        gained = polygonal(shapely.difference(hb, ha))
+        lost = polygonal(shapely.difference(ha, hb))
+    fronts = [store.front_geometry(ra.day), store.front_geometry(rb.day)]
+    fg, rg = split_revision(gained, fronts)
+    fl, rl = split_revision(lost, fronts)
     go, lo = _by_oblast(gained, store), _by_oblast(lost, store)
+    rgo, rlo = _by_oblast(rg, store), _by_oblast(rl, store)
     per = [
         {"oblast": n, "gained_km2": round(go.get(n, 0.0), 1), "lost_km2": round(lo.get(n, 0.0), 1),
-         "net_km2": round(go.get(n, 0.0) - lo.get(n, 0.0), 1)}
+         "net_km2": round(go.get(n, 0.0) - lo.get(n, 0.0), 1),
+         "revision_gained_km2": round(rgo.get(n, 0.0), 1), "revision_lost_km2": round(rlo.get(n, 0.0), 1)}
         for n in sorted(set(go) | set(lo), key=lambda n: -(go.get(n, 0) + lo.get(n, 0)))
     ]
-    return Change(ra.day, rb.day, area_km2(gained), area_km2(lost), gained, lost, per, notes)
+    return Change(ra.day, rb.day, area_km2(gained), area_km2(lost), fg, fl, per, notes,
+                  revision_gained=rg, revision_lost=rl, revision_gained_km2=area_km2(rg),
+                  revision_lost_km2=area_km2(rl))
 
 
 def status_spans(days: list[date], codes: np.ndarray) -> list[dict]:
@@ -151,13 +169,16 @@ def status_spans(days: list[date], codes: np.ndarray) -> list[dict]:
 
     Days missing from the store are gaps, not changes: a span runs across a gap when
     the status is the same on both sides; when it differs, the gap itself is an
-    ``unknown`` span (the change happened at some point inside it).
+    ``unknown`` span (the change happened at some point inside it). Likewise days with
+    occupied-only data ("not occupied") between two days of the same "ukrainian" or
+    "contested" status do not break that status's span.
     """
     spans: list[dict] = []
     if len(days) == 0:
         return spans
     from datetime import timedelta
 
+    codes = _absorb_not_occupied(np.asarray(codes, dtype=np.uint8))
     cur_status = STATUS_NAMES[int(codes[0])]
     start = days[0]
     prev = days[0]
@@ -182,6 +203,24 @@ def status_spans(days: list[date], codes: np.ndarray) -> list[dict]:
     return merged
 
 
+def _absorb_not_occupied(codes: np.ndarray) -> np.ndarray:
+    """Runs of "not occupied" between the same "ukrainian" or "contested" status take that status."""
+    out = codes.copy()
+    n_code = ord("n")
+    i, n = 0, len(out)
+    while i < n:
+        if out[i] != n_code:
+            i += 1
+            continue
+        j = i
+        while j < n and out[j] == n_code:
+            j += 1
+        if 0 < i and j < n and out[i - 1] == out[j] and out[j] in (ord("u"), ord("c")):
+            out[i:j] = out[j]
+        i = j
+    return out
+
+
 def town_timeline(store, settlement) -> dict:
     """A settlement's status over the whole history, with first date occupied."""
     codes = store.status_codes(settlement.id)
@@ -199,26 +238,50 @@ def town_timeline(store, settlement) -> dict:
 
 
 def status_on(store, settlement, day: date) -> tuple[str, date | None]:
-    """Status of a settlement on a store day, and the first day of that status run."""
+    """Status of a settlement on a store day, and the first day of that status run.
+
+    Days that say less than the day asked about do not end a run: days with no data
+    never do, and days with occupied-only data ("not occupied") do not end a run of
+    "ukrainian" or "contested". A "not occupied" run reaches back over every day the
+    place was not occupied.
+    """
     codes = store.status_codes(settlement.id)
     i = store.day_index(day)
-    code = codes[i]
-    unknown = ord("?")
-    # Days with occupied-only data say nothing new about a place they show as not occupied:
-    # look through them for the start of the run, up to a different known status.
+    code = int(codes[i])
+    unknown, occupied, not_occ = ord("?"), ord("o"), ord("n")
+    if code == unknown:
+        same = {unknown}
+    elif code == not_occ:
+        same = {not_occ, ord("u"), ord("c"), unknown}
+    elif code == occupied:
+        same = {occupied, unknown}
+    else:
+        same = {code, not_occ, unknown}
     j = k = i
     while k > 0:
         k -= 1
-        if codes[k] == code:
-            j = k
-        elif codes[k] != unknown or code == unknown:
+        c = int(codes[k])
+        if c not in same:
             break
-    return STATUS_NAMES[int(code)], store.day_list[j]
+        if c == code or (code == not_occ and c != unknown):
+            j = k
+    return STATUS_NAMES[code], store.day_list[j]
 
 
 def distance_to_front_km(store, settlement, day: date) -> float | None:
     """Distance from the settlement to the front line on ``day`` (0 inside held territory? no: to the line)."""
     return distance_km(settlement.lon, settlement.lat, store.front_geometry(day))
+
+
+@dataclass
+class Window:
+    """Sums of day-to-day changes over a window: totals, their map-revision part, per oblast."""
+
+    gained_km2: float
+    lost_km2: float
+    revision_gained_km2: float
+    revision_lost_km2: float
+    per_oblast: list[dict]
 
 
 class WindowSums:
@@ -228,24 +291,25 @@ class WindowSums:
     difference of two rows, total and per oblast, with no table scan.
     """
 
+    _COLS = ("gained_km2", "lost_km2", "revision_gained_km2", "revision_lost_km2")
+
     def __init__(self, store):
         self.days = np.array(store.day_list, dtype="datetime64[D]")
-        self.gained = np.concatenate([[0.0], np.cumsum(store.days["gained_km2"].fillna(0.0).to_numpy())])
-        self.lost = np.concatenate([[0.0], np.cumsum(store.days["lost_km2"].fillna(0.0).to_numpy())])
+        n = len(store.day_list)
+        self.totals = np.vstack([np.zeros((1, 4)), np.cumsum(np.column_stack([
+            store.days[c].fillna(0.0).to_numpy() if c in store.days else np.zeros(n) for c in self._COLS]), axis=0)])
         oc = store.oblast_changes
         self.oblasts = sorted(oc["oblast"].unique()) if len(oc) else []
         pos = {d: i for i, d in enumerate(store.day_list)}
-        g = np.zeros((len(store.day_list), len(self.oblasts)))
-        lo = np.zeros_like(g)
+        per = np.zeros((n, len(self.oblasts), 4))
         col = {o: j for j, o in enumerate(self.oblasts)}
         if len(oc):
             rows = oc["day"].map(pos).to_numpy()
             cols = oc["oblast"].map(col).to_numpy()
-            np.add.at(g, (rows, cols), oc["gained_km2"].to_numpy())
-            np.add.at(lo, (rows, cols), oc["lost_km2"].to_numpy())
-        zero = np.zeros((1, len(self.oblasts)))
-        self.og = np.vstack([zero, np.cumsum(g, axis=0)])
-        self.ol = np.vstack([zero, np.cumsum(lo, axis=0)])
+            for k, c in enumerate(self._COLS):
+                if c in oc:
+                    np.add.at(per[:, :, k], (rows, cols), oc[c].to_numpy())
+        self.per = np.concatenate([np.zeros((1, len(self.oblasts), 4)), np.cumsum(per, axis=0)])
 
     @classmethod
     def of(cls, store) -> "WindowSums":
@@ -254,13 +318,15 @@ class WindowSums:
             ws = store._window_sums = cls(store)
         return ws
 
-    def window(self, a: date, b: date) -> tuple[float, float, list[dict]]:
-        """(gained, lost, per-oblast rows) summed over the days in ``(a, b]``."""
+    def window(self, a: date, b: date) -> Window:
+        """Sums over the days in ``(a, b]``."""
         i = int(np.searchsorted(self.days, np.datetime64(a, "D"), side="right"))
         j = int(np.searchsorted(self.days, np.datetime64(b, "D"), side="right"))
-        g = self.og[j] - self.og[i]
-        lo = self.ol[j] - self.ol[i]
-        per = [{"oblast": o, "gained_km2": float(g[k]), "lost_km2": float(lo[k]), "net_km2": float(g[k] - lo[k])}
-               for k, o in enumerate(self.oblasts) if g[k] + lo[k] >= 0.05]
+        t = self.totals[j] - self.totals[i]
+        p = self.per[j] - self.per[i]
+        per = [{"oblast": o, "gained_km2": float(p[k, 0]), "lost_km2": float(p[k, 1]),
+                "net_km2": float(p[k, 0] - p[k, 1]), "revision_gained_km2": float(p[k, 2]),
+                "revision_lost_km2": float(p[k, 3])}
+               for k, o in enumerate(self.oblasts) if p[k, 0] + p[k, 1] >= 0.05]
         per.sort(key=lambda r: -(r["gained_km2"] + r["lost_km2"]))
-        return float(self.gained[j] - self.gained[i]), float(self.lost[j] - self.lost[i]), per
+        return Window(float(t[0]), float(t[1]), float(t[2]), float(t[3]), per)

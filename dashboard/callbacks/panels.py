@@ -8,6 +8,7 @@ from dash import Input, Output, Patch, State, ctx, html, no_update
 from .. import ids
 from ..analytics.control import (STATUS_NAMES, WindowSums, change_between, distance_to_front_km, status_on,
                                  town_timeline)
+from ..analytics.geo import UKRAINE_OFFICIAL_KM2
 from ..components import figures
 from ..store.reader import DateOutOfRange
 
@@ -32,7 +33,8 @@ def area_summary(store, day: date, unit: str) -> list:
     total = float(row["russian_held_km2"])
     items = [
         html.Div([html.Span("Russian-held", className="k"), html.Span(_fmt(total, unit), className="v", id="area-total"),
-                  html.Span(f"{total / store.outline_area_km2 * 100:.2f}% of Ukraine", className="s")],
+                  html.Span(f"{total / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine", className="s",
+                            title="share of Ukraine's official area, 603,628 km², as DeepState counts it")],
                  className="fl-kv fl-kv-main"),
         html.Div([html.Span("occupied since 2022", className="k"), html.Span(_fmt(row["occupied_km2"], unit), className="v")],
                  className="fl-kv"),
@@ -52,7 +54,7 @@ def area_summary(store, day: date, unit: str) -> list:
     return items
 
 
-def _window_rows(store, a: date, b: date) -> tuple[float, float, list[dict]]:
+def _window_rows(store, a: date, b: date):
     """Sum of day-to-day changes over (a, b] — cheap, from prefix sums built once per store."""
     return WindowSums.of(store).window(a, b)
 
@@ -61,30 +63,43 @@ def window_summary(store, day: date, compare: date | None, window: str, unit: st
     if window == "compare" and compare:
         a, b = min(day, compare), max(day, compare)
         ch = change_cache(a, b)
-        gained, lost, per = ch.gained_km2, ch.lost_km2, ch.per_oblast
         title = f"{a} → {b} (compare window, measured directly)"
     else:
         n = 30 if window == "30" else 7
         a = max(store.first_day, day - timedelta(days=n))
-        gained, lost, per = _window_rows(store, a, day)
+        ch = _window_rows(store, a, day)
         title = f"{a} → {day} (last {n} days, sum of day-to-day changes)"
         if window == "compare":
             title += " — pick a compare date to use the compare window"
+    gained, lost = ch.gained_km2, ch.lost_km2
+    rg, rl = ch.revision_gained_km2, ch.revision_lost_km2
+
+    def revision(g: float, lo: float) -> str:
+        return f"+{_fmt(g, unit)} / −{_fmt(lo, unit)}" if g + lo >= 0.05 else "—"
+
     rows = [html.Tr([html.Td(p["oblast"]), html.Td(_fmt(p["gained_km2"], unit), className="num gain"),
                      html.Td(_fmt(p["lost_km2"], unit), className="num loss"),
-                     html.Td(_fmt(p["net_km2"], unit, True), className="num")]) for p in per]
-    return [
-        html.Div(title, className="fl-window-title"),
-        html.Div(className="fl-window-kv", children=[
-            html.Span(["gained ", html.B(_fmt(gained, unit), id="window-gained")], className="gain"),
-            html.Span(["lost ", html.B(_fmt(lost, unit), id="window-lost")], className="loss"),
-            html.Span(["net ", html.B(_fmt(gained - lost, unit, True), id="window-net")]),
-        ]),
-        html.Table(className="fl-table", children=[
-            html.Thead(html.Tr([html.Th("oblast"), html.Th("gained"), html.Th("lost"), html.Th("net")])),
-            html.Tbody(rows or [html.Tr(html.Td("no change", colSpan=4))]),
-        ]),
+                     html.Td(_fmt(p["net_km2"], unit, True), className="num"),
+                     html.Td(revision(p["revision_gained_km2"], p["revision_lost_km2"]), className="num rev")])
+            for p in ch.per_oblast]
+    kv = [
+        html.Span(["gained ", html.B(_fmt(gained, unit), id="window-gained")], className="gain"),
+        html.Span(["lost ", html.B(_fmt(lost, unit), id="window-lost")], className="loss"),
+        html.Span(["net ", html.B(_fmt(gained - lost, unit, True), id="window-net")]),
     ]
+    out = [html.Div(title, className="fl-window-title"), html.Div(className="fl-window-kv", children=kv)]
+    if rg + rl >= 0.05:
+        out.append(html.Div(
+            [html.B("of which map revision ", className="rev"), html.Span(revision(rg, rl), id="window-revision"),
+             html.Span(f" — redrawn away from the front (coast, lagoon, border), counted in the totals as DeepState "
+                       f"counts them; at the front: +{_fmt(gained - rg, unit)} / −{_fmt(lost - rl, unit)}",
+                       className="s")], className="fl-note fl-revision-note"))
+    out.append(html.Table(className="fl-table", children=[
+        html.Thead(html.Tr([html.Th("oblast"), html.Th("gained"), html.Th("lost"), html.Th("net"),
+                            html.Th("map revision", title="part of gained / lost redrawn away from the front")])),
+        html.Tbody(rows or [html.Tr(html.Td("no change", colSpan=5))]),
+    ]))
+    return out
 
 
 def town_panel(store, town, day: date) -> list:

@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 
 from ..analytics.control import KM2_PER_SQMI
 
-STATUS_COLORS = {"occupied": "#d55e00", "contested": "#8a8a8a", "ukrainian": "#0072b2", "unknown": "#d9d9d9"}
+STATUS_COLORS = {"occupied": "#d55e00", "contested": "#8a8a8a", "ukrainian": "#0072b2", "not occupied": "#9ec5e0",
+                 "unknown": "#d9d9d9"}
 GAIN_COLOR = "#d55e00"
 LOSS_COLOR = "#009e73"
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif", size=12)

@@ -10,7 +10,8 @@ from ..urlstate import ViewState
 from . import figures
 
 SOURCES_LINE = ("Sources: control zones © DeepState (deepstatemap.live) · daily archive cyterat/deepstate-map-data · "
-                "outline Natural Earth · oblasts © OpenStreetMap contributors · places GeoNames (CC BY 4.0)")
+                "outline and oblasts: 2021 first-level units (ua-settlements) · oblast names © OpenStreetMap "
+                "contributors · neighbours Natural Earth · places GeoNames (CC BY 4.0)")
 
 
 def slider_marks(days: list[date]) -> dict[int, dict]:

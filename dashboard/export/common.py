@@ -23,6 +23,7 @@ COLORS = {
     "front": "#1a1a1a",
     "gained": "#f0e442",
     "lost": "#009e73",
+    "revision": "#cc79a7",
 }
 #: Legend labels, as in assets/frontline.js.
 LABELS = {
@@ -32,18 +33,23 @@ LABELS = {
     "liberated": "Liberated",
     "front": "Front line",
 }
+#: Edge colours of the compare layers (fills are in ``COLORS``).
+CHANGE_EDGES = {"gained": "#7a6f00", "lost": "#005c43", "revision": "#7a3a60"}
 #: Drawing order, bottom to top (as the dashboard's map).
 ZONES = ("liberated", "contested", "occupied", "occupied_before_2022")
 #: Layers that occupied-only days (daily archive) do not cover.
 UNKNOWN_ON_PARTIAL = ("contested", "liberated")
 #: Town status colours, as ``STATUS_COLORS`` in dashboard/components/figures.py.
-STATUS_COLORS = {"occupied": "#d55e00", "contested": "#8a8a8a", "ukrainian": "#0072b2", "unknown": "#d9d9d9"}
+STATUS_COLORS = {"occupied": "#d55e00", "contested": "#8a8a8a", "ukrainian": "#0072b2", "not occupied": "#9ec5e0",
+                 "unknown": "#d9d9d9"}
 STATUS_LABELS = {"occupied": "Russian-held", "contested": "contested", "ukrainian": "Ukrainian-held",
-                 "unknown": "unknown (occupied-only data)"}
+                 "not occupied": "not occupied (occupied-only data: grey zone not recorded)",
+                 "unknown": "unknown (no data)"}
 
-ATTRIBUTION = ("Sources: control zones © DeepState (deepstatemap.live) · outline: Natural Earth · "
-               "oblast borders © OpenStreetMap contributors (ODbL) · settlements: GeoNames (geonames.org), CC BY 4.0")
-ATTRIBUTION_SHORT = "© DeepState · Natural Earth · © OpenStreetMap contributors · GeoNames (CC BY 4.0)"
+ATTRIBUTION = ("Sources: control zones © DeepState (deepstatemap.live) · outline and oblasts: Ukraine's 2021 "
+               "first-level units (ua-settlements, MIT) · oblast names © OpenStreetMap contributors (ODbL) · "
+               "neighbours: Natural Earth · settlements: GeoNames (geonames.org), CC BY 4.0")
+ATTRIBUTION_SHORT = "© DeepState · ua-settlements · © OpenStreetMap contributors · Natural Earth · GeoNames (CC BY 4.0)"
 
 #: Export formats: name -> (mimetype, file extension).
 FORMATS = {

@@ -72,12 +72,16 @@ def geojson_dict(store, snap: Snapshot, change=None) -> dict:
 
         ch = change if change is not None else cached_change(store, *snap.window)
         a, b = snap.window
-        for key, g, km2 in (("gained", ch.gained, ch.gained_km2), ("lost", ch.lost, ch.lost_km2)):
+        for key, g, km2 in (("gained", ch.gained, ch.front_gained_km2), ("lost", ch.lost, ch.front_lost_km2),
+                            ("revision_gained", ch.revision_gained, ch.revision_gained_km2),
+                            ("revision_lost", ch.revision_lost, ch.revision_lost_km2)):
             feats.append({"type": "Feature", "properties": {
                 "layer": key, "date": str(snap.day), "from": str(a), "to": str(b), "area_km2": round(km2, 3)},
                 "geometry": _geom(g) if not g.is_empty else None})
+        d = ch.to_dict()
         out["compare"] = {"from": str(a), "to": str(b), "gained_km2": round(ch.gained_km2, 3),
                           "lost_km2": round(ch.lost_km2, 3), "net_km2": round(ch.net_km2, 3),
+                          "front_line": d["front_line"], "map_revision": d["map_revision"],
                           "per_oblast": ch.per_oblast}
     if snap.town is not None:
         t = snap.town
@@ -102,14 +106,16 @@ def area_series_csv(store, town=None) -> bytes:
     """One row per day: date, source, complete, km² per layer (empty = unknown), totals and changes.
 
     ``gained_km2``/``lost_km2``/``net_km2`` are the change since the previous day with
-    data (``gap_days`` says how many days were missing in between). With ``town``, a
-    ``town_status`` column gives the town's status that day.
+    data (``gap_days`` says how many days were missing in between), as DeepState counts
+    it; ``revision_gained_km2``/``revision_lost_km2`` are the parts of it that are map
+    revisions (away from both days' front lines). With ``town``, a ``town_status``
+    column gives the town's status that day.
     """
     days = store.days
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     head = ["date", "source", "complete", *[f"{k}_km2" for k in CSV_LAYERS], "russian_held_km2",
-            "gained_km2", "lost_km2", "net_km2", "gap_days"]
+            "gained_km2", "lost_km2", "net_km2", "revision_gained_km2", "revision_lost_km2", "gap_days"]
     codes = None
     if town is not None and town.id in store.settlement_pos:
         from ..analytics.control import STATUS_NAMES
@@ -120,7 +126,8 @@ def area_series_csv(store, town=None) -> bytes:
     complete = days["complete"].to_numpy()
     cols = {k: days[f"{k}_km2"].to_numpy() for k in CSV_LAYERS}
     held = days["russian_held_km2"].to_numpy()
-    gained, lost, net = (days[c].to_numpy() for c in ("gained_km2", "lost_km2", "net_km2"))
+    gained, lost, net, rg, rl = (days[c].to_numpy() for c in ("gained_km2", "lost_km2", "net_km2",
+                                                               "revision_gained_km2", "revision_lost_km2"))
     gaps = days["gap_days"].to_numpy()
     src = days["source"].to_numpy()
     for i, d in enumerate(store.day_list):
@@ -129,7 +136,7 @@ def area_series_csv(store, town=None) -> bytes:
         row = [str(d), src[i], "true" if full else "false"]
         row += [_cell(cols[k][i]) if (full or k not in UNKNOWN_ON_PARTIAL) else "" for k in CSV_LAYERS]
         row += [_cell(held[i]),
-                "" if first else _cell(gained[i]), "" if first else _cell(lost[i]), "" if first else _cell(net[i]),
+                *("" if first else _cell(v[i]) for v in (gained, lost, net, rg, rl)),
                 "" if first else str(int(gaps[i]) if not _isnan(gaps[i]) else "")]
         if codes is not None:
             row.append(STATUS_NAMES[int(codes[i])])

@@ -20,8 +20,8 @@ import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from ..analytics.geo import to_equal_area
-from .common import COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot
+from ..analytics.geo import UKRAINE_OFFICIAL_KM2, to_equal_area
+from .common import CHANGE_EDGES, COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -160,7 +160,8 @@ def town_status(store, snap: Snapshot) -> tuple[str, object] | None:
     """The town's status on the day and the day it began, if that is known.
 
     The start is given only when the run follows a *known* different status: a run
-    that begins after occupied-only days (status unknown) has no known start.
+    of "ukrainian" or "contested" that begins after occupied-only days ("not
+    occupied") or after days with no data has no known start.
     """
     from ..analytics.control import STATUS_NAMES
 
@@ -173,7 +174,8 @@ def town_status(store, snap: Snapshot) -> tuple[str, object] | None:
     j = i
     while j > 0 and codes[j - 1] == code:
         j -= 1
-    known_start = j > 0 and codes[j - 1] != ord("?") and code != ord("?")
+    soft = {ord("?"), ord("n")} if code in (ord("u"), ord("c")) else {ord("?")}
+    known_start = j > 0 and code != ord("?") and int(codes[j - 1]) not in soft
     return STATUS_NAMES[int(code)], (store.day_list[j] if known_start else None)
 
 
@@ -294,13 +296,16 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
     ch = None
     if snap.window:
         ch = change if change is not None else change_geometry(store, snap)
-        for key, g, edge in (("gained", ch.gained, "#7a6f00"), ("lost", ch.lost, "#005c43")):
+        for key, g, edge in (("gained", ch.gained, CHANGE_EDGES["gained"]), ("lost", ch.lost, CHANGE_EDGES["lost"]),
+                             ("revision", ch.revision_gained, CHANGE_EDGES["revision"]),
+                             ("revision", ch.revision_lost, CHANGE_EDGES["revision"])):
             if g.is_empty:
                 continue
             p = clip(_km(_simplified(g)))
             if p is not None and not p.is_empty:
                 shapes.append(dict(type="path", path=path(p), fillrule="evenodd",
-                                   fillcolor=_rgba(COLORS[key], 0.85), line=dict(color=edge, width=1),
+                                   fillcolor=_rgba(COLORS[key], 0.6 if key == "revision" else 0.85),
+                                   line=dict(color=edge, width=1, dash="dot" if key == "revision" else "solid"),
                                    layer="below", name=key))
     shapes.append(dict(type="path", path=boundary_path("oblasts", md.oblasts, 3.0), fillcolor="rgba(0,0,0,0)",
                        line=dict(color=OBLAST_EDGE, width=0.8, dash="dot"), layer="below"))
@@ -324,11 +329,15 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=marker, name=name,
                                  hoverinfo="skip", showlegend=True))
     if ch is not None:
-        for key, text, km2, edge in (("gained", "Became Russian-held", ch.gained_km2, "#7a6f00"),
-                                     ("lost", "Ceased to be Russian-held", ch.lost_km2, "#005c43")):
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{text}: {km2:,.1f} km²",
+        entries = [("gained", f"Became Russian-held: {ch.front_gained_km2:,.1f} km²"),
+                   ("lost", f"Ceased to be Russian-held: {ch.front_lost_km2:,.1f} km²")]
+        if ch.revision_gained_km2 + ch.revision_lost_km2 >= 0.05:
+            entries.append(("revision", f"Map revision, away from the front: +{ch.revision_gained_km2:,.1f} / "
+                                        f"−{ch.revision_lost_km2:,.1f} km²"))
+        for key, name in entries:
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
                                      marker=dict(symbol="square", size=15, color=COLORS[key],
-                                                 line=dict(color=edge, width=1.5))))
+                                                 line=dict(color=CHANGE_EDGES[key], width=1.5))))
     fx, fy = _line_xy(clip(_km_or_none(store.front_geometry(snap.day))))
     fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", line=dict(color=COLORS["front"], width=2.2),
                              name=LABELS["front"], hoverinfo="skip"))
@@ -362,10 +371,12 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         if snap.town is not None:
             head += f" — around {snap.town.name}"
         held = float(row["russian_held_km2"])
-        sub = f"Russian-held: {held:,.0f} km² ({held / store.outline_area_km2 * 100:.2f}% of Ukraine)"
+        sub = f"Russian-held: {held:,.0f} km² ({held / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's 603,628 km²)"
         if ch is not None:
             sub += (f" · {snap.window[0]} → {snap.window[1]}: +{ch.gained_km2:,.1f} / −{ch.lost_km2:,.1f} km², "
                     f"net {ch.net_km2:+,.1f} km²")
+            if ch.revision_gained_km2 + ch.revision_lost_km2 >= 0.05:
+                sub += f" (of which map revision +{ch.revision_gained_km2:,.1f} / −{ch.revision_lost_km2:,.1f})"
         ttl = dict(text=head, subtitle=dict(text=_esc(sub), font=dict(size=14, color="#4a5560")),
                    x=margin["l"] / width, xanchor="left", xref="container",
                    y=1 - 12 / height, yanchor="top", yref="container", font=dict(size=20))

@@ -22,7 +22,8 @@ import orjson
 import shapely
 from shapely.geometry import mapping
 
-from .common import (ATTRIBUTION, COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES,
+from ..analytics.geo import UKRAINE_OFFICIAL_KM2
+from .common import (ATTRIBUTION, CHANGE_EDGES, COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES,
                      ExportError, Snapshot)
 
 LEAFLET_DIR = Path(__file__).resolve().parents[2] / "assets" / "vendor" / "leaflet"
@@ -160,14 +161,20 @@ def html_page(store, snap: Snapshot, change=None) -> str:
 
         ch = change if change is not None else change_geometry(store, snap)
         a, bb = snap.window
-        for key, g, km2, edge, text in (("gained", ch.gained, ch.gained_km2, "#7a6f00", "Became Russian-held"),
-                                        ("lost", ch.lost, ch.lost_km2, "#005c43", "Ceased to be Russian-held")):
+        rev = shapely.union(ch.revision_gained, ch.revision_lost)
+        for key, g, km2, text in (
+                ("gained", ch.gained, ch.front_gained_km2, "Became Russian-held"),
+                ("lost", ch.lost, ch.front_lost_km2, "Ceased to be Russian-held"),
+                ("revision", rev, ch.revision_gained_km2 + ch.revision_lost_km2,
+                 f"Map revision, away from the front (+{ch.revision_gained_km2:,.1f} / −{ch.revision_lost_km2:,.1f})")):
+            if key == "revision" and km2 < 0.05:
+                continue
             legend.append(f"{_swatch(COLORS[key], 0.85)}{text} {a} → {bb}: {km2:,.1f} km²")
             if g.is_empty:
                 continue
             folium.GeoJson(_feature(_simplified(g), layer=key, area_km2=round(km2, 1)),
-                           name=f"{_swatch(COLORS[key], 0.85)}{text}",
-                           style_function=lambda f, c=COLORS[key], e=edge: {
+                           name=f"{_swatch(COLORS[key], 0.85)}{htmllib.escape(text)}",
+                           style_function=lambda f, c=COLORS[key], e=CHANGE_EDGES[key]: {
                                "color": e, "weight": 1, "fillColor": c, "fillOpacity": 0.85},
                            tooltip=f"{text}: {km2:,.1f} km²").add_to(m)
     folium.GeoJson(b["oblasts"],
@@ -199,10 +206,12 @@ def html_page(store, snap: Snapshot, change=None) -> str:
     m.fit_bounds(bounds)
 
     held = float(row["russian_held_km2"])
-    sub = f"Russian-held: {held:,.0f} km² ({held / store.outline_area_km2 * 100:.2f}% of Ukraine)"
+    sub = f"Russian-held: {held:,.0f} km² ({held / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's 603,628 km²)"
     if ch is not None:
         sub += (f" · {snap.window[0]} → {snap.window[1]}: +{ch.gained_km2:,.1f} / −{ch.lost_km2:,.1f} km², "
                 f"net {ch.net_km2:+,.1f} km²")
+        if ch.revision_gained_km2 + ch.revision_lost_km2 >= 0.05:
+            sub += f" (of which map revision +{ch.revision_gained_km2:,.1f} / −{ch.revision_lost_km2:,.1f})"
     warn = ("" if snap.complete else
             "<div class='fl-warn'>Occupied-only data on this day: the grey zone and liberated areas are "
             "<b>unknown</b> (not drawn).</div>")

@@ -16,6 +16,7 @@ import html as htmllib
 from datetime import date, timedelta
 from pathlib import Path
 
+from ..analytics.geo import UKRAINE_OFFICIAL_KM2
 from .common import STATUS_COLORS, STATUS_LABELS, ExportError, Snapshot
 
 #: Days before the date used for the oblast table when no compare date is given.
@@ -106,18 +107,26 @@ def _oblast_window(store, snap: Snapshot) -> tuple[date, date, str]:
 def _oblast_table(ch, label: str) -> str:
     rows = ch.per_oblast[:MAX_OBLAST_ROWS]
     more = len(ch.per_oblast) - len(rows)
+    def rev(g: float, lo: float) -> str:
+        return f"+{g:,.1f} / −{lo:,.1f}" if g + lo >= 0.05 else "—"
+
     body = "".join(f"<tr><td>{_esc(r['oblast'])}</td><td>+{r['gained_km2']:,.1f}</td><td>−{r['lost_km2']:,.1f}</td>"
-                   f"<td>{r['net_km2']:+,.1f}</td></tr>" for r in rows)
+                   f"<td>{r['net_km2']:+,.1f}</td><td>{rev(r['revision_gained_km2'], r['revision_lost_km2'])}</td></tr>"
+                   for r in rows)
     if not rows:
-        body = "<tr><td colspan='4' class='muted'>No change in Russian-held territory.</td></tr>"
+        body = "<tr><td colspan='5' class='muted'>No change in Russian-held territory.</td></tr>"
     if more > 0:
-        body += f"<tr><td colspan='4' class='muted'>… and {more} more oblast(s)</td></tr>"
+        body += f"<tr><td colspan='5' class='muted'>… and {more} more oblast(s)</td></tr>"
     body += (f"<tr class='total'><td>All of Ukraine</td><td>+{ch.gained_km2:,.1f}</td><td>−{ch.lost_km2:,.1f}</td>"
-             f"<td>{ch.net_km2:+,.1f}</td></tr>")
+             f"<td>{ch.net_km2:+,.1f}</td><td>{rev(ch.revision_gained_km2, ch.revision_lost_km2)}</td></tr>")
     return (f"<h2>Change by oblast, {ch.date_from} → {ch.date_to} "
             f"<span class='muted'>({_esc(label)}; km²)</span></h2>"
-            "<table><tr><th>Oblast</th><th>became Russian-held</th><th>ceased</th><th>net</th></tr>"
-            f"{body}</table>")
+            "<table><tr><th>Oblast</th><th>became Russian-held</th><th>ceased</th><th>net</th>"
+            "<th>of which map revision</th></tr>"
+            f"{body}</table>"
+            "<p class='muted'>Totals count every change, as DeepState counts them. A map revision is a changed "
+            "area that touches neither day's front line (a coast, a lagoon or a border redrawn): it is not "
+            "ground taken or lost.</p>")
 
 
 def timeline_svg(store, snap: Snapshot, width: float = 620, height: float = 46) -> str:
@@ -169,7 +178,7 @@ def _timeline_section(store, snap: Snapshot) -> str:
     near = spans[max(0, i - 1): i + 3]
     lst = "; ".join(f"{s['from']} → {s['to']}: {STATUS_LABELS.get(s['status'], s['status'])}" for s in near)
     legend = "".join(f"<span style='background:{STATUS_COLORS[k]}'></span>{_esc(STATUS_LABELS[k])}"
-                     for k in ("ukrainian", "contested", "occupied", "unknown"))
+                     for k in ("ukrainian", "contested", "occupied", "not occupied", "unknown"))
     first_occ = tl["first_occupied"] or "never in the record"
     return (f"<section><h2>{_esc(t.name)} ({_esc(t.oblast)}): status over time</h2>"
             f"<div>On {snap.day}: <b>{_esc(STATUS_LABELS.get(status, status))}</b>{_esc(since)} · "
@@ -265,7 +274,7 @@ def report_html(store, gazetteer, snap: Snapshot, notes_dir: Path | None = None,
     row = store.row(snap.day)
     held = float(row["russian_held_km2"])
     title = f"Territorial control in Ukraine on {snap.day}" + (f" — {snap.town.name}" if snap.town else "")
-    sub = f"Russian-held: {held:,.0f} km² ({held / store.outline_area_km2 * 100:.2f}% of Ukraine's outline)"
+    sub = f"Russian-held: {held:,.0f} km² ({held / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's official 603,628 km²)"
     if snap.window:
         sub += f" · {snap.window[0]} → {snap.window[1]}: net {ch.net_km2:+,.1f} km²"
     warn = ("" if snap.complete else "<div class='warn'>Occupied-only data on this day: grey zone and liberated "

@@ -8,7 +8,12 @@ Two upstream products are read here:
   one merged MultiPolygon of all Russian-held territory a day.
 
 Both are turned into the same thing: a mapping ``layer -> shapely geometry`` in
-lon/lat (EPSG:4326), clipped to Ukraine's outline. Nothing is read at import time.
+lon/lat (EPSG:4326), every polygon inside Ukraine kept exactly as DeepState draws it.
+What lies outside Ukraine is left out whole, by what it is (the foreign
+"territories", the Ukrainian-held part of Kursk oblast) and by where it lies (see
+:func:`dashboard.sources.boundaries.ukraine_region`), never by clipping to a
+coastline: DeepState's own km² totals are the area of its polygons as drawn.
+Nothing is read at import time.
 """
 from __future__ import annotations
 
@@ -57,6 +62,8 @@ _NAME_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("occupied", re.compile(
         r"occupi|окупов|захоплено|зайняті ворогом|окуповані", re.I)),
 )
+#: Fill of the "liberated" polygon that is the Ukrainian-held part of Russia's Kursk oblast (2024-08 on).
+KURSK_FILL = "#01579b"
 # Fill colours used by DeepState, as a last resort.
 _FILL_LAYERS = {
     "#a52714": "occupied",
@@ -80,8 +87,11 @@ def classify_feature(properties: dict) -> str | None:
     """
     name = str(properties.get("name") or "")
     parts = [p.strip() for p in name.split("///")]
+    fill = str(properties.get("fill") or "").lower()
     if len(parts) >= 3:
         key = parts[2].split()[0] if parts[2].split() else ""
+        if key.startswith("geoJSON.status.dismissed") and fill == KURSK_FILL:
+            return "foreign"  # the Ukrainian-held part of Russia's Kursk oblast
         if key in _KEY_LAYERS:
             return _KEY_LAYERS[key]
         if _FOREIGN_KEY.match(key):
@@ -89,7 +99,6 @@ def classify_feature(properties: dict) -> str | None:
     for layer, pattern in _NAME_RULES:
         if pattern.search(name):
             return layer
-    fill = str(properties.get("fill") or "").lower()
     return _FILL_LAYERS.get(fill)
 
 
@@ -145,11 +154,13 @@ class InvalidSnapshot(ValueError):
     """Raised when an upstream file cannot be turned into control zones."""
 
 
-def parse_api_snapshot(doc: object, snapshot_id: str, outline: BaseGeometry) -> Snapshot:
+def parse_api_snapshot(doc: object, snapshot_id: str, region: BaseGeometry) -> Snapshot:
     """Turn the body of ``/api/history/<id>/geojson`` into a :class:`Snapshot`.
 
-    Raises :class:`InvalidSnapshot` with a reason when the document is not a usable
-    FeatureCollection (not a dict, no features, no occupied polygon at all).
+    ``region`` is where a polygon counts as Ukraine's (a part whose inside point
+    lies elsewhere is left out whole). Raises :class:`InvalidSnapshot` with a reason
+    when the document is not a usable FeatureCollection (not a dict, no features, no
+    occupied polygon at all).
     """
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InvalidSnapshot("not a GeoJSON FeatureCollection")
@@ -171,23 +182,26 @@ def parse_api_snapshot(doc: object, snapshot_id: str, outline: BaseGeometry) -> 
         if layer is None or layer == "foreign":
             continue
         raw[layer].append(gj)
-    keyed = {layer: _clipped_layer(gjs, outline) for layer, gjs in raw.items()}
-    clipped = {layer: g for layer, (_, g) in keyed.items()}
-    if clipped["occupied"].is_empty and clipped["occupied_before_2022"].is_empty:
+    keyed = {layer: _layer_in_ukraine(gjs, region) for layer, gjs in raw.items()}
+    kept = {layer: g for layer, (_, g) in keyed.items()}
+    if kept["occupied"].is_empty and kept["occupied_before_2022"].is_empty:
         raise InvalidSnapshot("no occupied polygons found")
     # Consecutive snapshots often repeat every layer but one: memoise the overlay too.
     dkey = tuple(k for k, _ in keyed.values())
     layers = _DISJOINT_CACHE.get(dkey)
     if layers is None:
-        layers = _disjoint_layers(clipped)
+        layers = _disjoint_layers(kept)
         if len(_DISJOINT_CACHE) > 64:
             _DISJOINT_CACHE.clear()
         _DISJOINT_CACHE[dkey] = layers
     return Snapshot(ts.date(), "deepstate-api", str(snapshot_id), ts, layers)
 
 
-def parse_daily_file(doc: object, day: date, outline: BaseGeometry) -> Snapshot:
-    """Turn one ``deepstatemap_data_YYYYMMDD.geojson`` into an occupied-only :class:`Snapshot`."""
+def parse_daily_file(doc: object, day: date, region: BaseGeometry) -> Snapshot:
+    """Turn one ``deepstatemap_data_YYYYMMDD.geojson`` into an occupied-only :class:`Snapshot`.
+
+    Parts outside ``region`` (not Ukraine's) are left out whole, as for the API's layers.
+    """
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InvalidSnapshot("not a GeoJSON FeatureCollection")
     features = doc.get("features")
@@ -204,8 +218,7 @@ def parse_daily_file(doc: object, day: date, outline: BaseGeometry) -> Snapshot:
             raise InvalidSnapshot(f"malformed geometry: {exc}") from exc
     if not geoms:
         raise InvalidSnapshot("no polygons in file")
-    shapely.prepare(outline)
-    held = _clip_parts([p for g in geoms for p in getattr(g, "geoms", [g])], outline)
+    held = _parts_in_ukraine([p for g in geoms for p in getattr(g, "geoms", [g])], region)
     ts = datetime(day.year, day.month, day.day, 3, 0, tzinfo=timezone.utc)
     return Snapshot(day, "deepstate-daily", day.strftime("%Y%m%d"), ts, {"russian_held": held})
 
@@ -219,19 +232,16 @@ def _clean(geom: BaseGeometry) -> BaseGeometry:
     return g
 
 
-def _clip_parts(parts: list[BaseGeometry], outline: BaseGeometry) -> BaseGeometry:
-    """Union of ``parts`` clipped to ``outline``; parts wholly inside skip the overlay."""
+def _parts_in_ukraine(parts: list[BaseGeometry], region: BaseGeometry) -> BaseGeometry:
+    """Union of the ``parts`` whose inside point lies in ``region``, each kept as drawn."""
     if not parts:
         return shapely.MultiPolygon()
-    arr = np.array(parts, dtype=object)
-    inside = shapely.contains(outline, arr)
-    clipped = list(arr[inside])
-    for part in arr[~inside]:
-        if shapely.intersects(outline, part):
-            clipped.extend(_polygonal_parts(shapely.intersection(part, outline)))
-    if not clipped:
+    arr = shapely.get_parts(np.array(parts, dtype=object))
+    shapely.prepare(region)
+    kept = arr[shapely.contains(region, shapely.point_on_surface(arr))]
+    if not len(kept):
         return shapely.MultiPolygon()
-    merged = shapely.union_all(clipped)
+    merged = shapely.union_all(kept)
     return merged if merged.geom_type in ("Polygon", "MultiPolygon") else _clean(merged)
 
 
@@ -239,8 +249,8 @@ _LAYER_CACHE: dict[bytes, BaseGeometry] = {}
 _DISJOINT_CACHE: dict[tuple, dict[str, BaseGeometry]] = {}
 
 
-def _clipped_layer(gjs: list[dict], outline: BaseGeometry) -> tuple[bytes, BaseGeometry]:
-    """Union of one layer's polygons, clipped to Ukraine, with the key it is memoised by.
+def _layer_in_ukraine(gjs: list[dict], region: BaseGeometry) -> tuple[bytes, BaseGeometry]:
+    """Union of one layer's polygons inside Ukraine, with the key it is memoised by.
 
     Most layers are the same from one snapshot to the next (liberated areas, the
     pre-2022 zones), so results are memoised on the raw geometry's hash.
@@ -249,7 +259,7 @@ def _clipped_layer(gjs: list[dict], outline: BaseGeometry) -> tuple[bytes, BaseG
 
     import orjson
 
-    key = hashlib.blake2b(orjson.dumps(gjs) + repr(outline.bounds).encode(), digest_size=16).digest()
+    key = hashlib.blake2b(orjson.dumps(gjs) + shapely.to_wkb(shapely.envelope(region)), digest_size=16).digest()
     hit = _LAYER_CACHE.get(key)
     if hit is not None:
         return key, hit
@@ -259,16 +269,15 @@ def _clipped_layer(gjs: list[dict], outline: BaseGeometry) -> tuple[bytes, BaseG
             parts.extend(_polygonal_parts(_geometry(gj)))
         except Exception as exc:  # a zone we cannot read would silently shrink the map
             raise InvalidSnapshot(f"malformed {gj.get('type')} geometry: {exc}") from None
-    shapely.prepare(outline)
-    result = _clip_parts(parts, outline)
+    result = _parts_in_ukraine(parts, region)
     if len(_LAYER_CACHE) > 256:
         _LAYER_CACHE.clear()
     _LAYER_CACHE[key] = result
     return key, result
 
 
-def _disjoint_layers(clipped: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
-    """Clip to Ukraine and make the layers disjoint.
+def _disjoint_layers(layers: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]:
+    """Make the layers disjoint.
 
     DeepState draws some polygons on top of others. Priority follows what a reader
     of the map sees as the stronger statement: occupied before 2022 > occupied >
@@ -277,7 +286,7 @@ def _disjoint_layers(clipped: dict[str, BaseGeometry]) -> dict[str, BaseGeometry
     out: dict[str, BaseGeometry] = {}
     taken = None
     for layer in ("occupied_before_2022", "occupied", "contested", "liberated"):
-        g = clipped[layer]
+        g = layers[layer]
         if taken is not None and not g.is_empty and shapely.intersects(g, taken):
             g = _clean(shapely.difference(g, taken))
         out[layer] = g

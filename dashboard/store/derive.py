@@ -19,10 +19,18 @@ from shapely.geometry.base import BaseGeometry
 
 from .. import delta
 from ..analytics.geo import area_km2, areas_km2
+from ..analytics.split import per_oblast, polygonal, split_revision
 from ..sources.deepstate import LAYERS, RUSSIAN_HELD
 
-#: Status codes used in per-day status strings (one character a settlement).
-STATUS_CODES = {"o": "occupied", "c": "contested", "u": "ukrainian", "?": "unknown"}
+#: Status codes used in per-day status strings (one character a settlement). "Not occupied"
+#: is for days with occupied-only data: outside the occupied area, grey zone not recorded.
+STATUS_CODES = {"o": "occupied", "c": "contested", "u": "ukrainian", "n": "not occupied", "?": "unknown"}
+#: Width (degrees, ~1.5–2 km) of the band along Ukraine's coast and border where no front line is drawn.
+BORDER_BAND = 0.02
+#: A settlement within this distance (degrees, ~1 km) of the coast or border that no layer covers
+#: takes the status of the nearest layer within it: DeepState's coastline can be drawn a few hundred metres off.
+COAST_SNAP = 0.01
+
 #: Display simplification tolerances tried, coarsest first (degrees).
 _TOLERANCES = (0.002, 0.001, 0.0005, 0.00025)
 #: Largest relative area error accepted for display geometry.
@@ -47,15 +55,6 @@ def gz_json(obj) -> bytes:
     return gzip.compress(orjson.dumps(obj), compresslevel=6, mtime=0)
 
 
-def _polygonal(geom: BaseGeometry) -> BaseGeometry:
-    if geom.is_empty:
-        return _EMPTY
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
-    return shapely.union_all(parts) if parts else _EMPTY
-
-
 def display_geometry(geom: BaseGeometry) -> tuple[dict | None, float]:
     """Simplify a layer for the browser: coarsest tolerance within the area bound.
 
@@ -68,52 +67,88 @@ def display_geometry(geom: BaseGeometry) -> tuple[dict | None, float]:
     best = None
     for tol in _TOLERANCES:
         simple = shapely.set_precision(shapely.simplify(geom, tol, preserve_topology=True), 1e-4)
-        simple = _polygonal(simple)
+        simple = polygonal(simple)
         err = abs(area_km2(simple) - full) / full if full else 0.0
         best = (simple, err)
         if err <= MAX_DISPLAY_AREA_ERROR:
             break
     simple, err = best
     if err > MAX_DISPLAY_AREA_ERROR:  # rare: thin slivers; rounding only
-        simple = _polygonal(shapely.set_precision(geom, 1e-5))
+        simple = polygonal(shapely.set_precision(geom, 1e-5))
         err = abs(area_km2(simple) - full) / full if full else 0.0
     return mapping(simple), err
 
 
-def front_line(held: BaseGeometry, border_zone: BaseGeometry) -> dict | None:
-    """The edge of Russian-held territory that is not Ukraine's border or coast."""
+def front_line(held: BaseGeometry, inner_land: BaseGeometry) -> BaseGeometry | None:
+    """The edge of Russian-held territory that is not Ukraine's border or coast.
+
+    ``inner_land`` is Ukraine's land less a :data:`BORDER_BAND` along its coast and
+    border (:func:`inner_land`): the front line is the part of the edge inside it.
+    Only the outer edge counts: a hole inside held territory (the Syvash lagoon left
+    out in some eras, specks in towns) is a drawing detail, not a front.
+    """
     if held.is_empty:
         return None
-    # Simplify first: the overlay with the border zone then handles far fewer vertices.
-    edge = shapely.difference(shapely.simplify(held.boundary, 0.0005), border_zone)
+    outer = shapely.get_exterior_ring(shapely.get_parts(held))
+    # Simplify first: the overlay with the land then handles far fewer vertices.
+    edge = shapely.intersection(shapely.simplify(shapely.multilinestrings(outer), 0.0005), inner_land)
     edge = shapely.set_precision(edge, 1e-4)
     lines = [g for g in getattr(edge, "geoms", [edge]) if g.geom_type in ("LineString", "MultiLineString") and not g.is_empty]
     if not lines:
         return None
-    merged = shapely.line_merge(shapely.union_all(lines)) if len(lines) > 1 else lines[0]
-    return mapping(merged)
+    return shapely.line_merge(shapely.union_all(lines)) if len(lines) > 1 else lines[0]
 
 
-def settlement_status(layers: dict[str, BaseGeometry], complete: bool, xs: np.ndarray, ys: np.ndarray) -> str:
-    """One status character per settlement (see :data:`STATUS_CODES`)."""
+def inner_land(outline: BaseGeometry) -> BaseGeometry:
+    """Ukraine's land less a :data:`BORDER_BAND` along its coast and border (where fronts are drawn)."""
+    g = shapely.buffer(outline, -BORDER_BAND, quad_segs=4)
+    shapely.prepare(g)
+    return g
+
+
+def near_edge(outline: BaseGeometry, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Which points lie outside Ukraine's land or within :data:`COAST_SNAP` of its coast or border."""
+    if len(xs) == 0:
+        return np.zeros(0, dtype=bool)
+    inner = shapely.buffer(outline, -COAST_SNAP, quad_segs=4)
+    shapely.prepare(inner)
+    return ~shapely.contains_xy(inner, xs, ys)
+
+
+def settlement_status(layers: dict[str, BaseGeometry], complete: bool, xs: np.ndarray, ys: np.ndarray,
+                      edge: np.ndarray | None = None) -> str:
+    """One status character per settlement (see :data:`STATUS_CODES`).
+
+    ``edge`` marks the settlements near the coast or border (:func:`near_edge`): one
+    that no layer covers takes the status of the nearest layer within :data:`COAST_SNAP`.
+    """
     n = len(xs)
     if n == 0:
         return ""
-    held = np.zeros(n, dtype=bool)
-    for layer in RUSSIAN_HELD:
-        g = layers.get(layer)
-        if g is not None and not g.is_empty:
-            shapely.prepare(g)
-            held |= shapely.contains_xy(g, xs, ys)
-    if not complete:
-        out = np.where(held, "o", "?")
-        return "".join(out.tolist())
-    cont = np.zeros(n, dtype=bool)
-    g = layers.get("contested")
-    if g is not None and not g.is_empty:
-        shapely.prepare(g)
-        cont = shapely.contains_xy(g, xs, ys)
-    out = np.where(held, "o", np.where(cont, "c", "u"))
+    kinds = [("o", [layers.get(k) for k in RUSSIAN_HELD])]
+    if complete:
+        kinds.append(("c", [layers.get("contested")]))
+        kinds.append(("u", [layers.get("liberated")]))
+    out = np.full(n, "u" if complete else "n", dtype="<U1")
+    covered = np.zeros(n, dtype=bool)
+    for code, geoms in kinds:
+        for g in geoms:
+            if g is not None and not g.is_empty:
+                shapely.prepare(g)
+                hit = ~covered & shapely.contains_xy(g, xs, ys)
+                out[hit] = code
+                covered |= hit
+    if edge is not None and (edge & ~covered).any():
+        idx = np.flatnonzero(edge & ~covered)
+        pts = shapely.points(xs[idx], ys[idx])
+        best = np.full(len(idx), np.inf)
+        for code, geoms in kinds:
+            for g in geoms:
+                if g is not None and not g.is_empty:
+                    d = shapely.distance(g, pts)
+                    take = (d <= COAST_SNAP) & (d < best)
+                    out[idx[take]] = code
+                    best = np.where(take, d, best)
     return "".join(out.tolist())
 
 
@@ -130,8 +165,12 @@ class DayResult:
     status: str
     gained_km2: float | None
     lost_km2: float | None
+    revision_gained_km2: float | None  # the parts of gained_km2 / lost_km2 that are map revisions
+    revision_lost_km2: float | None
     oblast_gained: dict[str, float]
     oblast_lost: dict[str, float]
+    oblast_revision_gained: dict[str, float]
+    oblast_revision_lost: dict[str, float]
     oblast_held: dict[str, float] | None  # full per-oblast areas (first day of a chain only)
 
 
@@ -139,27 +178,9 @@ def split_occupied_only(held: BaseGeometry, before_ref: BaseGeometry | None) -> 
     """Occupied-only days: separate pre-2022 zones using the last full day's outline of them."""
     if before_ref is None or before_ref.is_empty:
         return {"occupied": held, "occupied_before_2022": _EMPTY}
-    before = _polygonal(shapely.intersection(held, before_ref))
-    occupied = _polygonal(shapely.difference(held, before_ref))
+    before = polygonal(shapely.intersection(held, before_ref))
+    occupied = polygonal(shapely.difference(held, before_ref))
     return {"occupied": occupied, "occupied_before_2022": before}
-
-
-def _per_oblast(geom: BaseGeometry, oblasts: list[tuple[str, BaseGeometry]], tree) -> dict[str, float]:
-    if geom.is_empty:
-        return {}
-    out: dict[str, float] = {}
-    parts = list(getattr(geom, "geoms", [geom]))
-    idx = tree.query(parts, predicate="intersects")
-    pairs: dict[int, list[BaseGeometry]] = {}
-    for pi, oi in zip(idx[0], idx[1]):
-        pairs.setdefault(int(oi), []).append(parts[pi])
-    for oi, ps in pairs.items():
-        name, og = oblasts[oi]
-        inter = shapely.intersection(shapely.union_all(ps), og)
-        a = area_km2(inter)
-        if a > 0:
-            out[name] = out.get(name, 0.0) + a
-    return out
 
 
 def derive_day(task: dict, ctx: dict) -> DayResult:
@@ -168,7 +189,8 @@ def derive_day(task: dict, ctx: dict) -> DayResult:
     ``task`` keys: day, layers (layer -> WKB; occupied-only days give ``russian_held``),
     complete, before_ref (WKB or None), prev_held (WKB or None). Display geometry is
     made separately (:func:`display_job`), once per distinct geometry.
-    ``ctx`` (per worker): xs, ys (settlement coordinates), oblasts, tree, border_zone.
+    ``ctx`` (per worker): xs, ys (settlement coordinates), edge (:func:`near_edge`),
+    zones (name, measurement zone), tree, inner_land.
     """
     raw = {k: shapely.from_wkb(v) for k, v in task["layers"].items()}
     if "russian_held" in raw:
@@ -178,32 +200,54 @@ def derive_day(task: dict, ctx: dict) -> DayResult:
     else:
         layers = raw
         held = (shapely.from_wkb(task["held"]) if task.get("held")
-                else _polygonal(shapely.union(layers["occupied"], layers["occupied_before_2022"])))
+                else polygonal(shapely.union(layers["occupied"], layers["occupied_before_2022"])))
     complete = task["complete"]
     wkbs = {k: to_wkb(layers[k]) for k in LAYERS if k in layers}
     hashes = {k: geom_hash(w) for k, w in wkbs.items()}
     names = [k for k in LAYERS if k in layers]
     areas = dict(zip(names, (float(a) for a in areas_km2([layers[k] for k in names]))))
-    front = front_line(held, ctx["border_zone"])
-    status = settlement_status(layers, complete, ctx["xs"], ctx["ys"])
-    gained = lost = None
+    held_wkb = to_wkb(held)
+    front = _front_of(held_wkb, held, ctx)
+    status = settlement_status(layers, complete, ctx["xs"], ctx["ys"], ctx.get("edge"))
+    gained = lost = rev_gained = rev_lost = None
     og: dict[str, float] = {}
     ol: dict[str, float] = {}
+    org: dict[str, float] = {}
+    orl: dict[str, float] = {}
     full_oblast = None
     if task.get("prev_held"):
         prev = shapely.from_wkb(task["prev_held"])
-        g = _polygonal(shapely.difference(held, prev))
-        lo = _polygonal(shapely.difference(prev, held))
+        prev_front = _front_of(task["prev_held"], prev, ctx)
+        g = polygonal(shapely.difference(held, prev))
+        lo = polygonal(shapely.difference(prev, held))
         gained, lost = area_km2(g), area_km2(lo)
-        og = _per_oblast(g, ctx["oblasts"], ctx["tree"])
-        ol = _per_oblast(lo, ctx["oblasts"], ctx["tree"])
+        og = per_oblast(g, ctx["zones"], ctx["tree"])
+        ol = per_oblast(lo, ctx["zones"], ctx["tree"])
+        rg = split_revision(g, [prev_front, front])[1]
+        rl = split_revision(lo, [prev_front, front])[1]
+        rev_gained, rev_lost = area_km2(rg), area_km2(rl)
+        org = per_oblast(rg, ctx["zones"], ctx["tree"])
+        orl = per_oblast(rl, ctx["zones"], ctx["tree"])
     else:
-        full_oblast = _per_oblast(held, ctx["oblasts"], ctx["tree"])
+        full_oblast = per_oblast(held, ctx["zones"], ctx["tree"])
     return DayResult(
         day=task["day"], layers=wkbs, hashes=hashes, areas=areas,
-        front=gz_json(front) if front else b"", held=to_wkb(held), status=status,
-        gained_km2=gained, lost_km2=lost, oblast_gained=og, oblast_lost=ol, oblast_held=full_oblast,
+        front=gz_json(mapping(front)) if front is not None else b"", held=held_wkb, status=status,
+        gained_km2=gained, lost_km2=lost, revision_gained_km2=rev_gained, revision_lost_km2=rev_lost,
+        oblast_gained=og, oblast_lost=ol, oblast_revision_gained=org, oblast_revision_lost=orl,
+        oblast_held=full_oblast,
     )
+
+
+def _front_of(held_wkb: bytes, held: BaseGeometry, ctx: dict) -> BaseGeometry | None:
+    """The front line of a held area, memoised per worker: a day's front is the next day's previous front."""
+    memo = ctx.setdefault("_fronts", {})
+    key = geom_hash(held_wkb)
+    if key not in memo:
+        if len(memo) > 8:
+            memo.clear()
+        memo[key] = front_line(held, ctx["inner_land"])
+    return memo[key]
 
 
 def display_job(wkb: bytes) -> tuple[bytes, float]:

@@ -26,7 +26,12 @@ from pathlib import Path
 import orjson
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+#: 2: polygons kept as DeepState draws them (no clipping to a coastline), per-oblast zones
+#: that add up to the total, map revisions apart from front-line change, "not occupied".
+FORMAT_VERSION = 2
+#: What a sync says when it rebuilds a store written in an older format.
+REBUILD_REASON = ("The store was built by an older version (areas clipped to a coarse coastline): "
+                  "rebuilding every day so the figures match DeepState's own.")
 
 
 class StoreError(RuntimeError):

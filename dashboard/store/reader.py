@@ -112,6 +112,8 @@ class Store:
         # the server does not import geopandas for one small table.
         oblasts = pd.read_parquet(gen_dir / "oblasts.parquet", memory_map=True)
         oblasts["geometry"] = shapely.from_wkb(oblasts["geometry"])
+        # Each oblast's measurement zone: its land and the sea and borderland nearest to it.
+        oblasts["zone"] = shapely.from_wkb(oblasts["zone"])
         self.oblasts = oblasts
         self.outline_area_km2 = float(self.manifest["outline_area_km2"])
         self.boundaries_gz = (gen_dir / "boundaries.json.gz").read_bytes()

@@ -32,7 +32,14 @@ import pandas as pd
 import shapely
 
 from ..sources import deepstate as ds
-from ..sources.boundaries import Boundaries, fetch_boundary_files, parse_boundaries
+from ..sources.boundaries import (
+    NEIGHBOURS_FILE,
+    Boundaries,
+    fetch_boundary_files,
+    parse_boundaries,
+    read_neighbours_file,
+    ukraine_region,
+)
 from ..sources.fetch import FetchError, Location
 from . import layout
 from .derive import DayResult, delta_job, derive_day, display_job
@@ -45,21 +52,33 @@ _BATCH = 8
 
 # --- worker side ------------------------------------------------------------------------
 
-def _init_worker(outline_wkb: bytes, oblast_names: list[str], oblast_wkbs: list[bytes], xs, ys) -> None:
-    outline = shapely.from_wkb(outline_wkb)
-    shapely.prepare(outline)
-    oblasts = [(n, shapely.from_wkb(w)) for n, w in zip(oblast_names, oblast_wkbs)]
-    for _, g in oblasts:
-        shapely.prepare(g)
-    _WORKER.update(
-        outline=outline,
-        oblasts=oblasts,
-        tree=shapely.STRtree([g for _, g in oblasts]),
-        border_zone=shapely.buffer(outline.boundary, 0.02),
-        xs=np.asarray(xs, dtype=float),
-        ys=np.asarray(ys, dtype=float),
-    )
-    shapely.prepare(_WORKER["border_zone"])
+def _init_worker(shared: dict) -> None:
+    """Keep what the sync hands every worker (WKB and arrays); geometry is made on first use."""
+    _WORKER.clear()
+    _WORKER.update(shared)
+
+
+def _ctx(name: str):
+    """A per-worker geometry, made from the shared WKB the first time a task needs it."""
+    if name not in _WORKER:
+        if name == "region":
+            _WORKER[name] = shapely.from_wkb(_WORKER["region_wkb"])
+            shapely.prepare(_WORKER[name])
+        elif name == "derive":
+            from .derive import inner_land, near_edge
+
+            outline = shapely.from_wkb(_WORKER["outline_wkb"])
+            zones = [(n, shapely.from_wkb(w)) for n, w in zip(_WORKER["oblast_names"], _WORKER["zone_wkbs"])]
+            for _, g in zones:
+                shapely.prepare(g)
+            _WORKER.update(
+                zones=zones,
+                tree=shapely.STRtree([g for _, g in zones]),
+                inner_land=inner_land(outline),
+                edge=near_edge(outline, _WORKER["xs"], _WORKER["ys"]),
+            )
+            _WORKER[name] = True
+    return _WORKER[name]
 
 
 def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None, str | None]:
@@ -70,10 +89,10 @@ def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None
         return kind, key, None, f"invalid JSON ({exc})"
     try:
         if kind == "api":
-            snap = ds.parse_api_snapshot(doc, key, _WORKER["outline"])
+            snap = ds.parse_api_snapshot(doc, key, _ctx("region"))
         else:
             file_day = datetime.strptime(key, "%Y%m%d").date()
-            snap = ds.parse_daily_file(doc, ds.daily_state_day(file_day), _WORKER["outline"])
+            snap = ds.parse_daily_file(doc, ds.daily_state_day(file_day), _ctx("region"))
             snap = ds.Snapshot(snap.day, snap.source, key, datetime(file_day.year, file_day.month, file_day.day, 3,
                                                                     tzinfo=timezone.utc), snap.layers)
     except ds.InvalidSnapshot as exc:
@@ -102,6 +121,7 @@ def _parse_batch(items: list[tuple[str, str, bytes]]) -> list[tuple[str, str, di
 
 
 def _derive(task: dict) -> DayResult:
+    _ctx("derive")
     return derive_day(task, _WORKER)
 
 
@@ -173,6 +193,7 @@ class SyncOptions:
     daily: Location | None
     boundaries: Location
     gazetteer: Path
+    neighbours: Path = NEIGHBOURS_FILE
     workers: int = 2
     progress: bool = True
     until: date | None = None  # last file date to look for in a URL daily archive
@@ -209,17 +230,20 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         old = StoreTables.load(layout.current_dir(data_dir))
         cache = data_dir / "cache"
 
-        # Boundaries: needed to clip. A failure is fatal only when no store exists yet.
+        # Boundaries: where Ukraine is. A failure is fatal only when no store exists yet.
         try:
             files = fetch_boundary_files(opts.boundaries)
-            bounds = parse_boundaries(files)
-            bounds_hash = _hash_bytes(*[files[k] for k in sorted(files)])
+            neighbours = read_neighbours_file(opts.neighbours)
+            bounds = parse_boundaries(files, neighbours)
+            bounds_hash = _hash_bytes(*[files[k] for k in sorted(files)], neighbours)
         except FetchError as exc:
             if old is None:
                 raise layout.StoreError(f"cannot read boundaries: {exc}") from None
             report.skipped.append(("boundaries", str(exc)))
             bounds, bounds_hash = old.boundaries, old.manifest["boundaries_hash"]
         gaz, gaz_hash = _load_gazetteer_xy(opts.gazetteer)
+        if old is None and layout.current_dir(data_dir) is not None:
+            report.notes.append(layout.REBUILD_REASON)
         if old is not None and old.manifest.get("boundaries_hash") != bounds_hash:
             report.notes.append("Boundaries changed: rebuilding every day.")
             old = None
@@ -298,21 +322,31 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         return report
 
 
-def _executor(opts: SyncOptions, bounds: Boundaries, gaz: pd.DataFrame) -> ProcessPoolExecutor:
+def _executor(opts: SyncOptions, shared: dict) -> ProcessPoolExecutor:
     import multiprocessing as mp
 
     return ProcessPoolExecutor(
         max_workers=max(1, opts.workers),
         mp_context=mp.get_context("fork") if os.name == "posix" else None,
         initializer=_init_worker,
-        initargs=(
-            shapely.to_wkb(bounds.outline),
-            list(bounds.oblasts["oblast"]),
-            [shapely.to_wkb(g) for g in bounds.oblasts.geometry],
-            gaz["lon"].to_numpy(),
-            gaz["lat"].to_numpy(),
-        ),
+        initargs=(shared,),
     )
+
+
+def _parse_shared(bounds: Boundaries) -> dict:
+    """What a parsing worker needs: where a polygon counts as Ukraine's."""
+    return {"region_wkb": shapely.to_wkb(ukraine_region(bounds.outline, bounds.neighbours))}
+
+
+def _derive_shared(tables: StoreTables, gaz: pd.DataFrame) -> dict:
+    """What a deriving worker needs: the outline, the oblasts' measurement zones, the settlements."""
+    return {
+        "outline_wkb": shapely.to_wkb(tables.boundaries.outline),
+        "oblast_names": list(tables.boundaries.oblasts["oblast"]),
+        "zone_wkbs": [shapely.to_wkb(g) for g in tables.zones],
+        "xs": gaz["lon"].to_numpy(dtype=float),
+        "ys": gaz["lat"].to_numpy(dtype=float),
+    }
 
 
 def _cache_path(cache: Path, kind: str, key: str) -> Path:
@@ -328,7 +362,7 @@ def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, bo
     pending = {d: [(p.kind, p.key)] + p.fallbacks for d, p in todo.items()}
     missing_daily: set[str] = set()
     bar = _progress(total=len(todo), desc="fetch+parse", enabled=opts.progress)
-    with _executor(opts, bounds, gaz) as pool:
+    with _executor(opts, _parse_shared(bounds)) as pool:
         while pending:
             futures = {}
             batch: list[tuple] = []
@@ -428,7 +462,7 @@ def _derive_and_merge(tables: StoreTables, parsed: dict[date, dict], restatus: b
             "prev_held": prev_held, "prev_day": prev_day,
         })
     bar = _progress(total=len(tasks), desc="derive", enabled=opts.progress)
-    with _executor(opts, bounds, gaz) as pool:
+    with _executor(opts, _derive_shared(tables, gaz)) as pool:
         for task, res in zip(tasks, pool.map(_derive, tasks, chunksize=4)):
             tables.put_day(task, res)
             bar.update(1)

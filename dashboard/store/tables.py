@@ -9,9 +9,11 @@ Files of a generation (all zstd Parquet; geometry files are GeoParquet)::
     display-<stamp>.parquet  simplified, gzipped GeoJSON by the same hashes (append-only parts)
     delta-<stamp>.parquet  base, hash, gz: each day's display geometry and front line as a
                            delta against the previous day's (append-only parts)
-    oblast_changes.parquet  day, oblast, gained_km2, lost_km2 (vs the previous day)
+    oblast_changes.parquet  day, oblast, gained_km2, lost_km2 and their map-revision parts
+                           (vs the previous day)
     oblast_areas.parquet    day, oblast, russian_held_km2
-    oblasts.parquet        oblast polygons (GeoParquet) + their area; outline.parquet
+    oblasts.parquet        oblast land polygons (GeoParquet), their area and measurement zone (WKB)
+    outline.parquet        Ukraine's land outline and the neighbours' land
     boundaries.json.gz     simplified outline and oblast borders for the map
     settlements.parquet    the settlement ids (in status-string order) and coordinates
     manifest.json          written last: what the generation holds
@@ -32,8 +34,8 @@ import pyarrow.parquet as pq
 import shapely
 from shapely.geometry import mapping
 
-from ..analytics.geo import area_km2, areas_km2
-from ..sources.boundaries import Boundaries
+from ..analytics.geo import UKRAINE_OFFICIAL_KM2, area_km2, areas_km2
+from ..sources.boundaries import Boundaries, measurement_zones
 from ..sources.deepstate import LAYERS
 from . import layout
 from .derive import front_hash, geom_hash
@@ -41,6 +43,7 @@ from .layout import geometry_index
 
 HELD = "russian_held"
 _GEOM_KINDS = LAYERS + (HELD,)
+_OC_COLUMNS = ["day", "oblast", "gained_km2", "lost_km2", "revision_gained_km2", "revision_lost_km2"]
 _PARQUET = {"compression": "zstd", "compression_level": 9}
 
 
@@ -52,9 +55,11 @@ class StoreTables:
     """Mutable view of a generation used while syncing."""
 
     def __init__(self, gen_dir: Path | None, manifest: dict, days: pd.DataFrame, boundaries: Boundaries,
-                 settlements: pd.DataFrame, oblast_changes: pd.DataFrame):
+                 settlements: pd.DataFrame, oblast_changes: pd.DataFrame, zones: np.ndarray | None = None):
         self.gen_dir = gen_dir
         self.manifest = manifest
+        #: Each oblast's measurement zone (same order as ``boundaries.oblasts``).
+        self.zones = zones if zones is not None else measurement_zones(boundaries.oblasts, boundaries.outline)
         self._rows: dict[date, dict] = days.to_dict("index") if len(days) else {}
         self._days_frame: pd.DataFrame | None = None
         self.boundaries = boundaries
@@ -82,7 +87,7 @@ class StoreTables:
     @classmethod
     def empty(cls, bounds: Boundaries, gaz: pd.DataFrame) -> "StoreTables":
         return cls(None, {}, pd.DataFrame(), bounds, gaz[["id", "lon", "lat"]].reset_index(drop=True),
-                   pd.DataFrame(columns=["day", "oblast", "gained_km2", "lost_km2"]))
+                   pd.DataFrame(columns=_OC_COLUMNS))
 
     @classmethod
     def load(cls, gen_dir: Path | None) -> "StoreTables | None":
@@ -94,12 +99,13 @@ class StoreTables:
         days = pd.read_parquet(gen_dir / "days.parquet")
         days.index = [d.date() if hasattr(d, "date") else d for d in pd.to_datetime(days.pop("day"))]
         oblasts = gpd.read_parquet(gen_dir / "oblasts.parquet")
-        outline = gpd.read_parquet(gen_dir / "outline.parquet").geometry.iloc[0]
-        bounds = Boundaries(outline=outline, oblasts=oblasts[["oblast", "name_uk", "iso", "geometry"]])
+        outline = gpd.read_parquet(gen_dir / "outline.parquet").set_index("name").geometry
+        bounds = Boundaries(outline=outline["Ukraine"], oblasts=oblasts[["oblast", "name_uk", "iso", "geometry"]],
+                            neighbours=outline["neighbours"])
         settlements = pd.read_parquet(gen_dir / "settlements.parquet")
         oc = pd.read_parquet(gen_dir / "oblast_changes.parquet")
         oc["day"] = [d.date() for d in pd.to_datetime(oc["day"])]
-        return cls(gen_dir, manifest, days, bounds, settlements, oc)
+        return cls(gen_dir, manifest, days, bounds, settlements, oc, shapely.from_wkb(oblasts["zone"].to_numpy()))
 
     @property
     def days(self) -> pd.DataFrame:
@@ -111,7 +117,7 @@ class StoreTables:
     @property
     def oblast_changes(self) -> pd.DataFrame:
         recs = [r for day in sorted(self._oc) for r in self._oc[day]]
-        return pd.DataFrame(recs, columns=["day", "oblast", "gained_km2", "lost_km2"])
+        return pd.DataFrame(recs, columns=_OC_COLUMNS)
 
     @property
     def first_day(self) -> date | None:
@@ -240,8 +246,9 @@ class StoreTables:
         prev = task["prev_day"]
         row["prev_day"] = prev
         row["gap_days"] = (day - prev).days - 1 if prev else 0
-        row["gained_km2"] = res.gained_km2 if res.gained_km2 is not None else np.nan
-        row["lost_km2"] = res.lost_km2 if res.lost_km2 is not None else np.nan
+        for k in ("gained_km2", "lost_km2", "revision_gained_km2", "revision_lost_km2"):
+            v = getattr(res, k)
+            row[k] = v if v is not None else np.nan
         row["status"] = res.status
         row["front"] = res.front
         row["oblast_start"] = orjson.dumps(res.oblast_held).decode() if res.oblast_held is not None else ""
@@ -249,7 +256,9 @@ class StoreTables:
         self._days_frame = None
         names = sorted(set(res.oblast_gained) | set(res.oblast_lost))
         self._oc[day] = [{"day": day, "oblast": n, "gained_km2": res.oblast_gained.get(n, 0.0),
-                          "lost_km2": res.oblast_lost.get(n, 0.0)} for n in names]
+                          "lost_km2": res.oblast_lost.get(n, 0.0),
+                          "revision_gained_km2": res.oblast_revision_gained.get(n, 0.0),
+                          "revision_lost_km2": res.oblast_revision_lost.get(n, 0.0)} for n in names]
 
 
 def _oblast_areas(days: pd.DataFrame, oc: pd.DataFrame, oblast_names: list[str]) -> pd.DataFrame:
@@ -323,7 +332,7 @@ def write_generation(tables: StoreTables, gen: Path, changed: set[date], manifes
     out = days.copy()
     out.insert(0, "day", pd.to_datetime(list(days.index)))
     out["prev_day"] = pd.to_datetime(out["prev_day"])
-    out["share_pct"] = out[f"{HELD}_km2"] / area_km2(tables.boundaries.outline) * 100
+    out["share_pct"] = out[f"{HELD}_km2"] / UKRAINE_OFFICIAL_KM2 * 100
     out["net_km2"] = out["gained_km2"] - out["lost_km2"]
     out.reset_index(drop=True).to_parquet(gen / "days.parquet", **_PARQUET)
     oc = tables.oblast_changes.copy()
@@ -335,9 +344,11 @@ def write_generation(tables: StoreTables, gen: Path, changed: set[date], manifes
     oa.to_parquet(gen / "oblast_areas.parquet", **_PARQUET)
     ob = tables.boundaries.oblasts.copy()
     ob["area_km2"] = areas_km2(ob.geometry.values)
+    ob["zone"] = shapely.to_wkb(tables.zones, output_dimension=2)
     ob.to_parquet(gen / "oblasts.parquet", **_PARQUET)
-    gpd.GeoDataFrame({"name": ["Ukraine"], "area_km2": [area_km2(tables.boundaries.outline)]},
-                     geometry=[tables.boundaries.outline], crs=4326).to_parquet(gen / "outline.parquet", **_PARQUET)
+    b = tables.boundaries
+    gpd.GeoDataFrame({"name": ["Ukraine", "neighbours"], "area_km2": [area_km2(b.outline), area_km2(b.neighbours)]},
+                     geometry=[b.outline, b.neighbours], crs=4326).to_parquet(gen / "outline.parquet", **_PARQUET)
     (gen / "boundaries.json.gz").write_bytes(_boundaries_display(tables.boundaries))
     tables.settlements.to_parquet(gen / "settlements.parquet", **_PARQUET)
     complete = days[days["complete"]]
@@ -348,6 +359,7 @@ def write_generation(tables: StoreTables, gen: Path, changed: set[date], manifes
         "last_complete_day": str(max(complete.index)) if len(complete) else None,
         "last_snapshot_taken": str(days.loc[max(days.index), "taken"]),
         "outline_area_km2": round(area_km2(tables.boundaries.outline), 1),
+        "official_area_km2": UKRAINE_OFFICIAL_KM2,
         "settlements": int(len(tables.settlements)),
         "changed_days": len(changed),
     })
