@@ -19,7 +19,7 @@
     front: "#1a1a1a",
     gained: "#f0e442",                // yellow: became Russian-held
     lost: "#009e73",                  // bluish green: ceased to be Russian-held
-    revision: "#cc79a7"               // reddish purple (Okabe–Ito): map revision, away from the front
+    revision: "#ffffff"               // white, dashed edge: map revision (redrawn away from the front)
   };
   var STATUS_COLORS = { o: "#d55e00", c: "#8a8a8a", u: "#0072b2", n: "#9ec5e0", "?": "#ffffff" };
   var STATUS_NAMES = { o: "occupied", c: "contested", u: "Ukrainian-held",
@@ -200,7 +200,7 @@
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution(
       "Control zones © <a href='https://deepstatemap.live' target='_blank' rel='noopener'>DeepState</a> · " +
-      "Outline: Natural Earth · Oblasts: © OpenStreetMap contributors · Places: GeoNames (CC BY 4.0)");
+      "Outline and oblasts: 2021 first-level units (ua-settlements) · Oblast names: © OpenStreetMap contributors · Places: GeoNames (CC BY 4.0)");
     map.createPane("zones"); map.getPane("zones").style.zIndex = 410;
     map.createPane("change"); map.getPane("change").style.zIndex = 420;
     map.createPane("front"); map.getPane("front").style.zIndex = 430;
@@ -400,7 +400,7 @@
       // totals, as DeepState counts them, but drawn apart: they are not ground taken or lost.
       [ch.revision_gained, ch.revision_lost].forEach(function (r) {
         if (r) layers.push(L.geoJSON(r, { renderer: fl.renderer, pane: "change", interactive: false,
-          style: { color: "#7a3a60", weight: 1, dashArray: "3 3", fillColor: COLORS.revision, fillOpacity: 0.6 } }));
+          style: { color: "#222222", weight: 1.2, dashArray: "4 3", fillColor: COLORS.revision, fillOpacity: 0.65 } }));
       });
       if (fl.changeLayers) fl.changeLayers.forEach(function (l) { fl.map.removeLayer(l); });
       fl.changeLayers = layers;

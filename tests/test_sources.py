@@ -185,3 +185,18 @@ def test_equal_area_matches_geodesic_area(bounds):
     # The land of the 2021 first-level units (Crimea included), ~1,300 km² short of the official
     # 603,628 km², which counts some inland water.
     assert 601_500 < geodesic < 603_000
+
+
+def test_rebuild_reproduces_the_committed_neighbours_file():
+    import orjson
+
+    from dashboard.sources.boundaries import NEIGHBOURS_FILE, build_neighbours
+
+    doc = build_neighbours(DATA / "basemap" / "ne10m_countries_worldatlas.geojson", DATA / "boundaries")
+    assert orjson.dumps(doc) + b"\n" == NEIGHBOURS_FILE.read_bytes()
+    names = {f["properties"]["name"] for f in doc["features"]}
+    assert {"Russia", "Belarus", "Moldova", "Poland", "Romania"} <= names and "Ukraine" not in names
+    # Crimea is Ukraine's: no neighbour covers Simferopol, Sevastopol or Kerch.
+    nb = shapely.union_all([shapely.from_geojson(orjson.dumps(f["geometry"])) for f in doc["features"]])
+    for lon, lat in [(34.1, 44.95), (33.52, 44.6), (36.47, 45.36)]:
+        assert not nb.contains(shapely.Point(lon, lat))

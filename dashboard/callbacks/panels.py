@@ -75,12 +75,18 @@ def window_summary(store, day: date, compare: date | None, window: str, unit: st
     rg, rl = ch.revision_gained_km2, ch.revision_lost_km2
 
     def revision(g: float, lo: float) -> str:
-        return f"+{_fmt(g, unit)} / −{_fmt(lo, unit)}" if g + lo >= 0.05 else "—"
+        return f"+{_fmt(g, unit)} / −{_fmt(lo, unit)}"
 
-    rows = [html.Tr([html.Td(p["oblast"]), html.Td(_fmt(p["gained_km2"], unit), className="num gain"),
+    def oblast_cell(p: dict):
+        if p["revision_gained_km2"] + p["revision_lost_km2"] < 0.05:
+            return html.Td(p["oblast"])
+        return html.Td([p["oblast"], html.Div("map revision " + revision(p["revision_gained_km2"],
+                                                                          p["revision_lost_km2"]),
+                                              className="fl-rev")])
+
+    rows = [html.Tr([oblast_cell(p), html.Td(_fmt(p["gained_km2"], unit), className="num gain"),
                      html.Td(_fmt(p["lost_km2"], unit), className="num loss"),
-                     html.Td(_fmt(p["net_km2"], unit, True), className="num"),
-                     html.Td(revision(p["revision_gained_km2"], p["revision_lost_km2"]), className="num rev")])
+                     html.Td(_fmt(p["net_km2"], unit, True), className="num")])
             for p in ch.per_oblast]
     kv = [
         html.Span(["gained ", html.B(_fmt(gained, unit), id="window-gained")], className="gain"),
@@ -95,9 +101,8 @@ def window_summary(store, day: date, compare: date | None, window: str, unit: st
                        f"counts them; at the front: +{_fmt(gained - rg, unit)} / −{_fmt(lost - rl, unit)}",
                        className="s")], className="fl-note fl-revision-note"))
     out.append(html.Table(className="fl-table", children=[
-        html.Thead(html.Tr([html.Th("oblast"), html.Th("gained"), html.Th("lost"), html.Th("net"),
-                            html.Th("map revision", title="part of gained / lost redrawn away from the front")])),
-        html.Tbody(rows or [html.Tr(html.Td("no change", colSpan=5))]),
+        html.Thead(html.Tr([html.Th("oblast"), html.Th("gained"), html.Th("lost"), html.Th("net")])),
+        html.Tbody(rows or [html.Tr(html.Td("no change", colSpan=4))]),
     ]))
     return out
 

@@ -23,7 +23,7 @@ COLORS = {
     "front": "#1a1a1a",
     "gained": "#f0e442",
     "lost": "#009e73",
-    "revision": "#cc79a7",
+    "revision": "#ffffff",
 }
 #: Legend labels, as in assets/frontline.js.
 LABELS = {
@@ -34,7 +34,7 @@ LABELS = {
     "front": "Front line",
 }
 #: Edge colours of the compare layers (fills are in ``COLORS``).
-CHANGE_EDGES = {"gained": "#7a6f00", "lost": "#005c43", "revision": "#7a3a60"}
+CHANGE_EDGES = {"gained": "#7a6f00", "lost": "#005c43", "revision": "#222222"}
 #: Drawing order, bottom to top (as the dashboard's map).
 ZONES = ("liberated", "contested", "occupied", "occupied_before_2022")
 #: Layers that occupied-only days (daily archive) do not cover.

@@ -304,7 +304,7 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
             p = clip(_km(_simplified(g)))
             if p is not None and not p.is_empty:
                 shapes.append(dict(type="path", path=path(p), fillrule="evenodd",
-                                   fillcolor=_rgba(COLORS[key], 0.6 if key == "revision" else 0.85),
+                                   fillcolor=_rgba(COLORS[key], 0.65 if key == "revision" else 0.85),
                                    line=dict(color=edge, width=1, dash="dot" if key == "revision" else "solid"),
                                    layer="below", name=key))
     shapes.append(dict(type="path", path=boundary_path("oblasts", md.oblasts, 3.0), fillcolor="rgba(0,0,0,0)",

@@ -169,13 +169,15 @@ def html_page(store, snap: Snapshot, change=None) -> str:
                  f"Map revision, away from the front (+{ch.revision_gained_km2:,.1f} / −{ch.revision_lost_km2:,.1f})")):
             if key == "revision" and km2 < 0.05:
                 continue
-            legend.append(f"{_swatch(COLORS[key], 0.85)}{text} {a} → {bb}: {km2:,.1f} km²")
+            dashed = key == "revision"
+            legend.append(f"{_swatch(COLORS[key], 0.85, dashed=dashed)}{text} {a} → {bb}: {km2:,.1f} km²")
             if g.is_empty:
                 continue
             folium.GeoJson(_feature(_simplified(g), layer=key, area_km2=round(km2, 1)),
-                           name=f"{_swatch(COLORS[key], 0.85)}{htmllib.escape(text)}",
-                           style_function=lambda f, c=COLORS[key], e=CHANGE_EDGES[key]: {
-                               "color": e, "weight": 1, "fillColor": c, "fillOpacity": 0.85},
+                           name=f"{_swatch(COLORS[key], 0.85, dashed=dashed)}{htmllib.escape(text)}",
+                           style_function=lambda f, c=COLORS[key], e=CHANGE_EDGES[key], d=dashed: {
+                               "color": e, "weight": 1, "fillColor": c, "fillOpacity": 0.65 if d else 0.85,
+                               **({"dashArray": "4 3"} if d else {})},
                            tooltip=f"{text}: {km2:,.1f} km²").add_to(m)
     folium.GeoJson(b["oblasts"],
                    name="<span class='fl-line' style='border-top:1px dashed #9aa3ad'></span>Oblast borders",
