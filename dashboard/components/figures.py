@@ -52,14 +52,26 @@ def area_history(days: pd.DataFrame, unit: str, selected: date | None = None) ->
 
 
 def weekly_net(days: pd.DataFrame, unit: str, selected: date | None = None) -> go.Figure:
-    """Net change a week (Mon–Sun): above zero = Russian-held area grew."""
+    """Net change a week (Mon–Sun): above zero = Russian-held area grew.
+
+    The bars count every change, as DeepState counts it; the hover gives the part of
+    the week's net change that is map revision (redrawn away from the front).
+    """
     f = unit_factor(unit)
-    s = pd.Series(days["net_km2"].fillna(0.0).values, index=pd.to_datetime(list(days.index)))
-    weekly = s.resample("W-SUN", label="left", closed="right").sum() * f
+    idx = pd.to_datetime(list(days.index))
+
+    def weekly_sum(col: str) -> pd.Series:
+        values = days[col].fillna(0.0).values if col in days else [0.0] * len(idx)
+        return pd.Series(values, index=idx).resample("W-SUN", label="left", closed="right").sum() * f
+
+    weekly = weekly_sum("net_km2")
+    revision = weekly_sum("revision_gained_km2") - weekly_sum("revision_lost_km2")
     colors = [GAIN_COLOR if v > 0 else LOSS_COLOR for v in weekly.values]
     fig = go.Figure(go.Bar(
         x=[d.strftime("%Y-%m-%d") for d in weekly.index], y=weekly.round(1).values, marker_color=colors,
-        hovertemplate="week of %{x}<br>net %{y:+,.1f} " + unit_label(unit) + "<extra></extra>",
+        customdata=revision.round(1).values,
+        hovertemplate="week of %{x}<br>net %{y:+,.1f} " + unit_label(unit)
+                      + "<br>of which map revision %{customdata:+,.1f}<extra></extra>",
     ))
     fig.update_layout(title=dict(text=f"Net change per week ({unit_label(unit)})", x=0, font=dict(size=13)),
                       bargap=0.1, clickmode="event")
