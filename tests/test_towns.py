@@ -142,3 +142,25 @@ def test_since_looks_through_occupied_only_days(store, gazetteer):
     assert store.row(date(2024, 10, 2))["complete"] == False  # noqa: E712
     status, since = status_on(store, kharkiv, date(2024, 10, 26))
     assert status == "ukrainian" and since == store.first_day
+
+
+def test_coastal_places_take_the_nearest_layer_but_not_across_a_land_border():
+    """DeepState's coastline can be a few hundred metres off: a coastal place just outside the
+    occupied polygon is occupied; a place near a land border borrows nothing across it."""
+    import numpy as np
+
+    from dashboard.store.derive import near_edge, settlement_status
+
+    land = shapely.box(30.0, 45.0, 32.0, 47.0)          # the sea lies south of 45.0
+    neighbour = shapely.box(32.0, 45.0, 34.0, 47.0)     # a neighbour's land east of 32.0
+    occupied = shapely.box(30.5, 45.004, 31.0, 45.5)    # drawn ~450 m short of the coast
+    strip = shapely.box(31.5, 46.0, 31.994, 46.5)       # ends ~500 m short of the land border
+    layers = {"occupied": shapely.union(occupied, strip), "occupied_before_2022": shapely.MultiPolygon(),
+              "contested": shapely.MultiPolygon(), "liberated": shapely.MultiPolygon()}
+    xs = np.array([30.7, 30.7, 31.999, 31.2])
+    ys = np.array([45.0005, 45.2, 46.2, 46.8])          # on the coast, inland, at the border, far away
+    edge = near_edge(land, neighbour, xs, ys)
+    assert edge.tolist() == [True, False, False, False]
+    assert settlement_status(layers, True, xs, ys, edge) == "oouu"
+    assert settlement_status(layers, False, xs, ys, edge) == "oonn"
+    assert settlement_status(layers, True, xs, ys, None) == "uouu"

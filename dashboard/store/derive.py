@@ -27,8 +27,8 @@ from ..sources.deepstate import LAYERS, RUSSIAN_HELD
 STATUS_CODES = {"o": "occupied", "c": "contested", "u": "ukrainian", "n": "not occupied", "?": "unknown"}
 #: Width (degrees, ~1.5–2 km) of the band along Ukraine's coast and border where no front line is drawn.
 BORDER_BAND = 0.02
-#: A settlement within this distance (degrees, ~1 km) of the coast or border that no layer covers
-#: takes the status of the nearest layer within it: DeepState's coastline can be drawn a few hundred metres off.
+#: A settlement within this distance (degrees, ~1 km) of the coast that no layer covers takes the
+#: status of the nearest layer within it: DeepState's coastline can be drawn a few hundred metres off.
 COAST_SNAP = 0.01
 
 #: Display simplification tolerances tried, coarsest first (degrees).
@@ -106,21 +106,29 @@ def inner_land(outline: BaseGeometry) -> BaseGeometry:
     return g
 
 
-def near_edge(outline: BaseGeometry, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Which points lie outside Ukraine's land or within :data:`COAST_SNAP` of its coast or border."""
+def near_edge(outline: BaseGeometry, neighbours: BaseGeometry | None, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Which points lie outside Ukraine's land or within :data:`COAST_SNAP` of its coast.
+
+    The coast is the outline away from the neighbours' land: near a land border a place
+    keeps the status of the layer it lies in, never the one across a strip of border.
+    """
     if len(xs) == 0:
         return np.zeros(0, dtype=bool)
-    inner = shapely.buffer(outline, -COAST_SNAP, quad_segs=4)
-    shapely.prepare(inner)
-    return ~shapely.contains_xy(inner, xs, ys)
+    coast = outline.boundary
+    if neighbours is not None and not neighbours.is_empty:
+        coast = shapely.difference(coast, shapely.buffer(neighbours, 2 * COAST_SNAP, quad_segs=4))
+    shapely.prepare(coast)
+    shapely.prepare(outline)
+    pts = shapely.points(xs, ys)
+    return ~shapely.contains(outline, pts) | shapely.dwithin(coast, pts, COAST_SNAP)
 
 
 def settlement_status(layers: dict[str, BaseGeometry], complete: bool, xs: np.ndarray, ys: np.ndarray,
                       edge: np.ndarray | None = None) -> str:
     """One status character per settlement (see :data:`STATUS_CODES`).
 
-    ``edge`` marks the settlements near the coast or border (:func:`near_edge`): one
-    that no layer covers takes the status of the nearest layer within :data:`COAST_SNAP`.
+    ``edge`` marks the settlements near the coast (:func:`near_edge`): one that no layer
+    covers takes the status of the nearest layer within :data:`COAST_SNAP`.
     """
     n = len(xs)
     if n == 0:

@@ -75,7 +75,7 @@ def _ctx(name: str):
                 zones=zones,
                 tree=shapely.STRtree([g for _, g in zones]),
                 inner_land=inner_land(outline),
-                edge=near_edge(outline, _WORKER["xs"], _WORKER["ys"]),
+                edge=near_edge(outline, shapely.from_wkb(_WORKER["neighbours_wkb"]), _WORKER["xs"], _WORKER["ys"]),
             )
             _WORKER[name] = True
     return _WORKER[name]
@@ -342,6 +342,7 @@ def _derive_shared(tables: StoreTables, gaz: pd.DataFrame) -> dict:
     """What a deriving worker needs: the outline, the oblasts' measurement zones, the settlements."""
     return {
         "outline_wkb": shapely.to_wkb(tables.boundaries.outline),
+        "neighbours_wkb": shapely.to_wkb(tables.boundaries.neighbours),
         "oblast_names": list(tables.boundaries.oblasts["oblast"]),
         "zone_wkbs": [shapely.to_wkb(g) for g in tables.zones],
         "xs": gaz["lon"].to_numpy(dtype=float),
