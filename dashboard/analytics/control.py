@@ -15,8 +15,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..sources.deepstate import LAYERS
-from .split import per_oblast, polygonal, split_revision
-from .geo import UKRAINE_OFFICIAL_KM2, area_km2, distance_km
+from .split import Changed, Zones
+from .geo import UKRAINE_OFFICIAL_KM2, distance_km
 
 STATUS_NAMES = {ord("o"): "occupied", ord("c"): "contested", ord("u"): "ukrainian", ord("n"): "not occupied",
                 ord("?"): "unknown"}
@@ -105,27 +105,11 @@ class Change:
         }
 
 
-def _by_oblast(geom: BaseGeometry, store) -> dict[str, float]:
-    """km² of ``geom`` per oblast, in the measurement zones (which add up to the whole)."""
-    if geom.is_empty:
-        return {}
-    zones = _zones(store)
-    return {n: a for n, a in per_oblast(geom, zones.pairs, zones.tree).items() if a >= 0.05}
-
-
-@dataclass
-class _Zones:
-    pairs: list
-    tree: object
-
-
-def _zones(store) -> _Zones:
+def _zones(store) -> Zones:
+    """The store's oblast measurement zones, prepared once per store."""
     z = getattr(store, "_measurement_zones", None)
     if z is None:
-        geoms = store.oblasts["zone"].values
-        for g in geoms:
-            shapely.prepare(g)
-        z = store._measurement_zones = _Zones(list(zip(store.oblasts["oblast"], geoms)), shapely.STRtree(geoms))
+        z = store._measurement_zones = Zones.of(store.oblasts["oblast"], store.oblasts["zone"].values)
     return z
 
 
@@ -141,27 +125,27 @@ def change_between(store, a: date, b: date) -> Change:
     notes = [n for n in (ra.note(), rb.note()) if n]
     if rb.day < ra.day:
         raise ValueError(f"--to ({b}) is before --from ({a})")
-    ha, hb = store.held(ra.day), store.held(rb.day)
     empty = shapely.MultiPolygon()
     if ra.day == rb.day:
         gained = lost = empty
     else:
-        gained = polygonal(shapely.difference(hb, ha))
-        lost = polygonal(shapely.difference(ha, hb))
+        ha, hb = store.held(ra.day), store.held(rb.day)
+        gained = shapely.difference(hb, ha)
+        lost = shapely.difference(ha, hb)
     fronts = [store.front_geometry(ra.day), store.front_geometry(rb.day)]
-    fg, rg = split_revision(gained, fronts)
-    fl, rl = split_revision(lost, fronts)
-    go, lo = _by_oblast(gained, store), _by_oblast(lost, store)
-    rgo, rlo = _by_oblast(rg, store), _by_oblast(rl, store)
+    g, lo = Changed.of(gained, fronts), Changed.of(lost, fronts)
+    zones = _zones(store)
+    (go, rgo), (lso, rlo) = g.by_oblast(zones), lo.by_oblast(zones)
+    names = [n for n in set(go) | set(lso) if go.get(n, 0.0) + lso.get(n, 0.0) >= 0.05]
     per = [
-        {"oblast": n, "gained_km2": round(go.get(n, 0.0), 1), "lost_km2": round(lo.get(n, 0.0), 1),
-         "net_km2": round(go.get(n, 0.0) - lo.get(n, 0.0), 1),
+        {"oblast": n, "gained_km2": round(go.get(n, 0.0), 1), "lost_km2": round(lso.get(n, 0.0), 1),
+         "net_km2": round(go.get(n, 0.0) - lso.get(n, 0.0), 1),
          "revision_gained_km2": round(rgo.get(n, 0.0), 1), "revision_lost_km2": round(rlo.get(n, 0.0), 1)}
-        for n in sorted(set(go) | set(lo), key=lambda n: -(go.get(n, 0) + lo.get(n, 0)))
+        for n in sorted(names, key=lambda n: -(go.get(n, 0) + lso.get(n, 0)))
     ]
-    return Change(ra.day, rb.day, area_km2(gained), area_km2(lost), fg, fl, per, notes,
-                  revision_gained=rg, revision_lost=rl, revision_gained_km2=area_km2(rg),
-                  revision_lost_km2=area_km2(rl))
+    return Change(ra.day, rb.day, g.total_km2, lo.total_km2, g.geometry(False), lo.geometry(False), per, notes,
+                  revision_gained=g.geometry(True), revision_lost=lo.geometry(True),
+                  revision_gained_km2=g.revision_km2, revision_lost_km2=lo.revision_km2)
 
 
 def status_spans(days: list[date], codes: np.ndarray) -> list[dict]:

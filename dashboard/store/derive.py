@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .. import delta
 from ..analytics.geo import area_km2, areas_km2
-from ..analytics.split import per_oblast, polygonal, split_revision
+from ..analytics.split import Changed, Zones, polygonal
 from ..sources.deepstate import LAYERS, RUSSIAN_HELD
 
 #: Status codes used in per-day status strings (one character a settlement). "Not occupied"
@@ -198,7 +198,7 @@ def derive_day(task: dict, ctx: dict) -> DayResult:
     complete, before_ref (WKB or None), prev_held (WKB or None). Display geometry is
     made separately (:func:`display_job`), once per distinct geometry.
     ``ctx`` (per worker): xs, ys (settlement coordinates), edge (:func:`near_edge`),
-    zones (name, measurement zone), tree, inner_land.
+    zones (:class:`~dashboard.analytics.split.Zones`), inner_land.
     """
     raw = {k: shapely.from_wkb(v) for k, v in task["layers"].items()}
     if "russian_held" in raw:
@@ -223,21 +223,18 @@ def derive_day(task: dict, ctx: dict) -> DayResult:
     org: dict[str, float] = {}
     orl: dict[str, float] = {}
     full_oblast = None
+    zones: Zones = ctx["zones"]
     if task.get("prev_held"):
         prev = shapely.from_wkb(task["prev_held"])
-        prev_front = _front_of(task["prev_held"], prev, ctx)
-        g = polygonal(shapely.difference(held, prev))
-        lo = polygonal(shapely.difference(prev, held))
-        gained, lost = area_km2(g), area_km2(lo)
-        og = per_oblast(g, ctx["zones"], ctx["tree"])
-        ol = per_oblast(lo, ctx["zones"], ctx["tree"])
-        rg = split_revision(g, [prev_front, front])[1]
-        rl = split_revision(lo, [prev_front, front])[1]
-        rev_gained, rev_lost = area_km2(rg), area_km2(rl)
-        org = per_oblast(rg, ctx["zones"], ctx["tree"])
-        orl = per_oblast(rl, ctx["zones"], ctx["tree"])
+        fronts = [_front_of(task["prev_held"], prev, ctx), front]
+        g = Changed.of(shapely.difference(held, prev), fronts)
+        lo = Changed.of(shapely.difference(prev, held), fronts)
+        gained, lost = g.total_km2, lo.total_km2
+        rev_gained, rev_lost = g.revision_km2, lo.revision_km2
+        og, org = g.by_oblast(zones)
+        ol, orl = lo.by_oblast(zones)
     else:
-        full_oblast = per_oblast(held, ctx["zones"], ctx["tree"])
+        full_oblast = Changed.of(held, []).by_oblast(zones)[0]
     return DayResult(
         day=task["day"], layers=wkbs, hashes=hashes, areas=areas,
         front=gz_json(mapping(front)) if front is not None else b"", held=held_wkb, status=status,

@@ -26,23 +26,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
 import orjson
 import pandas as pd
 import shapely
 
+from ..analytics.split import Zones
 from ..sources import deepstate as ds
-from ..sources.boundaries import (
-    NEIGHBOURS_FILE,
-    Boundaries,
-    fetch_boundary_files,
-    parse_boundaries,
-    read_neighbours_file,
-    ukraine_region,
-)
+from ..sources.boundaries import NEIGHBOURS_FILE, fetch_boundary_files, parse_boundaries, read_neighbours_file
 from ..sources.fetch import FetchError, Location
 from . import layout
-from .derive import DayResult, delta_job, derive_day, display_job
+from .derive import DayResult, delta_job, derive_day, display_job, near_edge
 from .tables import StoreTables, write_generation
 
 _WORKER: dict = {}
@@ -65,18 +58,10 @@ def _ctx(name: str):
             _WORKER[name] = shapely.from_wkb(_WORKER["region_wkb"])
             shapely.prepare(_WORKER[name])
         elif name == "derive":
-            from .derive import inner_land, near_edge
-
-            outline = shapely.from_wkb(_WORKER["outline_wkb"])
-            zones = [(n, shapely.from_wkb(w)) for n, w in zip(_WORKER["oblast_names"], _WORKER["zone_wkbs"])]
-            for _, g in zones:
-                shapely.prepare(g)
-            _WORKER.update(
-                zones=zones,
-                tree=shapely.STRtree([g for _, g in zones]),
-                inner_land=inner_land(outline),
-                edge=near_edge(outline, shapely.from_wkb(_WORKER["neighbours_wkb"]), _WORKER["xs"], _WORKER["ys"]),
-            )
+            inner = shapely.from_wkb(_WORKER["inner_land_wkb"])
+            shapely.prepare(inner)
+            _WORKER.update(zones=Zones.of(_WORKER["oblast_names"], shapely.from_wkb(_WORKER["zone_wkbs"])),
+                           inner_land=inner)
             _WORKER[name] = True
     return _WORKER[name]
 
@@ -234,8 +219,11 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         try:
             files = fetch_boundary_files(opts.boundaries)
             neighbours = read_neighbours_file(opts.neighbours)
-            bounds = parse_boundaries(files, neighbours)
             bounds_hash = _hash_bytes(*[files[k] for k in sorted(files)], neighbours)
+            if old is not None and old.manifest.get("boundaries_hash") == bounds_hash:
+                bounds = old.boundaries  # unchanged: the store's own copy, already parsed
+            else:
+                bounds = parse_boundaries(files, neighbours)
         except FetchError as exc:
             if old is None:
                 raise layout.StoreError(f"cannot read boundaries: {exc}") from None
@@ -280,7 +268,8 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         echo(f"Sources offer {len(picks)} days; {len(todo)} to fetch "
              f"({len(api_refs)} API snapshots listed, {len(daily_dates)} daily files).")
 
-        parsed = _fetch_and_parse(todo, stored, opts, bounds, gaz, cache, report)
+        tables = StoreTables.empty(bounds, gaz) if old is None else old
+        parsed = _fetch_and_parse(todo, stored, opts, tables, cache, report)
         if not parsed and not restatus:
             report.days_total = len(stored)
             if old is not None:
@@ -288,12 +277,11 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
             report.seconds = time.perf_counter() - t0
             return report
 
-        tables = StoreTables.empty(bounds, gaz) if old is None else old
         # Status strings follow the gazetteer's order; a changed gazetteer re-derives every day.
         tables.settlements = gaz[["id", "lon", "lat"]].reset_index(drop=True)
         tmp = layout.new_generation_dir(data_dir)
         try:
-            changed = _derive_and_merge(tables, parsed, restatus, opts, bounds, gaz, report)
+            changed = _derive_and_merge(tables, parsed, restatus, opts, gaz, report)
             manifest = {
                 "format": layout.FORMAT_VERSION,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -333,17 +321,18 @@ def _executor(opts: SyncOptions, shared: dict) -> ProcessPoolExecutor:
     )
 
 
-def _parse_shared(bounds: Boundaries) -> dict:
+def _parse_shared(tables: StoreTables) -> dict:
     """What a parsing worker needs: where a polygon counts as Ukraine's."""
-    return {"region_wkb": shapely.to_wkb(ukraine_region(bounds.outline, bounds.neighbours))}
+    return {"region_wkb": shapely.to_wkb(tables.region)}
 
 
 def _derive_shared(tables: StoreTables, gaz: pd.DataFrame) -> dict:
     """What a deriving worker needs: the outline, the oblasts' measurement zones, the settlements."""
+    b = tables.boundaries
     return {
-        "outline_wkb": shapely.to_wkb(tables.boundaries.outline),
-        "neighbours_wkb": shapely.to_wkb(tables.boundaries.neighbours),
-        "oblast_names": list(tables.boundaries.oblasts["oblast"]),
+        "inner_land_wkb": shapely.to_wkb(tables.inner_land),
+        "edge": near_edge(b.outline, b.neighbours, gaz["lon"].to_numpy(dtype=float), gaz["lat"].to_numpy(dtype=float)),
+        "oblast_names": list(b.oblasts["oblast"]),
         "zone_wkbs": [shapely.to_wkb(g) for g in tables.zones],
         "xs": gaz["lon"].to_numpy(dtype=float),
         "ys": gaz["lat"].to_numpy(dtype=float),
@@ -354,7 +343,7 @@ def _cache_path(cache: Path, kind: str, key: str) -> Path:
     return cache / kind / f"{key}.pkl"
 
 
-def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, bounds, gaz, cache: Path,
+def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, tables: StoreTables, cache: Path,
                      report: SyncReport) -> dict[date, dict]:
     """Fetch and parse the picked item of every day in ``todo`` (with fallbacks)."""
     parsed: dict[date, dict] = {}
@@ -363,7 +352,7 @@ def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, bo
     pending = {d: [(p.kind, p.key)] + p.fallbacks for d, p in todo.items()}
     missing_daily: set[str] = set()
     bar = _progress(total=len(todo), desc="fetch+parse", enabled=opts.progress)
-    with _executor(opts, _parse_shared(bounds)) as pool:
+    with _executor(opts, _parse_shared(tables)) as pool:
         while pending:
             futures = {}
             batch: list[tuple] = []
@@ -433,7 +422,7 @@ def _collect(futures: dict, pending: dict, parsed: dict, cache: Path, report: Sy
 
 
 def _derive_and_merge(tables: StoreTables, parsed: dict[date, dict], restatus: bool, opts: SyncOptions,
-                      bounds, gaz, report: SyncReport) -> set[date]:
+                      gaz, report: SyncReport) -> set[date]:
     """Derive every changed day (and the day after it), merge into ``tables``."""
     existing = set(tables.days.index) if len(tables.days) else set()
     all_days = sorted(existing | set(parsed))

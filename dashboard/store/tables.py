@@ -13,7 +13,8 @@ Files of a generation (all zstd Parquet; geometry files are GeoParquet)::
                            (vs the previous day)
     oblast_areas.parquet    day, oblast, russian_held_km2
     oblasts.parquet        oblast land polygons (GeoParquet), their area and measurement zone (WKB)
-    outline.parquet        Ukraine's land outline and the neighbours' land
+    outline.parquet        Ukraine's land outline, the neighbours' land, and what the sync makes of
+                           them (region: where a polygon counts as Ukraine's; inner_land)
     boundaries.json.gz     simplified outline and oblast borders for the map
     settlements.parquet    the settlement ids (in status-string order) and coordinates
     manifest.json          written last: what the generation holds
@@ -35,10 +36,10 @@ import shapely
 from shapely.geometry import mapping
 
 from ..analytics.geo import UKRAINE_OFFICIAL_KM2, area_km2, areas_km2
-from ..sources.boundaries import Boundaries, measurement_zones
+from ..sources.boundaries import Boundaries, measurement_zones, ukraine_region
 from ..sources.deepstate import LAYERS
 from . import layout
-from .derive import front_hash, geom_hash
+from .derive import front_hash, geom_hash, inner_land
 from .layout import geometry_index
 
 HELD = "russian_held"
@@ -55,11 +56,18 @@ class StoreTables:
     """Mutable view of a generation used while syncing."""
 
     def __init__(self, gen_dir: Path | None, manifest: dict, days: pd.DataFrame, boundaries: Boundaries,
-                 settlements: pd.DataFrame, oblast_changes: pd.DataFrame, zones: np.ndarray | None = None):
+                 settlements: pd.DataFrame, oblast_changes: pd.DataFrame, zones: np.ndarray | None = None,
+                 derived: dict | None = None):
         self.gen_dir = gen_dir
         self.manifest = manifest
         #: Each oblast's measurement zone (same order as ``boundaries.oblasts``).
         self.zones = zones if zones is not None else measurement_zones(boundaries.oblasts, boundaries.outline)
+        #: Geometry made from the boundaries once per store: where a polygon counts as
+        #: Ukraine's (parsing) and the land where front lines are drawn (deriving).
+        derived = derived or {}
+        self.region = (derived["region"] if "region" in derived
+                       else ukraine_region(boundaries.outline, boundaries.neighbours))
+        self.inner_land = derived["inner_land"] if "inner_land" in derived else inner_land(boundaries.outline)
         self._rows: dict[date, dict] = days.to_dict("index") if len(days) else {}
         self._days_frame: pd.DataFrame | None = None
         self.boundaries = boundaries
@@ -102,10 +110,12 @@ class StoreTables:
         outline = gpd.read_parquet(gen_dir / "outline.parquet").set_index("name").geometry
         bounds = Boundaries(outline=outline["Ukraine"], oblasts=oblasts[["oblast", "name_uk", "iso", "geometry"]],
                             neighbours=outline["neighbours"])
+        derived = {k: outline[k] for k in ("region", "inner_land") if k in outline.index}
         settlements = pd.read_parquet(gen_dir / "settlements.parquet")
         oc = pd.read_parquet(gen_dir / "oblast_changes.parquet")
         oc["day"] = [d.date() for d in pd.to_datetime(oc["day"])]
-        return cls(gen_dir, manifest, days, bounds, settlements, oc, shapely.from_wkb(oblasts["zone"].to_numpy()))
+        return cls(gen_dir, manifest, days, bounds, settlements, oc, shapely.from_wkb(oblasts["zone"].to_numpy()),
+                   derived)
 
     @property
     def days(self) -> pd.DataFrame:
@@ -347,8 +357,10 @@ def write_generation(tables: StoreTables, gen: Path, changed: set[date], manifes
     ob["zone"] = shapely.to_wkb(tables.zones, output_dimension=2)
     ob.to_parquet(gen / "oblasts.parquet", **_PARQUET)
     b = tables.boundaries
-    gpd.GeoDataFrame({"name": ["Ukraine", "neighbours"], "area_km2": [area_km2(b.outline), area_km2(b.neighbours)]},
-                     geometry=[b.outline, b.neighbours], crs=4326).to_parquet(gen / "outline.parquet", **_PARQUET)
+    shapes = {"Ukraine": b.outline, "neighbours": b.neighbours, "region": tables.region,
+              "inner_land": tables.inner_land}
+    gpd.GeoDataFrame({"name": list(shapes), "area_km2": areas_km2(list(shapes.values()))},
+                     geometry=list(shapes.values()), crs=4326).to_parquet(gen / "outline.parquet", **_PARQUET)
     (gen / "boundaries.json.gz").write_bytes(_boundaries_display(tables.boundaries))
     tables.settlements.to_parquet(gen / "settlements.parquet", **_PARQUET)
     complete = days[days["complete"]]
