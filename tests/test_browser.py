@@ -335,6 +335,23 @@ def test_compare_from_url_matches_analytics(page, live_server, store):
     assert numbers(page.inner_text("#window-lost"))[0] == pytest.approx(ch.lost_km2, abs=0.2)
 
 
+def test_a_crimea_redraw_shows_as_a_map_revision(page, live_server, store):
+    """2022-09-01 → 2025-03-03: DeepState redrew the Syvash strip; the legend, the map and the
+    panel show it as a map revision, apart from what changed hands at the front."""
+    a, b = date(2022, 9, 1), date(2025, 3, 3)
+    open_page(page, live_server, f"?date={b}&compare={a}", painted=b)
+    ch = _check_compare(page, store, a, b)
+    assert ch.revision_gained_km2 > 600
+    expect(page.locator("#legend [data-km2='change']")).to_contain_text("map revision")
+    # Four change layers: front-line gains and losses, and the two revision layers (dashed).
+    assert page.evaluate("window.frontline.changeLayers.length") == 4
+    assert page.evaluate("window.frontline.changeLayers.filter(l => l.options.style.dashArray).length") == 2
+    expect(page.locator("#window-revision")).to_be_visible()
+    assert numbers(page.inner_text("#window-revision"))[0] == pytest.approx(ch.revision_gained_km2, abs=0.2)
+    crimea = page.locator("#window-summary tr", has_text="Autonomous Republic of Crimea")
+    expect(crimea).to_contain_text("map revision")
+
+
 def test_compare_picker_sets_compare(page, live_server, store):
     a, b = date(2024, 10, 26), date(2024, 11, 2)
     open_page(page, live_server, f"?date={b}", painted=b)
