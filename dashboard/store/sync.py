@@ -327,15 +327,17 @@ def _parse_shared(tables: StoreTables) -> dict:
 
 
 def _derive_shared(tables: StoreTables, gaz: pd.DataFrame) -> dict:
-    """What a deriving worker needs: the outline, the oblasts' measurement zones, the settlements."""
+    """What a deriving worker needs: the inner land (fronts), the oblasts' measurement zones, the
+    settlements and which of them lie near the coast."""
     b = tables.boundaries
+    xs, ys = gaz["lon"].to_numpy(dtype=float), gaz["lat"].to_numpy(dtype=float)
     return {
         "inner_land_wkb": shapely.to_wkb(tables.inner_land),
-        "edge": near_edge(b.outline, b.neighbours, gaz["lon"].to_numpy(dtype=float), gaz["lat"].to_numpy(dtype=float)),
         "oblast_names": list(b.oblasts["oblast"]),
         "zone_wkbs": [shapely.to_wkb(g) for g in tables.zones],
-        "xs": gaz["lon"].to_numpy(dtype=float),
-        "ys": gaz["lat"].to_numpy(dtype=float),
+        "xs": xs,
+        "ys": ys,
+        "edge": near_edge(b.outline, b.neighbours, xs, ys),
     }
 
 
