@@ -73,6 +73,8 @@ def cmd_sync(args) -> int:
         workers=args.workers or s.workers,
         progress=not args.quiet and sys.stderr.isatty(),
         until=args.until,
+        check=args.check,
+        accept_changes=frozenset(args.accept_change or ()),
     )
     try:
         report = sync(opts, echo=(lambda *a: None) if args.quiet else print)
@@ -83,6 +85,8 @@ def cmd_sync(args) -> int:
               file=sys.stderr)
         return 130
     print(report.summary())
+    if args.check:
+        return 1 if report.refused else 0
     return 0
 
 
@@ -231,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--workers", type=int, help="worker processes (default 2)")
     sp.add_argument("--until", type=_date, help="last daily-archive file date to ask a URL for (default today)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sp.add_argument("--check", action="store_true",
+                    help="write nothing: report what a sync would add and refuse (exit 1 if anything "
+                         "would be refused)")
+    sp.add_argument("--accept-change", type=_date, action="append", metavar="DAY",
+                    help="accept DAY's change of the Russian-held area even beyond the believable bound "
+                         "(a real extraordinary day); repeatable")
     sp.set_defaults(func=cmd_sync)
 
     sp = sub.add_parser("area", help="km² per layer on a date")
@@ -282,9 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .store.layout import StoreError
+
     try:
         return args.func(args)
-    except UserError as exc:
+    except (UserError, StoreError) as exc:
         print(f"frontline: {exc}", file=sys.stderr)
         return 2
 
