@@ -1,8 +1,9 @@
-"""Hostile upstream files are refused before they reach the store.
+"""Hostile upstream files are refused, a damaged store is found and rebuilt.
 
 Each test starts from a tiny store (three API days and two daily-archive days of
 August 2025, cut from the session mirror) and replays one failure seen in practice:
-impossible files that used to become the default view.
+impossible files that used to become the default view, and damaged store files
+that used to stop `frontline sync` with a raw traceback.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from dashboard.cli import main
 from dashboard.sources.deepstate import classify_feature
+from dashboard.store import layout
 from dashboard.store.reader import Store
 
 from .conftest import DATA, run_sync
@@ -175,3 +177,65 @@ def test_an_unbelievable_change_is_refused_unless_accepted(tmp_path, tiny):
     assert "more than the 6,000 km² believable" in why and "--accept-change 2025-08-06" in why
     report = run_sync(data_dir, tm, accept_changes=frozenset({date(2025, 8, 6)}))
     assert report.published and report.days_added == [date(2025, 8, 6)]
+
+
+# --- a damaged store ---------------------------------------------------------------------------
+
+def _truncate_geometry_part(gen: Path) -> str:
+    part = sorted(gen.glob("geom-*.parquet"))[0]
+    with open(part, "r+b") as fh:
+        fh.truncate(part.stat().st_size // 2)
+    (gen / "boundaries.json.gz").write_bytes(b"garbage")  # used to be served as long as nothing was new
+    return part.name
+
+
+def _delete_days(gen: Path) -> str:
+    (gen / "days.parquet").unlink()
+    return "days.parquet"
+
+
+def _garbage_manifest(gen: Path) -> str:
+    (gen / layout.MANIFEST).write_text("[1,2,3]")
+    return layout.MANIFEST
+
+
+@pytest.mark.parametrize("damage", [_truncate_geometry_part, _delete_days, _garbage_manifest])
+def test_a_damaged_store_is_reported_and_rebuilt(tmp_path, tiny, capsys, damage):
+    data_dir = _copy_store(tiny[0], tmp_path / "store")
+    reference = Store.open(data_dir).days
+    gen = layout.current_dir(data_dir)
+    assert main(["--data-dir", str(data_dir), "doctor"]) == 0
+    assert "is sound" in capsys.readouterr().out
+    name = damage(gen)
+    # `frontline doctor` names the damaged file; other commands fail with one clear line.
+    assert main(["--data-dir", str(data_dir), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "is damaged" in out and name in out and "frontline sync" in out
+    assert main(["--data-dir", str(data_dir), "area", "--date", "2025-08-03"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("frontline: ") and "Traceback" not in err
+    # The next sync says what was damaged and rebuilds every day; nothing damaged is reused.
+    report = run_sync(data_dir, tiny[1])
+    assert report.published and report.repaired and any(name in p for p in report.repaired)
+    assert "rebuilt every day" in report.summary()
+    new_gen = layout.current_dir(data_dir)
+    assert new_gen != gen
+    for part in new_gen.iterdir():
+        if (gen / part.name).exists():
+            assert not os.path.samefile(part, gen / part.name), part.name
+    assert main(["--data-dir", str(data_dir), "doctor"]) == 0
+    fixed = Store.open(data_dir).days
+    assert list(fixed.index) == list(reference.index)
+    assert (fixed["russian_held_km2"] - reference["russian_held_km2"]).abs().max() < 0.01
+
+
+def test_a_damaged_store_without_sources_says_so(tmp_path, tiny, capsys):
+    data_dir = _copy_store(tiny[0], tmp_path / "store")
+    _garbage_manifest(layout.current_dir(data_dir))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = main(["--data-dir", str(data_dir), "sync", "-q", "--deepstate-api", str(empty),
+                 "--deepstate-daily", str(empty), "--boundaries", str(tiny[1]["boundaries"])])
+    err = capsys.readouterr().err
+    assert code == 2 and "is damaged" in err and "nothing could be read from the sources" in err
+    assert "Traceback" not in err

@@ -2,6 +2,9 @@
 
 Plan → fetch → parse → derive → publish:
 
+0. *Verify* the current generation against the checksums in its manifest. A damaged
+   store (a file truncated, missing or changed, a garbage manifest) is never reused:
+   the sync says what is damaged and rebuilds every day from the sources.
 1. *Plan*: list what each source offers and pick, for every UTC day, the item that
    holds that day's state: the API's last snapshot of the day, else the daily
    archive file written the next morning (occupied only), else nothing (a gap).
@@ -13,9 +16,10 @@ Plan → fetch → parse → derive → publish:
    implausible one (see :mod:`.gates`) refused with its reason: the day keeps its
    previous state, or falls back to the daily archive, and the item is retried next run.
 3. *Derive* per-day tables for the changed days and their successors.
-4. *Publish* a new generation atomically; the previous one keeps serving until then.
+4. *Publish* a new generation atomically, with a checksum of every file in its
+   manifest; the previous one keeps serving until then.
 
-``check=True`` (``frontline sync --check``) runs steps 1–2 and writes nothing.
+``check=True`` (``frontline sync --check``) runs steps 0–2 and writes nothing.
 """
 from __future__ import annotations
 
@@ -163,6 +167,7 @@ class SyncReport:
     days_updated: list[date] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item, reason)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (item, reason): implausible
+    repaired: list[str] = field(default_factory=list)  # what was damaged in the store found
     checked: bool = False  # a --check run: nothing written
     would_change: list[date] = field(default_factory=list)  # --check: days a sync would add or update
     days_total: int = 0
@@ -175,6 +180,11 @@ class SyncReport:
 
     def summary(self) -> str:
         lines = []
+        if self.repaired:
+            lines.append(f"The store was damaged ({len(self.repaired)} problem(s)); "
+                         + ("rebuilt every day from the sources:" if self.published and not self.checked
+                            else "a sync rebuilds every day from the sources:"))
+            lines.extend(f"  - {p}" for p in self.repaired[:20])
         if self.checked:
             lines.append(f"Check only, nothing written: a sync would add or update {len(self.would_change)} day(s); "
                          f"the store holds {self.days_total} days"
@@ -267,10 +277,10 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
     with contextlib.nullcontext() if opts.check else layout.sync_lock(data_dir):
         if not opts.check:
             layout.prune(data_dir)
-        old = StoreTables.load(layout.current_dir(data_dir))
+        old, report.repaired, older_format = _open_current(data_dir)
         cache = data_dir / "cache"
 
-        # Boundaries: where Ukraine is. A failure is fatal only when no store exists yet.
+        # Boundaries: where Ukraine is. A failure is fatal only when no usable store exists.
         try:
             files = fetch_boundary_files(opts.boundaries)
             neighbours = read_neighbours_file(opts.neighbours)
@@ -278,11 +288,14 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
             bounds_hash = _hash_bytes(*[files[k] for k in sorted(files)], neighbours)
         except FetchError as exc:
             if old is None:
-                raise layout.StoreError(f"cannot read boundaries: {exc}") from None
+                raise layout.StoreError(f"cannot read boundaries: {exc}"
+                                        + (f"; {_damaged(data_dir, report)}, so it cannot stand in: run "
+                                           "`frontline sync` again once they can be read" if report.repaired else "")
+                                        ) from None
             report.skipped.append(("boundaries", str(exc)))
             bounds, bounds_hash = old.boundaries, old.manifest["boundaries_hash"]
         gaz, gaz_hash = _load_gazetteer_xy(opts.gazetteer)
-        if old is None and layout.current_dir(data_dir) is not None:
+        if older_format:
             report.notes.append(layout.REBUILD_REASON)
         if old is not None and old.manifest.get("boundaries_hash") != bounds_hash:
             report.notes.append("Boundaries changed: rebuilding every day.")
@@ -331,9 +344,14 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
             report.seconds = time.perf_counter() - t0
             return report
         if not parsed and not restatus:
+            if report.repaired:
+                raise layout.StoreError(f"{_damaged(data_dir, report)} and nothing could be read from the "
+                                        "sources to rebuild it: run `frontline sync` again once they can be read")
             report.seconds = time.perf_counter() - t0
             return report
 
+        # What the verified current generation lists, kept before ``tables`` (which may be it) changes.
+        prev_files, prev_dir = (old.manifest.get("files"), old.gen_dir) if old is not None else (None, None)
         tables = StoreTables.empty(bounds, gaz) if old is None else old
         # Status strings follow the gazetteer's order; a changed gazetteer re-derives every day.
         tables.settlements = gaz[["id", "lon", "lat"]].reset_index(drop=True)
@@ -356,6 +374,9 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
                 "last_sync_refused": [{"item": i, "reason": r} for i, r in report.refused],
             }
             write_generation(tables, tmp, changed, manifest)
+            # Parts shared with the verified previous generation keep their checksums, so
+            # damage done to a shared file in between is found by the next verification.
+            manifest["files"] = layout.file_entries(tmp, prev_files, prev_dir)
             layout.publish(data_dir, tmp, tables.manifest)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -367,6 +388,31 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         report.first_day, report.last_day = tables.first_day, tables.last_day
         report.seconds = time.perf_counter() - t0
         return report
+
+
+def _open_current(data_dir: Path) -> tuple[StoreTables | None, list[str], bool]:
+    """The current generation to build on: (tables, damage found, older format).
+
+    Nothing of a generation that fails verification is reused: tables is then None and
+    the sync rebuilds every day.
+    """
+    gen = layout.current_target(data_dir)
+    if gen is None:
+        return None, [], False
+    damage = layout.verify(gen)
+    if damage:
+        return None, damage, False
+    if layout.read_manifest(gen).get("format") != layout.FORMAT_VERSION:
+        return None, [], True
+    try:
+        return StoreTables.load(gen), [], False
+    except Exception as exc:  # verified but unreadable all the same: rebuild, never crash
+        return None, [f"{gen.name}: cannot be read ({type(exc).__name__}: {exc})"], False
+
+
+def _damaged(data_dir: Path, report: SyncReport) -> str:
+    return (f"the store in {data_dir} is damaged ({'; '.join(report.repaired[:3])}"
+            + ("; …" if len(report.repaired) > 3 else "") + ")")
 
 
 def _date_gate(api_refs: list[ds.SnapshotRef], daily_dates: list[date], today: date,
