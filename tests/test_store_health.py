@@ -111,6 +111,12 @@ def test_a_polygon_covering_europe_is_refused(tmp_path, tiny, capsys):
     assert code == 1
     assert "Check only, nothing written" in out and "Would refuse 1 implausible item" in out and "bounding box" in out
     assert sorted(os.listdir(data_dir)) == listing and not (data_dir / "cache").exists()
+    # Quarantined, not forgotten: once upstream corrects the file, the next sync takes it.
+    fixed = tm["daily"] / _daily_path(NEXT_DAILY).name
+    fixed.unlink()
+    fixed.symlink_to(_daily_path(NEXT_DAILY))
+    report = run_sync(data_dir, tm)
+    assert report.published and report.days_added == [date(2025, 8, 6)] and not report.refused
 
 
 def test_swapped_coordinates_are_refused(tmp_path, tiny):
@@ -214,6 +220,13 @@ def test_a_damaged_store_is_reported_and_rebuilt(tmp_path, tiny, capsys, damage)
     assert main(["--data-dir", str(data_dir), "area", "--date", "2025-08-03"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("frontline: ") and "Traceback" not in err
+    # A check names the damage too, and leaves it for the sync.
+    listing = sorted(os.listdir(gen))
+    assert main(["--data-dir", str(data_dir), "sync", "--check", "-q", "--deepstate-api", str(tiny[1]["api"]),
+                 "--deepstate-daily", str(tiny[1]["daily"]), "--boundaries", str(tiny[1]["boundaries"])]) == 1
+    out = capsys.readouterr().out
+    assert "a sync rebuilds every day" in out and name in out
+    assert sorted(os.listdir(gen)) == listing and layout.current_dir(data_dir) in (gen, None)
     # The next sync says what was damaged and rebuilds every day; nothing damaged is reused.
     report = run_sync(data_dir, tiny[1])
     assert report.published and report.repaired and any(name in p for p in report.repaired)
