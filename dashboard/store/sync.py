@@ -186,9 +186,9 @@ class SyncReport:
                             else "a sync rebuilds every day from the sources:"))
             lines.extend(f"  - {p}" for p in self.repaired[:20])
         if self.checked:
-            lines.append(f"Check only, nothing written: a sync would add or update {len(self.would_change)} day(s); "
-                         f"the store holds {self.days_total} days"
-                         + (f" ({self.first_day} to {self.last_day})." if self.first_day else "."))
+            lines.append(f"Check only, nothing written: a sync would add or update {len(self.would_change)} day(s)"
+                         + ("." if self.repaired else f"; the store holds {self.days_total} days"
+                            + (f" ({self.first_day} to {self.last_day})." if self.first_day else ".")))
         elif self.published:
             lines.append(f"Store updated: {len(self.days_added)} day(s) added, {len(self.days_updated)} updated; "
                          f"{self.days_total} days from {self.first_day} to {self.last_day}.")
