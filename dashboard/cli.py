@@ -1,4 +1,4 @@
-"""The ``frontline`` command: sync | serve | area | change | town | notes | export | bench.
+"""The ``frontline`` command: sync | doctor | serve | area | change | town | notes | export | bench.
 
 Each sub-command is a thin wrapper: parse arguments, call the library, print a
 human summary or ``--json``. Errors a user can cause (unknown town, date out of
@@ -73,6 +73,8 @@ def cmd_sync(args) -> int:
         workers=args.workers or s.workers,
         progress=not args.quiet and sys.stderr.isatty(),
         until=args.until,
+        check=args.check,
+        accept_changes=frozenset(args.accept_change or ()),
     )
     try:
         report = sync(opts, echo=(lambda *a: None) if args.quiet else print)
@@ -83,7 +85,40 @@ def cmd_sync(args) -> int:
               file=sys.stderr)
         return 130
     print(report.summary())
+    if args.check:
+        return 1 if report.refused or report.repaired else 0
     return 0
+
+
+def cmd_doctor(args) -> int:
+    """Check the store against its manifest's checksums, then open it as the app does."""
+    from .store import layout
+    from .store.reader import Store
+
+    s = _settings(args)
+    gen = layout.current_target(s.data_dir)
+    if gen is None:
+        raise UserError(f"No store in {s.data_dir}: build it with `frontline sync`.")
+    problems = layout.verify(gen)
+    if not problems:
+        try:
+            store = Store(gen)
+        except Exception as exc:  # noqa: BLE001 - any failure to open is a finding, not a crash
+            problems = [f"{gen.name}: cannot be opened ({type(exc).__name__}: {exc})"]
+    res = {"data_dir": str(s.data_dir), "generation": gen.name, "ok": not problems, "problems": problems}
+    if problems:
+        lines = [f"The store in {s.data_dir} ({gen.name}) is damaged:"]
+        lines += [f"  - {p}" for p in problems]
+        lines.append("Run `frontline sync`: it verifies the store and rebuilds what is damaged from the sources.")
+    else:
+        files = store.manifest.get("files")
+        res.update(days=len(store.day_list), first_day=str(store.first_day), last_day=str(store.last_day))
+        lines = [f"The store in {s.data_dir} ({gen.name}) is sound: "
+                 + (f"{len(files)} files match their checksums; " if files else "every file reads (no checksums yet: "
+                    "the next sync that publishes adds them); ")
+                 + f"{len(store.day_list)} days from {store.first_day} to {store.last_day}."]
+    _emit(res, args.json, "\n".join(lines))
+    return 0 if not problems else 1
 
 
 # --- analytics ------------------------------------------------------------------------------
@@ -231,7 +266,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--workers", type=int, help="worker processes (default 2)")
     sp.add_argument("--until", type=_date, help="last daily-archive file date to ask a URL for (default today)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sp.add_argument("--check", action="store_true",
+                    help="write nothing: report what a sync would add, refuse and repair (exit 1 if anything "
+                         "would be refused or the store is damaged)")
+    sp.add_argument("--accept-change", type=_date, action="append", metavar="DAY",
+                    help="accept DAY's change of the Russian-held area even beyond the believable bound "
+                         "(a real extraordinary day); repeatable")
     sp.set_defaults(func=cmd_sync)
+
+    sp = sub.add_parser("doctor", help="check the store's files against their checksums; exit 1 if damaged")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_doctor)
 
     sp = sub.add_parser("area", help="km² per layer on a date")
     sp.add_argument("--date", type=_date, required=True)
@@ -282,9 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .store.layout import StoreError
+
     try:
         return args.func(args)
-    except UserError as exc:
+    except (UserError, StoreError) as exc:
         print(f"frontline: {exc}", file=sys.stderr)
         return 2
 

@@ -318,35 +318,57 @@ def _ref_from_id(snapshot_id: str) -> SnapshotRef:
     return SnapshotRef(snapshot_id, datetime.fromtimestamp(int(snapshot_id), tz=timezone.utc))
 
 
-def list_api_snapshots(loc, session=None) -> list[SnapshotRef]:
+def _refs(ids: list[str], refused: list | None) -> list[SnapshotRef]:
+    """Snapshot refs of ``ids`` (text as listed), each id normalised before de-duplication.
+
+    A snapshot id is a Unix time in seconds, written without leading zeros: ``001754251105``
+    names the same snapshot as ``1754251105`` and must never stand in for it. Ids that are
+    not canonical or not a time are left out, each with its reason in ``refused``.
+    """
+    canonical = {i for i in ids if str(int(i)) == i}
+    out: dict[str, SnapshotRef] = {}
+    for sid in ids:
+        norm = str(int(sid))
+        if sid != norm:
+            why = (f"duplicate of snapshot {norm} (zero-padded id)" if norm in canonical
+                   else f"not a canonical snapshot id (zero-padded; DeepState's is {norm})")
+            if refused is not None:
+                refused.append((f"api {sid}", why))
+            continue
+        try:
+            out[norm] = _ref_from_id(norm)
+        except (ValueError, OverflowError, OSError):
+            if refused is not None:
+                refused.append((f"api {sid}", "snapshot id is not a Unix time"))
+    return sorted(out.values(), key=lambda r: r.taken)
+
+
+def list_api_snapshots(loc, session=None, refused: list | None = None) -> list[SnapshotRef]:
     """All snapshots the API history offers, oldest first.
 
     A URL location reads ``<base>/public`` (a JSON list of ``{id, datetime, …}``);
-    a folder location lists its ``<id>.geojson`` files.
+    a folder location lists its ``<id>.geojson`` files. Ids left out (see :func:`_refs`)
+    are appended to ``refused`` as (item, reason).
     """
     import orjson
 
     from .fetch import FetchError
 
     if not loc.is_url:
-        refs = []
-        for name in loc.list_files(".geojson"):
-            stem = name[: -len(".geojson")]
-            if stem.isdigit():
-                refs.append(_ref_from_id(stem))
-        return sorted(refs, key=lambda r: r.taken)
+        stems = [name[: -len(".geojson")] for name in loc.list_files(".geojson")]
+        return _refs([s for s in stems if s.isdigit() and s.isascii()], refused)
     try:
         items = orjson.loads(loc.read("public", session))
     except orjson.JSONDecodeError as exc:
         raise FetchError(f"{loc.url('public')}: not valid JSON ({exc})") from None
     if not isinstance(items, list):
         raise FetchError(f"{loc.url('public')}: expected a JSON list of snapshots")
-    refs = []
+    ids = []
     for item in items:
         sid = item.get("id") if isinstance(item, dict) else None
-        if isinstance(sid, (int, str)) and str(sid).isdigit():
-            refs.append(_ref_from_id(str(sid)))
-    return sorted(refs, key=lambda r: r.taken)
+        if isinstance(sid, (int, str)) and not isinstance(sid, bool) and str(sid).isdigit() and str(sid).isascii():
+            ids.append(str(sid))
+    return _refs(list(dict.fromkeys(ids)), refused)
 
 
 def api_snapshot_name(loc, snapshot_id: str) -> str:

@@ -12,11 +12,17 @@ A sync writes a whole new generation beside the old one (unchanged part files ar
 hard-linked, not copied) and then swaps the ``current`` link with ``os.replace``, so
 a reader sees either the old store or the new one, never a mix. A crash leaves at
 most an orphaned ``gen-*.tmp`` folder, removed by the next sync.
+
+The manifest lists every other file of its generation with its size and checksum
+(``files``); :func:`verify` checks a generation against it, so a sync never builds on
+(or hard-links) a damaged file and ``frontline doctor`` can say what is damaged.
 """
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import gzip
+import hashlib
 import os
 import shutil
 import tempfile
@@ -47,6 +53,127 @@ def current_dir(data_dir: Path) -> Path | None:
         return None
     gen = (link.parent / target).resolve()
     return gen if (gen / MANIFEST).is_file() else None
+
+
+def current_target(data_dir: Path) -> Path | None:
+    """Where ``current`` points, whether or not a manifest is there (None without a link)."""
+    link = Path(data_dir) / "current"
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    return (link.parent / target).resolve()
+
+
+#: Files every generation of this format holds besides its parts and the manifest.
+REQUIRED_FILES = ("days.parquet", "oblast_changes.parquet", "oblast_areas.parquet", "oblasts.parquet",
+                  "outline.parquet", "boundaries.json.gz", "settlements.parquet")
+_PART_PREFIXES = ("geom-", "display-", "delta-")
+
+
+def read_manifest(gen: Path) -> dict:
+    """The manifest of ``gen``; ValueError when it is not a JSON object, OSError when unreadable."""
+    doc = orjson.loads((Path(gen) / MANIFEST).read_bytes())
+    if not isinstance(doc, dict):
+        raise ValueError(f"not a JSON object but {type(doc).__name__}")
+    return doc
+
+
+def file_checksum(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+
+
+def file_entries(gen: Path, previous: dict | None = None, previous_dir: Path | None = None) -> dict[str, dict]:
+    """Size and checksum of every file of ``gen`` (the manifest excepted), for its manifest.
+
+    A file hard-linked from ``previous_dir`` keeps its entry in that generation's
+    ``previous`` listing (already verified): it is neither read again nor re-blessed.
+    """
+    out: dict[str, dict] = {}
+    for path in sorted(Path(gen).iterdir()):
+        name = path.name
+        if name == MANIFEST or name.startswith(".") or not path.is_file():
+            continue
+        entry = (previous or {}).get(name)
+        if previous_dir is not None and isinstance(entry, dict):
+            with contextlib.suppress(OSError):
+                if os.path.samefile(path, Path(previous_dir) / name):
+                    out[name] = entry
+                    continue
+        out[name] = {"size": path.stat().st_size, "blake2b": file_checksum(path)}
+    return out
+
+
+def verify(gen: Path) -> list[str]:
+    """What is damaged in generation ``gen``, one plain sentence a problem ([] when sound).
+
+    Checks the manifest, then every file it lists against its size and checksum, and
+    that no file is missing or foreign to the generation. A generation written before
+    checksums were kept is checked by reading every file's structure instead. A
+    generation of another format is not judged here (a sync rebuilds it anyway).
+    """
+    gen = Path(gen)
+    if not gen.is_dir():
+        return [f"{gen.name}: the generation folder is missing"]
+    try:
+        manifest = read_manifest(gen)
+    except FileNotFoundError:
+        return [f"{MANIFEST}: missing"]
+    except (OSError, ValueError) as exc:
+        return [f"{MANIFEST}: unreadable ({exc})"]
+    if manifest.get("format") != FORMAT_VERSION:
+        return []
+    problems: list[str] = []
+    present = {p.name for p in gen.iterdir() if p.is_file() and not p.name.startswith(".")} - {MANIFEST}
+    files = manifest.get("files")
+    if files is None:  # written before checksums: check each file can be read
+        for name in REQUIRED_FILES:
+            if name not in present:
+                problems.append(f"{name}: missing")
+        for name in sorted(present):
+            why = _structure_problem(gen / name)
+            if why:
+                problems.append(f"{name}: {why}")
+        return problems
+    if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
+        return [f"{MANIFEST}: its file list is not a mapping of name to size and checksum"]
+    for name in REQUIRED_FILES:
+        if name not in files:
+            problems.append(f"{MANIFEST}: does not list {name}")
+    for name, entry in sorted(files.items()):
+        path = gen / name
+        if name not in present:
+            problems.append(f"{name}: missing")
+            continue
+        try:
+            size = path.stat().st_size
+            if size != entry.get("size"):
+                problems.append(f"{name}: {size:,} bytes, the sync wrote {entry.get('size'):,} (truncated or changed)")
+            elif file_checksum(path) != entry.get("blake2b"):
+                problems.append(f"{name}: its content changed since the sync wrote it (checksum mismatch)")
+        except OSError as exc:
+            problems.append(f"{name}: unreadable ({exc.strerror or exc})")
+        except TypeError:
+            problems.append(f"{MANIFEST}: the entry of {name} is malformed")
+    for name in sorted(present - set(files)):
+        if name.startswith(_PART_PREFIXES) or name in REQUIRED_FILES:
+            problems.append(f"{name}: not written by the sync (not in the manifest)")
+    return problems
+
+
+def _structure_problem(path: Path) -> str | None:
+    """Why a store file cannot be read (None when it can): Parquet footer, gzipped JSON."""
+    try:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            pq.read_metadata(path)
+        elif path.name.endswith(".json.gz"):
+            orjson.loads(gzip.decompress(path.read_bytes()))
+    except Exception as exc:  # noqa: BLE001 - any failure to read is the answer
+        return f"unreadable ({type(exc).__name__}: {exc})"
+    return None
 
 
 def new_generation_dir(data_dir: Path) -> Path:

@@ -131,8 +131,10 @@ class Store:
             )
         try:
             return cls(gen)
-        except (OSError, KeyError, ValueError) as exc:
-            raise layout.StoreError(f"The store in {data_dir} cannot be read ({exc}); run `frontline sync` again.") from exc
+        except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:  # Arrow's errors are among these
+            raise layout.StoreError(
+                f"The store in {data_dir} cannot be read ({type(exc).__name__}: {exc}); `frontline doctor` says what "
+                "is damaged and `frontline sync` rebuilds it.") from exc
 
     # --- days ------------------------------------------------------------------------------
     @property
@@ -208,7 +210,11 @@ class Store:
 
     def _read_geometry(self, h: str) -> BaseGeometry:
         part, rg = self._geom_index[h]
-        t = pq.ParquetFile(part, memory_map=True).read_row_group(rg, columns=["hash", "geometry"])
+        try:
+            t = pq.ParquetFile(part, memory_map=True).read_row_group(rg, columns=["hash", "geometry"])
+        except (OSError, ValueError) as exc:  # a part damaged after the store was opened
+            raise layout.StoreError(f"a geometry file of the store cannot be read ({type(exc).__name__}); "
+                                    "`frontline doctor` says what is damaged and `frontline sync` rebuilds it.") from exc
         hashes = t.column("hash").to_pylist()
         return shapely.from_wkb(t.column("geometry")[hashes.index(h)].as_py())
 

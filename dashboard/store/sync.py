@@ -2,19 +2,28 @@
 
 Plan → fetch → parse → derive → publish:
 
+0. *Verify* the current generation against the checksums in its manifest. A damaged
+   store (a file truncated, missing or changed, a garbage manifest) is never reused:
+   the sync says what is damaged and rebuilds every day from the sources.
 1. *Plan*: list what each source offers and pick, for every UTC day, the item that
    holds that day's state: the API's last snapshot of the day, else the daily
    archive file written the next morning (occupied only), else nothing (a gap).
-   Days whose pick is already in the store are left alone.
+   Items dated outside [2022-02-24, today + 1] are refused. Days whose pick is
+   already in the store are left alone.
 2. *Fetch and parse* the picked items in worker processes. Each parsed item is
    cached under ``cache/`` at once, so an interrupted sync resumes where it stopped.
-   An item that cannot be read or parsed is skipped with its reason (the day keeps
-   its previous state, or falls back to the daily archive) and is retried next run.
+   An item that cannot be read or parsed is skipped with its reason, and an
+   implausible one (see :mod:`.gates`) refused with its reason: the day keeps its
+   previous state, or falls back to the daily archive, and the item is retried next run.
 3. *Derive* per-day tables for the changed days and their successors.
-4. *Publish* a new generation atomically; the previous one keeps serving until then.
+4. *Publish* a new generation atomically, with a checksum of every file in its
+   manifest; the previous one keeps serving until then.
+
+``check=True`` (``frontline sync --check``) runs steps 0–2 and writes nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -30,11 +39,12 @@ import orjson
 import pandas as pd
 import shapely
 
+from ..analytics.geo import area_km2
 from ..analytics.split import Zones
 from ..sources import deepstate as ds
 from ..sources.boundaries import NEIGHBOURS_FILE, fetch_boundary_files, parse_boundaries, read_neighbours_file
 from ..sources.fetch import FetchError, Location
-from . import layout
+from . import gates, layout
 from .derive import DayResult, delta_job, derive_day, display_job, near_edge
 from .tables import StoreTables, write_generation
 
@@ -88,6 +98,10 @@ def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None
         held = snap.layers["russian_held"]
     else:
         held = shapely.union(snap.layers["occupied"], snap.layers["occupied_before_2022"])
+    held_km2 = area_km2(held)
+    refusal = gates.item_refusal(snap.day, snap.layers, held_km2, snap.complete, lambda: _raw_bounds(blob))
+    if refusal is not None:
+        return kind, key, None, refusal
     result = {
         "day": snap.day,
         "source": snap.source,
@@ -96,8 +110,18 @@ def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None
         "complete": snap.complete,
         "layers": {k: shapely.to_wkb(v, output_dimension=2) for k, v in snap.layers.items()},
         "held": shapely.to_wkb(held, output_dimension=2),
+        "held_km2": held_km2,
     }
     return kind, key, result, None
+
+
+def _raw_bounds(blob: bytes):
+    """Bounds of every geometry a file holds, as written (None when GEOS cannot read it whole)."""
+    try:
+        g = shapely.from_geojson(blob)
+    except Exception:
+        return None
+    return None if g.is_empty else g.bounds
 
 
 def _parse_batch(items: list[tuple[str, str, bytes]]) -> list[tuple[str, str, dict | None, str | None]]:
@@ -127,6 +151,10 @@ class SyncReport:
     days_added: list[date] = field(default_factory=list)
     days_updated: list[date] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (item, reason)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (item, reason): implausible
+    repaired: list[str] = field(default_factory=list)  # what was damaged in the store found
+    checked: bool = False  # a --check run: nothing written
+    would_change: list[date] = field(default_factory=list)  # --check: days a sync would add or update
     days_total: int = 0
     first_day: date | None = None
     last_day: date | None = None
@@ -137,7 +165,16 @@ class SyncReport:
 
     def summary(self) -> str:
         lines = []
-        if self.published:
+        if self.repaired:
+            lines.append(f"The store was damaged ({len(self.repaired)} problem(s)); "
+                         + ("rebuilt every day from the sources:" if self.published and not self.checked
+                            else "a sync rebuilds every day from the sources:"))
+            lines.extend(f"  - {p}" for p in self.repaired[:20])
+        if self.checked:
+            lines.append(f"Check only, nothing written: a sync would add or update {len(self.would_change)} day(s)"
+                         + ("." if self.repaired else f"; the store holds {self.days_total} days"
+                            + (f" ({self.first_day} to {self.last_day})." if self.first_day else ".")))
+        elif self.published:
             lines.append(f"Store updated: {len(self.days_added)} day(s) added, {len(self.days_updated)} updated; "
                          f"{self.days_total} days from {self.first_day} to {self.last_day}.")
         else:
@@ -149,6 +186,13 @@ class SyncReport:
                 lines.append(f"  - {item}: {reason}")
             if len(self.skipped) > 20:
                 lines.append(f"  … and {len(self.skipped) - 20} more")
+        if self.refused:
+            lines.append(f"{'Would refuse' if self.checked else 'Refused'} {len(self.refused)} implausible item(s) "
+                         "(quarantined: the store keeps its previous state for them; retried next sync):")
+            for item, reason in self.refused[:20]:
+                lines.append(f"  - {item}: {reason}")
+            if len(self.refused) > 20:
+                lines.append(f"  … and {len(self.refused) - 20} more")
         lines.extend(self.notes)
         lines.append(f"Took {self.seconds:.1f} s.")
         return "\n".join(lines)
@@ -182,6 +226,9 @@ class SyncOptions:
     workers: int = 2
     progress: bool = True
     until: date | None = None  # last file date to look for in a URL daily archive
+    check: bool = False  # report what would change and be refused; write nothing
+    accept_changes: frozenset[date] = frozenset()  # days whose large change is known to be real
+    today: date | None = None  # for the date gate (default: today, UTC)
 
 
 def _progress(iterable=None, total=None, desc="", enabled=True):
@@ -208,14 +255,17 @@ def _load_gazetteer_xy(path: Path) -> tuple[pd.DataFrame, str]:
 def sync(opts: SyncOptions, echo=print) -> SyncReport:
     """Run one sync; raises :class:`layout.StoreError` only when nothing can be done."""
     t0 = time.perf_counter()
-    report = SyncReport()
+    report = SyncReport(checked=opts.check)
     data_dir = Path(opts.data_dir)
-    with layout.sync_lock(data_dir):
-        layout.prune(data_dir)
-        old = StoreTables.load(layout.current_dir(data_dir))
+    today = opts.today or datetime.now(timezone.utc).date()
+    # A check writes nothing, so it neither waits for nor blocks a running sync.
+    with contextlib.nullcontext() if opts.check else layout.sync_lock(data_dir):
+        if not opts.check:
+            layout.prune(data_dir)
+        old, report.repaired, older_format = _open_current(data_dir)
         cache = data_dir / "cache"
 
-        # Boundaries: where Ukraine is. A failure is fatal only when no store exists yet.
+        # Boundaries: where Ukraine is. A failure is fatal only when no usable store exists.
         try:
             files = fetch_boundary_files(opts.boundaries)
             neighbours = read_neighbours_file(opts.neighbours)
@@ -226,11 +276,14 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
                 bounds = parse_boundaries(files, neighbours)
         except FetchError as exc:
             if old is None:
-                raise layout.StoreError(f"cannot read boundaries: {exc}") from None
+                raise layout.StoreError(f"cannot read boundaries: {exc}"
+                                        + (f"; {_damaged(data_dir, report)}, so it cannot stand in: run "
+                                           "`frontline sync` again once they can be read" if report.repaired else "")
+                                        ) from None
             report.skipped.append(("boundaries", str(exc)))
             bounds, bounds_hash = old.boundaries, old.manifest["boundaries_hash"]
         gaz, gaz_hash = _load_gazetteer_xy(opts.gazetteer)
-        if old is None and layout.current_dir(data_dir) is not None:
+        if older_format:
             report.notes.append(layout.REBUILD_REASON)
         if old is not None and old.manifest.get("boundaries_hash") != bounds_hash:
             report.notes.append("Boundaries changed: rebuilding every day.")
@@ -246,7 +299,7 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         if opts.api is not None:
             try:
                 opts.api.check()
-                api_refs = ds.list_api_snapshots(opts.api)
+                api_refs = ds.list_api_snapshots(opts.api, refused=report.refused)
             except FetchError as exc:
                 report.skipped.append(("API snapshot list", str(exc)))
         if opts.daily is not None:
@@ -260,6 +313,7 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
             missing = set(old.manifest.get("daily_missing", []))
             recent = (opts.until or datetime.now(timezone.utc).date()) - timedelta(days=7)
             daily_dates = [d for d in daily_dates if f"{d:%Y%m%d}" not in missing or d >= recent]
+        api_refs, daily_dates = _date_gate(api_refs, daily_dates, today, report)
         picks = plan(api_refs, daily_dates)
         stored = old.picks() if old is not None else {}
         todo = {d: p for d, p in picks.items() if stored.get(d) != (p.kind, p.key)}
@@ -268,12 +322,22 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         echo(f"Sources offer {len(picks)} days; {len(todo)} to fetch "
              f"({len(api_refs)} API snapshots listed, {len(daily_dates)} daily files).")
 
+        # What the verified current generation lists, kept before ``tables`` (which may be it) changes.
+        prev_files, prev_dir = (old.manifest.get("files"), old.gen_dir) if old is not None else (None, None)
         tables = StoreTables.empty(bounds, gaz) if old is None else old
         parsed = _fetch_and_parse(todo, stored, opts, tables, cache, report)
+        _change_gate(parsed, old, opts, cache, report)
+        report.days_total = len(stored)
+        if old is not None:
+            report.first_day, report.last_day = old.first_day, old.last_day
+        if opts.check:
+            report.would_change = sorted(parsed)
+            report.seconds = time.perf_counter() - t0
+            return report
         if not parsed and not restatus:
-            report.days_total = len(stored)
-            if old is not None:
-                report.first_day, report.last_day = old.first_day, old.last_day
+            if report.repaired:
+                raise layout.StoreError(f"{_damaged(data_dir, report)} and nothing could be read from the "
+                                        "sources to rebuild it: run `frontline sync` again once they can be read")
             report.seconds = time.perf_counter() - t0
             return report
 
@@ -295,8 +359,12 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
                 "daily_missing": sorted(set(old.manifest.get("daily_missing", []) if old else [])
                                         | report.daily_missing),
                 "last_sync_skipped": [{"item": i, "reason": r} for i, r in report.skipped],
+                "last_sync_refused": [{"item": i, "reason": r} for i, r in report.refused],
             }
             write_generation(tables, tmp, changed, manifest)
+            # Parts shared with the verified previous generation keep their checksums, so
+            # damage done to a shared file in between is found by the next verification.
+            manifest["files"] = layout.file_entries(tmp, prev_files, prev_dir)
             layout.publish(data_dir, tmp, tables.manifest)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -308,6 +376,66 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         report.first_day, report.last_day = tables.first_day, tables.last_day
         report.seconds = time.perf_counter() - t0
         return report
+
+
+def _open_current(data_dir: Path) -> tuple[StoreTables | None, list[str], bool]:
+    """The current generation to build on: (tables, damage found, older format).
+
+    Nothing of a generation that fails verification is reused: tables is then None and
+    the sync rebuilds every day.
+    """
+    gen = layout.current_target(data_dir)
+    if gen is None:
+        return None, [], False
+    damage = layout.verify(gen)
+    if damage:
+        return None, damage, False
+    if layout.read_manifest(gen).get("format") != layout.FORMAT_VERSION:
+        return None, [], True
+    try:
+        return StoreTables.load(gen), [], False
+    except Exception as exc:  # verified but unreadable all the same: rebuild, never crash
+        return None, [f"{gen.name}: cannot be read ({type(exc).__name__}: {exc})"], False
+
+
+def _damaged(data_dir: Path, report: SyncReport) -> str:
+    return (f"the store in {data_dir} is damaged ({'; '.join(report.repaired[:3])}"
+            + ("; …" if len(report.repaired) > 3 else "") + ")")
+
+
+def _date_gate(api_refs: list[ds.SnapshotRef], daily_dates: list[date], today: date,
+               report: SyncReport) -> tuple[list[ds.SnapshotRef], list[date]]:
+    """Leave out items dated outside [2022-02-24, today + 1], each refused with its reason."""
+    keep_api = []
+    for ref in api_refs:
+        why = gates.date_refusal(ref.day, today)
+        if why is None:
+            keep_api.append(ref)
+        else:
+            report.refused.append((f"api {ref.id}", why))
+    keep_daily = []
+    for f in daily_dates:
+        why = gates.date_refusal(f, today) or gates.date_refusal(ds.daily_state_day(f), today)
+        if why is None:
+            keep_daily.append(f)
+        else:
+            report.refused.append((f"daily {f:%Y%m%d}", why))
+    return keep_api, keep_daily
+
+
+def _change_gate(parsed: dict[date, dict], old: StoreTables | None, opts: SyncOptions, cache: Path,
+                 report: SyncReport) -> None:
+    """Refuse parsed days whose Russian-held area jumps more than believable (see :mod:`.gates`)."""
+    if not parsed:
+        return
+    stored = {} if old is None else {d: float(a) for d, a in old.days["russian_held_km2"].items()}
+    candidates = {d: float(item["held_km2"]) for d, item in parsed.items()}
+    for day, why in gates.change_refusals(candidates, stored, opts.accept_changes).items():
+        item = parsed.pop(day)
+        kind = "api" if item["source"] == "deepstate-api" else "daily"
+        report.refused.append((f"{kind} {item['snapshot_id']}", why))
+        if not opts.check:  # the next sync parses it afresh: upstream may have corrected it
+            _cache_path(cache, kind, item["snapshot_id"]).unlink(missing_ok=True)
 
 
 def _executor(opts: SyncOptions, shared: dict) -> ProcessPoolExecutor:
@@ -367,12 +495,16 @@ def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, ta
                 cp = _cache_path(cache, kind, key)
                 if cp.is_file():
                     try:
-                        parsed[day] = pickle.loads(cp.read_bytes())
+                        item = pickle.loads(cp.read_bytes())
+                        if "held_km2" not in item:
+                            raise ValueError("parsed before the plausibility gates: parse again")
+                        parsed[day] = item
                         del pending[day]
                         bar.update(1)
                         continue
                     except Exception:
-                        cp.unlink(missing_ok=True)
+                        if not opts.check:
+                            cp.unlink(missing_ok=True)
                 loc = opts.api if kind == "api" else opts.daily
                 name = ds.api_snapshot_name(loc, key) if kind == "api" else ds.daily_name(
                     datetime.strptime(key, "%Y%m%d").date())
@@ -390,12 +522,12 @@ def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, ta
                     futures[pool.submit(_parse_batch, [b[1:] for b in batch])] = [b[0] for b in batch]
                     batch = []
                 if len(futures) >= 2 * max(1, opts.workers):
-                    _collect(futures, pending, parsed, cache, report, bar)
+                    _collect(futures, pending, parsed, None if opts.check else cache, report, bar)
                     futures = {}
             if batch:
                 futures[pool.submit(_parse_batch, [b[1:] for b in batch])] = [b[0] for b in batch]
                 batch = []
-            _collect(futures, pending, parsed, cache, report, bar)
+            _collect(futures, pending, parsed, None if opts.check else cache, report, bar)
     bar.close()
     report.daily_missing |= missing_daily
     if missing_daily:
@@ -410,14 +542,16 @@ def _next_candidate(pending: dict, day: date, bar) -> None:
         bar.update(1)
 
 
-def _collect(futures: dict, pending: dict, parsed: dict, cache: Path, report: SyncReport, bar) -> None:
+def _collect(futures: dict, pending: dict, parsed: dict, cache: Path | None, report: SyncReport, bar) -> None:
+    """Take the workers' results; ``cache`` None (a check) writes nothing."""
     for fut, days in futures.items():
         for day, (kind, key, result, error) in zip(days, fut.result()):
             if error is not None:
-                report.skipped.append((f"{kind} {key}", error))
+                (report.refused if isinstance(error, gates.Refusal) else report.skipped).append((f"{kind} {key}", error))
                 _next_candidate(pending, day, bar)
                 continue
-            layout.write_bytes_atomic(_cache_path(cache, kind, key), pickle.dumps(result, protocol=5))
+            if cache is not None:
+                layout.write_bytes_atomic(_cache_path(cache, kind, key), pickle.dumps(result, protocol=5))
             parsed[day] = result
             del pending[day]
             bar.update(1)

@@ -17,7 +17,8 @@ Files of a generation (all zstd Parquet; geometry files are GeoParquet)::
                            them (region: where a polygon counts as Ukraine's; inner_land)
     boundaries.json.gz     simplified outline and oblast borders for the map
     settlements.parquet    the settlement ids (in status-string order) and coordinates
-    manifest.json          written last: what the generation holds
+    manifest.json          written last: what the generation holds, and the size and checksum
+                           of every other file (``files``; see :func:`layout.verify`)
 """
 from __future__ import annotations
 
