@@ -62,8 +62,11 @@ def _send(gz: bytes, cache: str = SHORT) -> Response:
     return resp
 
 
-def _error(message: str, status: int = 404) -> Response:
-    return Response(orjson.dumps({"error": message}), status=status, mimetype="application/json")
+def _error(message: str, status: int = 404, retry_after: int | None = None) -> Response:
+    resp = Response(orjson.dumps({"error": message}), status=status, mimetype="application/json")
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(retry_after)
+    return resp
 
 
 def _gz(obj) -> bytes:
@@ -216,7 +219,10 @@ def make_blueprint(api: DataAPI) -> Blueprint:
     def need_store():
         store = api.store()
         if store is None:
-            return None, _error("no store yet: run `frontline sync`", 503)
+            if getattr(api.holder, "problem", None) == "unreadable":  # details are in the log, not here
+                return None, _error("the map data cannot be read on the server right now; try again in a minute",
+                                    503, retry_after=30)
+            return None, _error("no store yet: run `frontline sync`", 503, retry_after=60)
         return store, None
 
     @bp.route("/data/meta.json")

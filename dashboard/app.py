@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     # The store is read once and kept; arrow's default pool would hold on to the freed
     # read buffers (about 60 MB more per worker). The system allocator gives them back.
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
-    holder = StoreHolder(settings.data_dir)
+    holder = StoreHolder(settings.data_dir, check_seconds=settings.store_check_seconds)
     holder.get()  # load once at start-up
     gazetteer = Gazetteer.load(settings.gazetteer)
 
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         own = current_app.config.get("FRONTLINE") or app.server.config["FRONTLINE"]
         store = own["holder"].get()
         if store is None:
-            return layout.empty_store(own["settings"].data_dir, own["holder"].error)
+            return layout.empty_store(getattr(own["holder"], "problem", None))
         state = parse_query(query, store, own["gazetteer"])
         return layout.home(store, state)
 

@@ -43,6 +43,8 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address `frontline serve` binds to.")
     port: int = _setting(8050, "Port `frontline serve` binds to (gunicorn uses $PORT).")
     stale_days: int = _setting(3, "Data older than this many days shows a 'data is N days old' banner.")
+    store_check_seconds: float = _setting(10.0, "Seconds between the server's checks for a new store generation "
+                                                "(and between retries of one it could not read).")
 
 
 def setting_help() -> dict[str, str]:

@@ -538,14 +538,26 @@ sys.stdin.read()  # serve until the test closes stdin
 """
 
 
-def test_empty_store_page_explains_sync(page, tmp_path):
+def _unreadable_store(data_dir):
+    """A published generation whose day table is garbage (what a damaged disk leaves)."""
+    gen = data_dir / "gen-1"
+    gen.mkdir(parents=True)
+    (gen / "manifest.json").write_text("{}")
+    (gen / "days.parquet").write_bytes(b"PAR1 not a parquet file PAR1")
+    (data_dir / "current").symlink_to("gen-1")
+
+
+@pytest.mark.parametrize("kind,title", [("empty", "No data yet"), ("unreadable", "Data temporarily unavailable")])
+def test_empty_store_page_explains_sync(page, tmp_path, kind, title):
     # In its own process: Dash pages keep one registry per process, so a second
     # create_app() here would replace the page of the session's live server.
     import subprocess
     import sys
     from pathlib import Path
 
-    data_dir = tmp_path / "empty"
+    data_dir = tmp_path / kind
+    if kind == "unreadable":
+        _unreadable_store(data_dir)
     log = tmp_path / "server.log"
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-c", EMPTY_SERVER, str(data_dir)], cwd=Path(__file__).parents[1],
@@ -556,12 +568,18 @@ def test_empty_store_page_explains_sync(page, tmp_path):
         page.set_default_timeout(T)
         resp = page.goto(url + "/")
         assert resp.status == 200
-        expect(page.locator("h2")).to_have_text("No data yet")
+        expect(page.locator("h2")).to_have_text(title)
         expect(page.locator(".fl-empty pre").first).to_have_text("frontline sync")
-        expect(page.locator(".fl-empty")).to_contain_text(str(data_dir))
         settle(page)
         assert page.locator("#map").count() == 0
-        assert "Traceback" not in page.inner_text("body")
+        body = page.inner_text("body")
+        # Visitors get what to do; the path and the error are for the server's log only.
+        assert "Traceback" not in body and str(tmp_path) not in body
+        assert "Arrow" not in body and "parquet" not in body.lower()
+        assert str(data_dir) in log.read_text()
+        # The map's data endpoints say the same in one line, with a time to come back.
+        r = page.request.get(url + "/data/meta.json")
+        assert r.status == 503 and int(r.headers["retry-after"]) > 0 and str(tmp_path) not in r.text()
     finally:
         proc.stdin.close()
         try:

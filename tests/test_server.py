@@ -49,6 +49,14 @@ def blake(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
+def _get(url: str, timeout: float = 60) -> tuple[int, dict, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
 # --- 5. ETags are a hash of the content ------------------------------------------------------------
 
 def test_etag_is_a_hash_of_the_bytes_and_follows_the_content(client, live_server):
@@ -91,3 +99,175 @@ def test_every_data_response_has_an_etag(client, live_server):
                  f"/data/status/{store.settlement_ids[0]}.json?date={DAY}"):
         r = client.get(path, headers={"Accept-Encoding": "gzip"})
         assert r.status_code == 200 and r.headers["ETag"] == blake(r.data), path
+
+
+# --- 3. the server never dies of its store ------------------------------------------------------------------
+
+def _copy_generation(src_gen: Path, dest: Path, corrupt: str | None = None) -> Path:
+    """A generation of hard links to ``src_gen``'s files (``corrupt``: that one file is garbage)."""
+    dest.mkdir(parents=True)
+    for f in src_gen.iterdir():
+        if f.name == corrupt:
+            (dest / f.name).write_bytes(b"PAR1 this is not a parquet file PAR1")
+        else:
+            os.link(f, dest / f.name)
+    return dest
+
+
+def _point_current(data_dir: Path, gen: Path) -> None:
+    tmp = data_dir / ".current-test"
+    if tmp.is_symlink():
+        tmp.unlink()
+    tmp.symlink_to(gen.name)
+    os.replace(tmp, data_dir / "current")
+
+
+def test_holder_survives_link_loops_and_corrupt_files_and_recovers(store_dir, tmp_path, caplog):
+    from dashboard.store import layout
+    from dashboard.store.holder import StoreHolder
+
+    good = layout.current_dir(store_dir)
+    data = tmp_path / "store"
+    data.mkdir()
+    (data / "current").symlink_to("current")  # a link loop: Path.resolve raises RuntimeError
+    holder = StoreHolder(data, check_seconds=0.05)
+    with caplog.at_level(logging.WARNING):
+        assert holder.get() is None and holder.problem == "unreadable" and holder.unavailable
+    (data / "current").unlink()
+    bad = _copy_generation(good, data / "gen-1", corrupt="days.parquet")
+    _point_current(data, bad)
+    assert holder.get() is None and holder.unavailable
+    assert "days.parquet" in holder.error or "gen-1" in holder.error  # the log's details
+    assert any("gen-1" in r.getMessage() for r in caplog.records)
+    fixed = _copy_generation(good, data / "gen-2")
+    _point_current(data, fixed)
+    store = holder.get()
+    assert store is not None and holder.problem is None and store.path.name == fixed.name
+    # A damaged generation published over a good one: the good one keeps serving.
+    _point_current(data, bad)
+    time.sleep(0.06)
+    assert holder.get() is store and holder.problem is None and "gen-1" in holder.error
+    # A dangling link is a damaged store, not an empty one.
+    shutil.rmtree(bad)
+    holder2 = StoreHolder(data)
+    assert holder2.get() is None and holder2.problem == "unreadable"
+
+
+def _drop_dac_override():  # pragma: no cover - runs in the child before exec
+    """As root, drop the right to ignore file permissions (so chmod 000 means what it says)."""
+    if os.geteuid() != 0:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP: gone for the exec'd program too
+
+
+class _Gunicorn:
+    """gunicorn with one worker and no --preload, so killing the worker makes it boot again."""
+
+    def __init__(self, data_dir: Path, log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "FRONTLINE_DATA_DIR": str(data_dir), "FRONTLINE_STORE_CHECK_SECONDS": "0.2",
+               "PYTHONPATH": str(ROOT)}
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "dashboard.app:server", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "1", "--threads", "2", "--timeout", "60"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_drop_dac_override)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def restart_worker(self) -> None:
+        old = child_pids(self.proc.pid)
+        for pid in old:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.alive():
+            now = child_pids(self.proc.pid)
+            if now and not set(now) & set(old):
+                return
+            time.sleep(0.05)
+
+    def wait_for(self, path: str, status: int, timeout: float = 90) -> tuple[int, dict, bytes]:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            assert self.alive(), f"gunicorn exited: {self.log_path.read_text()[-3000:]}"
+            try:
+                last = _get(self.url + path, timeout=10)
+                if last[0] == status:
+                    return last
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{path} never answered {status} (last: {last and last[0]}); "
+                             f"log: {self.log_path.read_text()[-3000:]}")
+
+    def page_text(self) -> str:
+        deps = json.loads(_get(self.url + "/_dash-dependencies")[2])
+        req = urllib.request.Request(self.url + "/_dash-update-component", data=pages_body(deps, ""),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.read().decode()
+
+    def stop(self) -> None:
+        if self.alive():
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def test_unreadable_or_corrupt_generation_keeps_gunicorn_up_and_recovers(store_dir, tmp_path):
+    from dashboard.store import layout
+
+    good = layout.current_dir(store_dir)
+    data = tmp_path / "store"
+    data.mkdir()
+    gen_a = _copy_generation(good, data / "gen-a")
+    _point_current(data, gen_a)
+    server = _Gunicorn(data, tmp_path / "gunicorn.log")
+    try:
+        server.wait_for("/data/meta.json", 200)
+        # The generation folder loses its permissions and the worker restarts: it used to fail
+        # to boot ("Worker failed to boot"), and the master exited for good.
+        gen_a.chmod(0)
+        try:
+            server.restart_worker()
+            status, headers, body = server.wait_for("/data/meta.json", 503)
+            assert int(headers["Retry-After"]) > 0 and "cannot be read" in json.loads(body)["error"]
+            assert str(data) not in body.decode()
+            text = server.page_text()
+            assert "Data temporarily unavailable" in text
+            assert str(data) not in text and "Permission" not in text and "Errno" not in text
+        finally:
+            gen_a.chmod(0o755)
+        server.wait_for("/data/meta.json", 200)  # permissions back: served again, no restart
+        # A corrupt generation is published and the worker restarts: a clear page, details in the log.
+        gen_b = _copy_generation(good, data / "gen-b", corrupt="days.parquet")
+        _point_current(data, gen_b)
+        server.restart_worker()
+        server.wait_for("/data/meta.json", 503)
+        text = server.page_text()
+        assert "Data temporarily unavailable" in text
+        assert str(data) not in text and "Arrow" not in text and "parquet" not in text.lower()
+        log = server.log_path.read_text()
+        assert "gen-b" in log and "cannot be read" in log
+        # A good generation appears: served without a restart.
+        gen_c = _copy_generation(good, data / "gen-c")
+        _point_current(data, gen_c)
+        server.wait_for("/data/meta.json", 200)
+        assert "timeline-slider" in server.page_text()  # the map page, not the notice
+        assert server.alive()
+    finally:
+        if gen_a.exists():
+            gen_a.chmod(0o755)
+        server.stop()
