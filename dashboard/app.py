@@ -13,7 +13,7 @@ from .settings import ROOT, Settings, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Dash:
-    from . import api, ids
+    from . import api, guard, ids
     from .callbacks import controls, panels
     from .components import layout
     from .sources.settlements import Gazetteer
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from .pages_briefing import register_briefing
 
     register_briefing(app, holder, gazetteer, settings)
+    guard.install(app.server, settings.max_request_bytes, app.csp_hashes)
     # Dash finishes its set-up on the first request, unguarded against concurrent threads
     # (gunicorn's --threads): a burst of first requests then gets 500s. Do it once here.
     app.server.test_client().get("/_dash-layout")

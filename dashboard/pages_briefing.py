@@ -25,6 +25,7 @@ import dash
 from dash import Input, Output, State, dcc, html, no_update
 
 from . import briefing as bf
+from .callbacks.check import Fields, checked
 from .components.layout import SOURCES_LINE
 
 # Component ids of the briefing page; assets/briefing.js uses the same strings.
@@ -53,6 +54,8 @@ HOME_IDS = ("view-state", "timeline-slider", "date-display", "date-picker", "tow
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 60
+#: The plan the page holds, as far as the poll callback reads it.
+PLAN_SPEC = Fields(optional=True, name=str | None, version=str | None, start=int | None)
 CONFIG_KEY = "FRONTLINE_BRIEFING"
 
 #: Shown when no briefing file is usable: the latest day, all of Ukraine.
@@ -332,6 +335,7 @@ def register_briefing(app, holder, gazetteer, settings, poll_seconds: float = PO
         State(PLAN, "data"),
         prevent_initial_call=True,
     )
+    @checked(_n=int | None, plan=PLAN_SPEC)
     def poll(_n, plan):
         c = app.server.config.get(CONFIG_KEY, ctx)
         store = c.holder.get()

@@ -45,6 +45,8 @@ class Settings:
     stale_days: int = _setting(3, "Data older than this many days shows a 'data is N days old' banner.")
     store_check_seconds: float = _setting(10.0, "Seconds between the server's checks for a new store generation "
                                                 "(and between retries of one it could not read).")
+    max_request_bytes: int = _setting(2 * 2**20, "Largest request body the server accepts, in bytes (a larger one "
+                                                 "gets 413); the page's own requests are a few KB.")
 
 
 def setting_help() -> dict[str, str]:

@@ -280,7 +280,7 @@ def test_play_advances_and_pause_stops(page, live_server, store):
     assert all(b - a == 1 for a, b in zip(idx, idx[1:])), played
 
     # Paused: the date stops changing (the day in flight at the click may still land first).
-    page.wait_for_function("document.getElementById('map').dataset.painted === window.frontline.state.date")
+    page.wait_for_function("() => document.getElementById('map').dataset.painted === window.frontline.state.date")
     stopped = painted(page)
     page.wait_for_timeout(1200)  # 12 steps at the default 10 days/s
     assert painted(page) == stopped
@@ -374,7 +374,7 @@ def test_town_search_by_alias(page, live_server, store, gazetteer):
     assert url_param(page, "date") == str(day)
     assert page.evaluate("window.frontline.state.town_id") == bakhmut.id
     # The map zoomed to the town.
-    page.wait_for_function("window.frontline.map.getZoom() >= 9")
+    page.wait_for_function("() => window.frontline.map.getZoom() >= 9")
     assert page.evaluate(f"window.frontline.map.getBounds().contains([{bakhmut.lat}, {bakhmut.lon}])")
 
 
@@ -439,7 +439,7 @@ def test_map_keeps_its_centre_when_the_layout_around_it_changes(page, live_serve
     # 120 px more above the map, as a second notice line would take (no window resize).
     page.evaluate("() => { const d = document.createElement('div'); d.style.height = '120px';"
                   " document.getElementById('notices').appendChild(d); }")
-    page.wait_for_function(f"document.getElementById('map').getBoundingClientRect().height < {before[3] - 100}")
+    page.wait_for_function(f"() => document.getElementById('map').getBoundingClientRect().height < {before[3] - 100}")
     page.wait_for_timeout(200)  # the ResizeObserver callback
     after = page.evaluate(get)
     assert after[2] == zoom

@@ -101,6 +101,81 @@ def test_every_data_response_has_an_etag(client, live_server):
         assert r.status_code == 200 and r.headers["ETag"] == blake(r.data), path
 
 
+# --- 6. request size limit -----------------------------------------------------------------------------
+
+def test_an_oversized_post_gets_413_and_a_normal_one_works(client, deps, live_server):
+    limit = live_server.app._frontline["settings"].max_request_bytes
+    big = b"x" * (limit + 1)
+    for path in ("/_dash-update-component", "/data/meta.json", "/"):
+        r = client.post(path, data=big, content_type="application/json")
+        assert r.status_code == 413, path
+        assert "too large" in r.get_json()["error"]
+    dep = _dep(deps, "area-summary")
+    body = callback_body(dep, {"view-state.data": {"date": str(DAY)}, "units.value": "km2", "window.value": "7"},
+                         ["view-state.data"])
+    r = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert r.status_code == 200
+
+
+# --- 7. bad callback input: 400, one log line, no traceback ------------------------------------------
+
+#: Inputs that used to end in a 500 and a traceback (AttributeError deep in the callback).
+BAD_INPUTS = [
+    ("area-summary", {"view-state.data": "2024-10-31", "units.value": "km2", "window.value": "7"}, "view-state.data"),
+    ("town-search.options", {"town-search.search_value": ["Bakhmut"]}, "town-search.search_value"),
+    ("town-search.options", {"town-search.search_value": "Bakh", "town-search.options": "nope"},
+     "town-search.search_value"),
+]
+#: Wrong types the callbacks happened to survive; refused the same way now, not guessed at.
+OTHER_WRONG_TYPES = [
+    ("area-summary", {"view-state.data": {"date": ["2024-10-31"]}, "units.value": "km2"}, "view-state.data"),
+    ("area-summary", {"view-state.data": {"date": "2024-10-31"}, "units.value": {"x": 1}}, "units.value"),
+    ("town-panel", {"view-state.data": {"date": "2024-10-31", "town": {"id": 1}}}, "view-state.data"),
+    ("town-panel", {"view-state.data": {"date": "2024-10-31"}, "notes-all.value": "all"}, "notes-all.value"),
+    ("town-search.options", {"town-search.search_value": "Bakh", "town-search.value": ["a"]},
+     "town-search.search_value"),
+]
+
+
+@pytest.mark.parametrize("output,values,changed", BAD_INPUTS + OTHER_WRONG_TYPES)
+def test_bad_callback_input_is_a_400_without_traceback(client, deps, caplog, output, values, changed):
+    body = callback_body(_dep(deps, output), values, [changed])
+    with caplog.at_level(logging.INFO):
+        r = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert r.status_code == 400, r.data[:300]
+    assert r.get_json()["error"].startswith("Bad request:")
+    assert not [rec for rec in caplog.records if rec.exc_info], "a traceback was logged"
+    assert "Traceback" not in caplog.text
+
+
+def test_briefing_poll_with_a_bad_plan_is_a_400(client, deps, caplog):
+    dep = _dep(deps, "briefing-plan")
+    body = callback_body(dep, {"briefing-poll.n_intervals": 1, "briefing-plan.data": {"name": ["default"]}},
+                         ["briefing-poll.n_intervals"])
+    r = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert r.status_code == 400 and not [rec for rec in caplog.records if rec.exc_info]
+
+
+# --- 7. security headers, one charset ------------------------------------------------------------------
+
+def test_security_headers_on_every_response(client):
+    for path in ("/", "/briefing", "/_dash-layout", "/data/meta.json", "/data/day/1999-01-01.json",
+                 "/assets/frontline.js"):
+        r = client.get(path)
+        h = r.headers
+        csp = h.get("Content-Security-Policy", "")
+        assert "frame-ancestors 'self'" in csp, path
+        if r.mimetype == "text/html":  # the page: its own scripts, Dash's inline ones by hash
+            assert "default-src 'self'" in csp and "script-src 'self' 'sha256-" in csp, path
+            assert "unsafe-eval" not in csp
+            assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0], path
+        else:  # data, scripts: not a page, nothing may load
+            assert csp.startswith("default-src 'none'"), path
+        assert h.get("X-Content-Type-Options") == "nosniff", path
+        assert h.get("X-Frame-Options") == "SAMEORIGIN", path
+        assert h.get("Referrer-Policy") == "same-origin", path
+
+
 # --- 3. the server never dies of its store ------------------------------------------------------------------
 
 def _copy_generation(src_gen: Path, dest: Path, corrupt: str | None = None) -> Path:
