@@ -76,7 +76,9 @@ def _gz(obj) -> bytes:
 class DataAPI:
     """Builds and caches the responses for one store generation at a time."""
 
-    def __init__(self, holder, gazetteer, notes_dir=None):
+    def __init__(self, holder, gazetteer, notes_dir=None, exports=None):
+        from .export.queue import ExportQueue
+
         self.holder = holder
         self.gazetteer = gazetteer
         self.notes_dir = notes_dir
@@ -87,7 +89,8 @@ class DataAPI:
         self._settlements: bytes | None = None
         self._deltas: OrderedDict[tuple[str, str], bytes] = OrderedDict()  # least recently used first
         self._delta_bytes = 0
-        self.export_slots = threading.BoundedSemaphore(2)  # exports are heavy: at most two at once
+        # Exports are heavy: a few at a time, a short line, the rest refused (see export/queue.py).
+        self.exports = exports if exports is not None else ExportQueue()
 
     def store(self):
         store = self.holder.get()
@@ -311,26 +314,27 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         """Download the current view in one format; errors come back as a one-line JSON message."""
         from .export.common import ExportError
         from .export.exporter import export_bytes
+        from .export.queue import QueueFull
 
         store, err = need_store()
         if err:
             return err
         fmt = (request.args.get("format") or "").lower()
         base_url = request.host_url.rstrip("/")
-        if not api.export_slots.acquire(timeout=30):
-            return _error("The server is busy with other exports; try again in a moment.", 503)
         try:
-            data, mime, filename = export_bytes(
-                store, api.gazetteer, fmt, day=request.args.get("date") or None,
-                compare=request.args.get("compare") or None, town=request.args.get("town") or None,
-                base_url=base_url, notes_dir=api.notes_dir)
+            with api.exports.slot():
+                data, mime, filename = export_bytes(
+                    store, api.gazetteer, fmt, day=request.args.get("date") or None,
+                    compare=request.args.get("compare") or None, town=request.args.get("town") or None,
+                    base_url=base_url, notes_dir=api.notes_dir)
+        except QueueFull as exc:
+            return _error(str(exc), 503, retry_after=exc.retry_after)
         except ExportError as exc:
             return _error(f"Export failed: {exc}", 400)
         except Exception as exc:  # never take the app down
             return _error(f"Export failed: {type(exc).__name__}", 500)
-        finally:
-            api.export_slots.release()
-        resp = Response(data, mimetype=mime)
+        # content_type, not mimetype: the formats' types already carry their charset.
+        resp = Response(data, content_type=mime)
         resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
         resp.headers["Cache-Control"] = "no-store"
         return resp

@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from . import api, guard, ids
     from .callbacks import controls, panels
     from .components import layout
+    from .export.queue import ExportQueue
     from .sources.settlements import Gazetteer
     from .store.holder import StoreHolder
     from .urlstate import parse_query
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         compress=True,
     )
     app.server.config["COMPRESS_MIN_SIZE"] = 500
-    data_api = api.DataAPI(holder, gazetteer, settings.notes_dir)
+    data_api = api.DataAPI(holder, gazetteer, settings.notes_dir,
+                           exports=ExportQueue(settings.export_workers, settings.export_queue))
     app.server.register_blueprint(api.make_blueprint(data_api))
 
     def home_layout(**query):

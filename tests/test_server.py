@@ -176,6 +176,59 @@ def test_security_headers_on_every_response(client):
         assert h.get("Referrer-Policy") == "same-origin", path
 
 
+@pytest.mark.parametrize("fmt,ctype", [("csv", "text/csv; charset=utf-8"), ("html", "text/html; charset=utf-8")])
+def test_text_exports_have_one_charset(client, fmt, ctype):
+    r = client.get(f"/export?format={fmt}&date={DAY}")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == ctype
+
+
+# --- 4. exports in their own bounded queue ---------------------------------------------------------------
+
+def test_exports_past_the_queue_get_503_and_the_map_still_answers(live_server, monkeypatch):
+    """Two exports are stuck rendering or waiting (one renderer, a line of one): a third is
+    refused at once with 503 and Retry-After, while map requests are answered."""
+    from dashboard.export import exporter
+    from dashboard.export.queue import ExportQueue
+
+    api = live_server.app._frontline["api"]
+    release = threading.Event()
+    entered = threading.Semaphore(0)
+    real = exporter.export_bytes
+
+    def stuck(*a, **kw):
+        entered.release()
+        release.wait(60)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(exporter, "export_bytes", stuck)
+    monkeypatch.setattr(api, "exports", ExportQueue(running=1, waiting=1))
+    url = f"{live_server.url}/export?format=geojson&date={DAY}"
+    results: list = []
+    threads = [threading.Thread(target=lambda: results.append(_get(url))) for _ in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        assert entered.acquire(timeout=30)  # one is rendering
+        deadline = time.monotonic() + 30
+        while api.exports.in_flight < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert api.exports.in_flight == 2  # and one waits for the renderer
+        status, headers, body = _get(url)
+        assert status == 503
+        assert int(headers["Retry-After"]) >= 1
+        assert "busy with other exports" in json.loads(body)["error"]
+        status, _h, _b = _get(f"{live_server.url}/data/meta.json")
+        assert status == 200
+    finally:
+        release.set()
+        for t in threads:
+            t.join(60)
+    assert sorted(r[0] for r in results) == [200, 200]
+    assert api.exports.in_flight == 0
+    assert _get(url)[0] == 200
+
+
 # --- 3. the server never dies of its store ------------------------------------------------------------------
 
 def _copy_generation(src_gen: Path, dest: Path, corrupt: str | None = None) -> Path:
