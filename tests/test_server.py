@@ -225,6 +225,11 @@ def test_exports_past_the_queue_get_503_and_the_map_still_answers(live_server, m
         for t in threads:
             t.join(60)
     assert sorted(r[0] for r in results) == [200, 200]
+    # A request that cannot be an export is answered as such, full queue or not.
+    monkeypatch.setattr(api, "exports", ExportQueue(running=1, waiting=0))
+    with api.exports.slot():
+        status, _h, body = _get(f"{live_server.url}/export?format=exe")
+    assert status == 400 and "unknown export format" in json.loads(body)["error"]
     assert api.exports.in_flight == 0
     assert _get(url)[0] == 200
 
