@@ -13,9 +13,10 @@ from .settings import ROOT, Settings, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Dash:
-    from . import api, ids
+    from . import api, guard, ids
     from .callbacks import controls, panels
     from .components import layout
+    from .export.queue import ExportQueue
     from .sources.settlements import Gazetteer
     from .store.holder import StoreHolder
     from .urlstate import parse_query
@@ -27,7 +28,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     # The store is read once and kept; arrow's default pool would hold on to the freed
     # read buffers (about 60 MB more per worker). The system allocator gives them back.
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
-    holder = StoreHolder(settings.data_dir)
+    holder = StoreHolder(settings.data_dir, check_seconds=settings.store_check_seconds)
     holder.get()  # load once at start-up
     gazetteer = Gazetteer.load(settings.gazetteer)
 
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         compress=True,
     )
     app.server.config["COMPRESS_MIN_SIZE"] = 500
-    data_api = api.DataAPI(holder, gazetteer, settings.notes_dir)
+    data_api = api.DataAPI(holder, gazetteer, settings.notes_dir,
+                           exports=ExportQueue(settings.export_workers, settings.export_queue))
     app.server.register_blueprint(api.make_blueprint(data_api))
 
     def home_layout(**query):
@@ -53,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         own = current_app.config.get("FRONTLINE") or app.server.config["FRONTLINE"]
         store = own["holder"].get()
         if store is None:
-            return layout.empty_store(own["settings"].data_dir, own["holder"].error)
+            return layout.empty_store(getattr(own["holder"], "problem", None))
         state = parse_query(query, store, own["gazetteer"])
         return layout.home(store, state)
 
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from .pages_briefing import register_briefing
 
     register_briefing(app, holder, gazetteer, settings)
+    guard.install(app.server, settings.max_request_bytes, app.csp_hashes)
     # Dash finishes its set-up on the first request, unguarded against concurrent threads
     # (gunicorn's --threads): a burst of first requests then gets 500s. Do it once here.
     app.server.test_client().get("/_dash-layout")

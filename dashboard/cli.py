@@ -313,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--step", type=int, default=7, help="batch: days between exports in --range (default 7)")
     sp.add_argument("--format", required=True, choices=["png", "svg", "pdf", "html", "geojson", "csv", "report"])
     sp.add_argument("--out", required=True, help="output file (single) or folder (batch)")
+    sp.add_argument("--force", action="store_true", help="overwrite files that already exist (default: refuse)")
     sp.add_argument("--base-url", default="http://127.0.0.1:8050", help="where the dashboard is served (for permalinks)")
     sp.set_defaults(func=cmd_export)
 

@@ -25,6 +25,7 @@ import dash
 from dash import Input, Output, State, dcc, html, no_update
 
 from . import briefing as bf
+from .callbacks.check import Fields, checked
 from .components.layout import SOURCES_LINE
 
 # Component ids of the briefing page; assets/briefing.js uses the same strings.
@@ -53,6 +54,8 @@ HOME_IDS = ("view-state", "timeline-slider", "date-display", "date-picker", "tow
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 60
+#: The plan the page holds, as far as the poll callback reads it.
+PLAN_SPEC = Fields(optional=True, name=str | None, version=str | None, start=int | None)
 CONFIG_KEY = "FRONTLINE_BRIEFING"
 
 #: Shown when no briefing file is usable: the latest day, all of Ukraine.
@@ -202,9 +205,15 @@ def _taken(store) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
-def status_children(store, stale_days: int, now: datetime | None = None) -> list:
-    """The "data is N days old" banner, or nothing when the data is fresh enough."""
+def status_children(store, stale_days: int, now: datetime | None = None, problem: str | None = None) -> list:
+    """The "data is N days old" banner, or nothing when the data is fresh enough.
+
+    With no store: why (``problem`` from the store holder), never where or which error.
+    """
     if store is None:
+        if problem == "unreadable":
+            return [html.Div("Data temporarily unavailable: the store on this server cannot be read right now "
+                             "(the server's log says why).", className="fl-b-stale", role="alert")]
         return [html.Div("No data yet: the store has not been synced on this machine (`frontline sync`).",
                          className="fl-b-stale", role="alert")]
     taken = _taken(store)
@@ -257,7 +266,8 @@ def layout(ctx: _Context, store, name=None, scene=None) -> html.Div:
     plan = _safe_plan(ctx, store, name, scene) if store is not None else None
     notices = plan["notices"] if plan else []
     return html.Div(id=ROOT, className="fl-briefing", children=[
-        html.Div(status_children(store, ctx.settings.stale_days), id=STATUS, className="fl-b-status",
+        html.Div(status_children(store, ctx.settings.stale_days, problem=getattr(ctx.holder, "problem", None)),
+                 id=STATUS, className="fl-b-status",
                  **{"aria-live": "polite"}),
         html.Header(className="fl-b-head", children=[
             html.Div(className="fl-b-titles", children=[
@@ -325,10 +335,11 @@ def register_briefing(app, holder, gazetteer, settings, poll_seconds: float = PO
         State(PLAN, "data"),
         prevent_initial_call=True,
     )
+    @checked(_n=int | None, plan=PLAN_SPEC)
     def poll(_n, plan):
         c = app.server.config.get(CONFIG_KEY, ctx)
         store = c.holder.get()
-        status = status_children(store, c.settings.stale_days)
+        status = status_children(store, c.settings.stale_days, problem=getattr(c.holder, "problem", None))
         if store is None:
             return no_update, status, fresh_children(None)
         name = (plan or {}).get("name") or bf.DEFAULT_NAME

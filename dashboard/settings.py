@@ -43,6 +43,14 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address `frontline serve` binds to.")
     port: int = _setting(8050, "Port `frontline serve` binds to (gunicorn uses $PORT).")
     stale_days: int = _setting(3, "Data older than this many days shows a 'data is N days old' banner.")
+    store_check_seconds: float = _setting(10.0, "Seconds between the server's checks for a new store generation "
+                                                "(and between retries of one it could not read).")
+    export_workers: int = _setting(1, "Exports the server renders at once, per process.")
+    export_queue: int = _setting(1, "Exports that may wait for a renderer, per process; past that an export gets 503 "
+                                    "with Retry-After. Keep EXPORT_WORKERS + EXPORT_QUEUE below gunicorn's --threads, "
+                                    "so map requests always find a free thread.")
+    max_request_bytes: int = _setting(2 * 2**20, "Largest request body the server accepts, in bytes (a larger one "
+                                                 "gets 413); the page's own requests are a few KB.")
 
 
 def setting_help() -> dict[str, str]:

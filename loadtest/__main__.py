@@ -23,9 +23,17 @@ drives 50 viewers with little CPU, which matters on a 2-core machine where the
 client competes with the server. The run is bounded (at most 500 viewers, 600 s)
 and talks to 127.0.0.1 only.
 
+With ``--exports N``, N export clients run beside the viewers: each asks for a report
+export (``/export?format=report``, the heaviest format) of a random day, and when the
+server refuses (503, its export queue is full) waits as long as ``Retry-After`` says
+(at most 5 s) and asks again; a probe meanwhile reads ``/data/meta.json`` five times a
+second. Their figures: exports done and refused, and the probe's latency — what a map
+request costs while exports pile up (``--users 0`` for the exports alone).
+
 Output: throughput, latency p50/p95/p99 overall and per request kind, errors
-(anything but 200/304, timeouts, connection errors) and RSS per gunicorn worker
-(sampled every second from /proc). ``--json`` for machine-readable output.
+(anything but 200/304, timeouts, connection errors; an export's 503 is the queue working,
+counted apart) and RSS per gunicorn worker (sampled every second from /proc).
+``--json`` for machine-readable output.
 """
 from __future__ import annotations
 
@@ -54,6 +62,7 @@ class Conn:
     def __init__(self, port: int, timeout: float):
         self.port, self.timeout = port, timeout
         self.reader = self.writer = None
+        self.headers: dict[str, str] = {}  # of the last response, lower-case names
 
     async def close(self):
         if self.writer is not None:
@@ -100,6 +109,7 @@ class Conn:
             hdrs["connection"] = "close"
         if hdrs.get("connection", "").lower() == "close":
             await self.close()
+        self.headers = hdrs
         return status, data
 
     async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
@@ -122,6 +132,7 @@ class Stats:
         self.error_samples: list[str] = []
         self.steps = 0
         self.opens = 0
+        self.exports_refused = 0
 
     def error(self, kind: str, what: str):
         self.errors[kind] += 1
@@ -219,6 +230,63 @@ class Viewer:
             await self.conn.close()
 
 
+async def exporter(n: int, port: int, days: list[str], stats: Stats, deadline: float, timeout: float):
+    """One client asking for report exports until the time is up, honouring Retry-After."""
+    rng = random.Random(1000 + n)
+    conn = Conn(port, timeout)
+    await asyncio.sleep(rng.uniform(0, 0.2))
+    try:
+        while time.monotonic() < deadline:
+            t = time.perf_counter()
+            try:
+                status, data = await conn.request("GET", f"/export?format=report&date={rng.choice(days)}")
+            except asyncio.TimeoutError:
+                stats.error("export", "timeout")
+                await conn.close()
+                continue
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                stats.error("export", type(exc).__name__)
+                await conn.close()
+                await asyncio.sleep(0.5)
+                continue
+            ms = (time.perf_counter() - t) * 1000
+            if status == 200:
+                stats.lat["export"].append(ms)
+                stats.bytes += len(data)
+            elif status == 503:
+                stats.exports_refused += 1
+                stats.lat["export_503"].append(ms)
+                try:
+                    wait = float(conn.headers.get("retry-after", "1"))
+                except ValueError:
+                    wait = 1.0
+                await asyncio.sleep(min(5.0, max(0.5, wait)))
+            else:
+                stats.error("export", f"HTTP {status}")
+    finally:
+        await conn.close()
+
+
+async def meta_probe(port: int, stats: Stats, deadline: float, timeout: float):
+    """Read ``/data/meta.json`` five times a second: a map request's latency under exports."""
+    conn = Conn(port, timeout)
+    try:
+        while time.monotonic() < deadline:
+            t = time.perf_counter()
+            try:
+                status, _ = await conn.request("GET", "/data/meta.json")
+            except (asyncio.TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                stats.error("meta_probe", type(exc).__name__)
+                await conn.close()
+                continue
+            stats.lat["meta_probe"].append((time.perf_counter() - t) * 1000)
+            if status not in (200, 304):
+                stats.error("meta_probe", f"HTTP {status}")
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
 async def sample_rss(g: Gunicorn, stop: asyncio.Event, peaks: dict):
     while not stop.is_set():
         for pid in g.worker_pids():
@@ -231,7 +299,7 @@ async def sample_rss(g: Gunicorn, stop: asyncio.Event, peaks: dict):
             pass
 
 
-async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: int) -> dict:
+async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: int, exports: int = 0) -> dict:
     from dashboard.bench import Http
     from dashboard.sources.settlements import Gazetteer
 
@@ -256,6 +324,9 @@ async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: i
     viewers = [Viewer(i, g.port, days, deps, payloads, towns, stats, deadline, seed + i, timeout)
                for i in range(users)]
     tasks = [asyncio.create_task(v.run()) for v in viewers]
+    if exports:
+        tasks += [asyncio.create_task(exporter(i, g.port, days, stats, deadline, timeout)) for i in range(exports)]
+        tasks.append(asyncio.create_task(meta_probe(g.port, stats, deadline, timeout)))
     # Stop by ourselves: viewers finish their current request after the deadline; a grace
     # period bounds the wait, then anything left is cancelled.
     done, pending = await asyncio.wait(tasks, timeout=seconds + timeout + 5)
@@ -271,8 +342,16 @@ async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: i
     final = {pid: rss_mb(pid) for pid in g.worker_pids()}
     all_lat = [x for v in stats.lat.values() for x in v]
     n_req = len(all_lat)
+    under_exports = None
+    if exports:
+        under_exports = {"clients": exports, "done": len(stats.lat.get("export", [])),
+                         "refused_503": stats.exports_refused,
+                         "export_s": {k: (round(v / 1000, 2) if isinstance(v, float) else v)
+                                      for k, v in dist(stats.lat.get("export", [])).items()},
+                         "meta_ms": {**dist(stats.lat.get("meta_probe", [])),
+                                     "p99": round(percentile(stats.lat.get("meta_probe", [0]), 99), 1)}}
     return {
-        "users": users, "seconds": round(elapsed, 1), "days_in_store": len(days),
+        "users": users, "exports": under_exports, "seconds": round(elapsed, 1), "days_in_store": len(days),
         "requests": n_req, "requests_per_s": round(n_req / elapsed, 1),
         "steps": stats.steps, "steps_per_s": round(stats.steps / elapsed, 1), "permalinks_opened": stats.opens,
         "mb_received": round(stats.bytes / 2**20, 1),
@@ -301,6 +380,16 @@ def render(res: dict) -> str:
     ]
     for k, d in res["by_kind"].items():
         lines.append(f"  {k:<12}{d['n']:>8,}{d['p50']:>10,.1f}{d['p95']:>10,.1f}{d['p99']:>10,.1f}{d['max']:>10,.1f}")
+    ex = res.get("exports")
+    if ex:
+        m, e = ex["meta_ms"], ex["export_s"]
+        lines[1:1] = [
+            f"  with {ex['clients']} export clients (report PDF; 503 → wait Retry-After): {ex['done']} exports done"
+            + (f" (p50 {e['p50']:.1f} s, max {e['max']:.1f} s)" if ex["done"] else "")
+            + f", {ex['refused_503']} refused with 503",
+            (f"  /data/meta.json meanwhile: p50 {m['p50']:,.1f}  p95 {m['p95']:,.1f}  p99 {m['p99']:,.1f}  "
+             f"max {m['max']:,.1f} ms ({m['n']} requests)") if m["n"] else "  /data/meta.json meanwhile: no answer",
+        ]
     return "\n".join(lines)
 
 
@@ -308,12 +397,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m loadtest", description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", help="synced store (default: $FRONTLINE_DATA_DIR or geodata/store)")
     p.add_argument("--users", type=int, default=50, help=f"concurrent viewers (default 50, at most {MAX_USERS})")
+    p.add_argument("--exports", type=int, default=0,
+                   help="export clients beside the viewers, and a /data/meta.json probe (default 0, at most 200)")
     p.add_argument("--duration", type=float, default=60.0, help=f"seconds (default 60, at most {MAX_SECONDS})")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds before one request counts as an error")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    users = max(1, min(args.users, MAX_USERS))
+    exports = max(0, min(args.exports, 200))
+    users = max(0 if exports else 1, min(args.users, MAX_USERS))
     seconds = max(1.0, min(args.duration, MAX_SECONDS))
     settings = load_settings(data_dir=Path(args.data_dir) if args.data_dir else None)
     from dashboard.store import layout
@@ -326,8 +418,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loadtest: starting gunicorn on {settings.data_dir} …", file=sys.stderr, flush=True)
         g = Gunicorn(settings.data_dir, Path(tmp) / "gunicorn.log")
         try:
-            print(f"loadtest: {users} viewers for {seconds:.0f} s …", file=sys.stderr, flush=True)
-            res = asyncio.run(drive(g, users, seconds, args.timeout, args.seed))
+            print(f"loadtest: {users} viewers" + (f" and {exports} export clients" if exports else "")
+                  + f" for {seconds:.0f} s …", file=sys.stderr, flush=True)
+            res = asyncio.run(drive(g, users, seconds, args.timeout, args.seed, exports))
         finally:
             g.stop()
         res.update(command=" ".join(g.argv[2:]) if g.argv[:2] == [sys.executable, "-m"] else " ".join(g.argv),

@@ -448,8 +448,8 @@ def test_briefing_plays_loops_and_obeys_the_clicker(page, stale_server, store):
     assert page.inner_text("#briefing-date") == "1 Aug 2025"
     assert page.inner_text("#briefing-range") == "1 Aug 2025 → 11 Aug 2025"
     assert page.inner_text("#briefing-caption") == "Yellow became Russian-held, green ceased to be."
-    page.wait_for_function("document.getElementById('briefing-change').textContent.indexOf('became Russian-held') > 0",
-                           timeout=20000)
+    page.wait_for_function("() => document.getElementById('briefing-change').textContent"
+                           ".indexOf('became Russian-held') > 0", timeout=20000)
     time.sleep(3.5)
     assert _scene(page) == 2 and page.get_attribute("#map", "data-painted") == "2025-08-01"
     # → / PageDown next, ← / PageUp previous (wrapping), while paused too
@@ -518,7 +518,7 @@ def test_a_new_store_generation_is_picked_up_without_a_reload(page, fresh_server
     gen = page.evaluate("window.frontlineBriefing.plan.generation")
     page.evaluate("window.__sameDocument = true")
     fresh_server.holder.generation += 1  # what a sync's new generation does to the holder
-    page.wait_for_function(f"window.frontlineBriefing.plan.generation === {gen + 1}", timeout=15000)
-    page.wait_for_function(f"window.frontline.meta.generation === {gen + 1}", timeout=15000)
+    page.wait_for_function(f"() => window.frontlineBriefing.plan.generation === {gen + 1}", timeout=15000)
+    page.wait_for_function(f"() => window.frontline.meta.generation === {gen + 1}", timeout=15000)
     page.wait_for_selector("#map[data-painted='2022-09-12']", timeout=20000)
     assert page.evaluate("window.__sameDocument === true")  # re-initialised in place, not reloaded

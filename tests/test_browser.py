@@ -280,7 +280,7 @@ def test_play_advances_and_pause_stops(page, live_server, store):
     assert all(b - a == 1 for a, b in zip(idx, idx[1:])), played
 
     # Paused: the date stops changing (the day in flight at the click may still land first).
-    page.wait_for_function("document.getElementById('map').dataset.painted === window.frontline.state.date")
+    page.wait_for_function("() => document.getElementById('map').dataset.painted === window.frontline.state.date")
     stopped = painted(page)
     page.wait_for_timeout(1200)  # 12 steps at the default 10 days/s
     assert painted(page) == stopped
@@ -391,7 +391,7 @@ def test_town_search_by_alias(page, live_server, store, gazetteer):
     assert url_param(page, "date") == str(day)
     assert page.evaluate("window.frontline.state.town_id") == bakhmut.id
     # The map zoomed to the town.
-    page.wait_for_function("window.frontline.map.getZoom() >= 9")
+    page.wait_for_function("() => window.frontline.map.getZoom() >= 9")
     assert page.evaluate(f"window.frontline.map.getBounds().contains([{bakhmut.lat}, {bakhmut.lon}])")
 
 
@@ -456,7 +456,7 @@ def test_map_keeps_its_centre_when_the_layout_around_it_changes(page, live_serve
     # 120 px more above the map, as a second notice line would take (no window resize).
     page.evaluate("() => { const d = document.createElement('div'); d.style.height = '120px';"
                   " document.getElementById('notices').appendChild(d); }")
-    page.wait_for_function(f"document.getElementById('map').getBoundingClientRect().height < {before[3] - 100}")
+    page.wait_for_function(f"() => document.getElementById('map').getBoundingClientRect().height < {before[3] - 100}")
     page.wait_for_timeout(200)  # the ResizeObserver callback
     after = page.evaluate(get)
     assert after[2] == zoom
@@ -555,14 +555,26 @@ sys.stdin.read()  # serve until the test closes stdin
 """
 
 
-def test_empty_store_page_explains_sync(page, tmp_path):
+def _unreadable_store(data_dir):
+    """A published generation whose day table is garbage (what a damaged disk leaves)."""
+    gen = data_dir / "gen-1"
+    gen.mkdir(parents=True)
+    (gen / "manifest.json").write_text("{}")
+    (gen / "days.parquet").write_bytes(b"PAR1 not a parquet file PAR1")
+    (data_dir / "current").symlink_to("gen-1")
+
+
+@pytest.mark.parametrize("kind,title", [("empty", "No data yet"), ("unreadable", "Data temporarily unavailable")])
+def test_empty_store_page_explains_sync(page, tmp_path, kind, title):
     # In its own process: Dash pages keep one registry per process, so a second
     # create_app() here would replace the page of the session's live server.
     import subprocess
     import sys
     from pathlib import Path
 
-    data_dir = tmp_path / "empty"
+    data_dir = tmp_path / kind
+    if kind == "unreadable":
+        _unreadable_store(data_dir)
     log = tmp_path / "server.log"
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-c", EMPTY_SERVER, str(data_dir)], cwd=Path(__file__).parents[1],
@@ -573,12 +585,18 @@ def test_empty_store_page_explains_sync(page, tmp_path):
         page.set_default_timeout(T)
         resp = page.goto(url + "/")
         assert resp.status == 200
-        expect(page.locator("h2")).to_have_text("No data yet")
+        expect(page.locator("h2")).to_have_text(title)
         expect(page.locator(".fl-empty pre").first).to_have_text("frontline sync")
-        expect(page.locator(".fl-empty")).to_contain_text(str(data_dir))
         settle(page)
         assert page.locator("#map").count() == 0
-        assert "Traceback" not in page.inner_text("body")
+        body = page.inner_text("body")
+        # Visitors get what to do; the path and the error are for the server's log only.
+        assert "Traceback" not in body and str(tmp_path) not in body
+        assert "Arrow" not in body and "parquet" not in body.lower()
+        assert str(data_dir) in log.read_text()
+        # The map's data endpoints say the same in one line, with a time to come back.
+        r = page.request.get(url + "/data/meta.json")
+        assert r.status == 503 and int(r.headers["retry-after"]) > 0 and str(tmp_path) not in r.text()
     finally:
         proc.stdin.close()
         try:

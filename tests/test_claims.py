@@ -408,11 +408,11 @@ def test_hostile_note_in_a_browser_and_click_moves_the_map(browser, hostile_rows
         assert pg.evaluate(injected) == 0
         assert pg.inner_text("#notes .fl-note-claimant") == "<b>claimant</b>"
         pg.click("#notes .fl-note-summary")
-        pg.wait_for_function("window.__calls.length >= 2", timeout=10000)
+        pg.wait_for_function("() => window.__calls.length >= 2", timeout=10000)
         assert pg.evaluate("window.__calls") == [["gotoDate", "2024-10-30", 0, True],
                                                   ["setTown", selydove.id, "Selydove", True]]
         pg.click("#claims .fl-claim-row .fl-claim-detail")
-        pg.wait_for_function("window.__calls.length >= 4", timeout=10000)
+        pg.wait_for_function("() => window.__calls.length >= 4", timeout=10000)
         assert pg.evaluate("window.__calls")[2:] == [["gotoDate", "2024-10-30", 0, True],
                                                       ["setTown", selydove.id, "Selydove", True]]
         pg.wait_for_timeout(300)

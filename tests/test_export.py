@@ -374,6 +374,31 @@ def test_cli_rejects_bad_paths_with_one_line(store_dir, tmp_path, capsys):
     assert rc == 2 and "FROM is after TO" in capsys.readouterr().err
 
 
+def test_cli_refuses_to_overwrite_without_force(store_dir, tmp_path, capsys):
+    out = tmp_path / "mine.geojson"
+    out.write_text("someone's work")
+    rc = run_cli(store_dir, "--date", str(DAY), "--format", "geojson", "--out", str(out))
+    err = capsys.readouterr().err
+    assert rc == 2 and "already exists" in err and "--force" in err and err.count("\n") == 1
+    assert out.read_text() == "someone's work"
+    out.chmod(0o444)
+    rc = run_cli(store_dir, "--date", str(DAY), "--format", "geojson", "--out", str(out))
+    err = capsys.readouterr().err
+    assert rc == 2 and "read-only" in err and out.read_text() == "someone's work"
+    assert run_cli(store_dir, "--date", str(DAY), "--format", "geojson", "--out", str(out), "--force") == 0
+    assert orjson.loads(out.read_bytes())["type"] == "FeatureCollection"
+    # A batch: nothing is written when any of its files is there already.
+    folder = tmp_path / "batch"
+    argv = ["--range", "2024-10-26", "2024-10-28", "--step", "2", "--format", "geojson", "--out", str(folder)]
+    assert run_cli(store_dir, *argv) == 0
+    first = folder / "frontline-2024-10-26.geojson"
+    first.write_text("edited")
+    capsys.readouterr()
+    rc = run_cli(store_dir, *argv)
+    assert rc == 2 and "--force" in capsys.readouterr().err and first.read_text() == "edited"
+    assert run_cli(store_dir, *argv, "--force") == 0 and first.read_text() != "edited"
+
+
 def test_batch_names_stay_inside_the_folder(tmp_path):
     from dashboard.export.cli import batch_path
     from dashboard.export.common import safe_name

@@ -42,3 +42,27 @@ def test_export_error_is_shown_not_downloaded(page, live_server):
     # The browser logs the refused request itself; that one line is the expected outcome here.
     assert all("400" in e for e in page.errors), page.errors
     page.errors.clear()
+
+
+def test_export_past_the_queue_says_the_server_is_busy(page, live_server, monkeypatch):
+    from dashboard.export.queue import ExportQueue
+
+    queue = ExportQueue(running=1, waiting=0)
+    monkeypatch.setattr(live_server.app._frontline["api"], "exports", queue)
+    page.goto(live_server.url + "/?date=2024-10-31")
+    page.wait_for_selector("#map[data-painted='2024-10-31']", timeout=30000)
+    held = queue.slot()
+    held.__enter__()  # another export is rendering and the line is full
+    try:
+        page.click(".fl-export summary")
+        page.click("#export-geojson")
+        page.wait_for_selector("#map-error:not([style*='none'])", timeout=10000)
+        assert "busy with other exports" in page.inner_text("#map-error")
+        assert "try again in about" in page.inner_text("#map-error")
+    finally:
+        held.__exit__(None, None, None)
+    # The browser logs the refused request itself; that one line is the expected outcome here.
+    assert all("503" in e for e in page.errors), page.errors
+    page.errors.clear()
+    with page.expect_download(timeout=60000):
+        page.click("#export-geojson")

@@ -11,6 +11,7 @@ from ..analytics.control import (STATUS_NAMES, WindowSums, change_between, dista
 from ..analytics.geo import UKRAINE_OFFICIAL_KM2
 from ..components import figures
 from ..store.reader import DateOutOfRange
+from .check import OPTIONS, VIEW_STATE, ListOf, checked
 
 
 def _fmt(v: float | None, unit: str, signed: bool = False) -> str:
@@ -150,6 +151,7 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
         Input(ids.UNITS, "value"),
         Input(ids.WINDOW, "value"),
     )
+    @checked(state=VIEW_STATE, unit=str | None, window=str | None)
     def update_area(state, unit, window):
         store = holder.get()
         if store is None or not state:
@@ -176,6 +178,7 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
         Input(ids.VIEW_STATE, "data"),
         Input(ids.NOTES_ALL, "value"),
     )
+    @checked(state=VIEW_STATE, show_all=ListOf(str, optional=True))
     def update_town(state, show_all):
         store = holder.get()
         if store is None or not state:
@@ -205,6 +208,7 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
         State(ids.TOWN_SEARCH, "options"),
         prevent_initial_call=True,
     )
+    @checked(search=str | None, value=str | None, options=OPTIONS)
     def town_options(search, value, options):
         if not search or len(search.strip()) < 2:
             return [o for o in (options or []) if o.get("value") == value] or no_update
@@ -219,6 +223,7 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
 
     if notes_view is not None and hasattr(notes_view, "claims"):
         @app.callback(Output(ids.CLAIMS, "children"), Input(ids.TABS, "value"))
+        @checked(tab=str | None)
         def update_claims(tab):
             if tab != "claims" or holder.get() is None:
                 return no_update

@@ -182,19 +182,34 @@ def home(store, state: ViewState) -> html.Div:
     ])
 
 
-def empty_store(data_dir, error: str | None) -> html.Div:
-    """What the page shows when no store has been synced yet."""
-    return html.Div(className="fl-app fl-empty", children=[
-        html.Header(className="fl-header", children=[html.Div(className="fl-title", children=[html.H1("Frontline")])]),
-        html.Div(className="fl-empty-body", children=[
-            html.H2("No data yet"),
+def empty_store(problem: str | None = None) -> html.Div:
+    """What the page shows when there is no store to serve.
+
+    ``problem``: ``"unreadable"`` when a store is there but cannot be read (damaged, no
+    permission), else nothing has been synced yet. Visitors get what to do, never a path
+    or an error text: the server log has those.
+    """
+    if problem == "unreadable":
+        title = "Data temporarily unavailable"
+        body = [
+            html.P("The map data on this server cannot be read right now. The details are in the server's log."),
+            html.P("Whoever runs this server can repair the store with:"),
+            html.Pre("frontline sync"),
+            html.P("The dashboard picks up a repaired store by itself, without a restart: reload this page in a "
+                   "minute."),
+        ]
+    else:
+        title = "No data yet"
+        body = [
             html.P("The dashboard reads a local store of DeepState control-zone history that has not been built on "
                    "this machine yet."),
             html.P("Build it once (it downloads the history; later runs fetch only what is new):"),
             html.Pre("frontline sync"),
             html.P("Offline, from local mirrors:"),
             html.Pre("frontline sync --deepstate-api DIR --deepstate-daily DIR --boundaries DIR"),
-            html.P(f"Store folder: {data_dir}" + (f" — {error}" if error else "")),
-            html.P("Then reload this page."),
-        ]),
+            html.P("Then reload this page. (The server's log names the store folder it reads.)"),
+        ]
+    return html.Div(className="fl-app fl-empty", children=[
+        html.Header(className="fl-header", children=[html.Div(className="fl-title", children=[html.H1("Frontline")])]),
+        html.Div(className="fl-empty-body", children=[html.H2(title), *body]),
     ])

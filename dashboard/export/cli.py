@@ -4,6 +4,7 @@ Output paths are checked before anything is rendered: a single export needs an
 existing, writable parent folder and must not name a folder; a batch writes only
 inside ``--out`` (created if its parent exists), under names built from safe
 characters only, and every file's resolved path is checked to lie directly inside it.
+An existing file is never overwritten without ``--force``.
 Every problem a user can cause prints one line on stderr and returns 2.
 """
 from __future__ import annotations
@@ -30,8 +31,19 @@ def _note(msg: str) -> None:
     print(f"note: {msg}", file=sys.stderr)
 
 
-def check_single_out(out: str) -> Path:
-    """The file a single export writes; :class:`ExportError` if it cannot be written there."""
+def _refuse_existing(path: Path, force: bool) -> None:
+    if force or not (path.exists() or path.is_symlink()):
+        return
+    try:
+        ro = "" if os.access(path, os.W_OK) and path.stat().st_mode & 0o222 else " (read-only)"
+    except OSError:  # a dangling link
+        ro = ""
+    raise ExportError(f"{path} already exists{ro}; add --force to overwrite it")
+
+
+def check_single_out(out: str, force: bool = False) -> Path:
+    """The file a single export writes; :class:`ExportError` if it cannot be written there
+    (or, without ``force``, if a file is there already)."""
     if not out or not str(out).strip():
         raise ExportError("--out is empty")
     p = Path(out).expanduser()
@@ -44,6 +56,7 @@ def check_single_out(out: str) -> Path:
         raise ExportError(f"the folder {parent} is not writable")
     if p.exists() and not p.is_file():
         raise ExportError(f"--out {out} exists and is not a regular file")
+    _refuse_existing(p, force)
     return p
 
 
@@ -204,7 +217,8 @@ def run_export(args, settings) -> int:
             raise ExportError("give either --range or --briefing, not both")
         if batch and fmt == "csv":
             raise ExportError("--format csv already covers every day; drop --range / --briefing")
-        out = check_batch_out(args.out) if batch else check_single_out(args.out)
+        force = bool(getattr(args, "force", False))
+        out = check_batch_out(args.out) if batch else check_single_out(args.out, force)
         if fmt in ("png", "svg", "pdf", "report"):
             from .images import warm_up
 
@@ -217,13 +231,16 @@ def run_export(args, settings) -> int:
             snap = ex.snapshot(args.date, args.compare, args.town)
             for n in snap.notes:
                 _note(n)
+            spans = None
+            if fmt == "csv" and snap.town is not None and snap.town.id in store.settlement_pos:
+                spans = out.with_name(f"{out.stem}-{safe_name(snap.town.name)}-timeline.csv")
+                _refuse_existing(spans, force)
             data = ex.render(fmt, snap)
             _write(out, data)
             written = [out]
-            if fmt == "csv" and snap.town is not None and snap.town.id in store.settlement_pos:
+            if spans is not None:
                 from .data import town_spans_csv
 
-                spans = out.with_name(f"{out.stem}-{safe_name(snap.town.name)}-timeline.csv")
                 _write(spans, town_spans_csv(store, snap.town))
                 written.append(spans)
             for p in written:
@@ -245,6 +262,10 @@ def run_export(args, settings) -> int:
             if fmt == "report":
                 name += "-report"
             planned.append((snap, batch_path(out, f"{name}.{ext}")))
+        there = [path for _snap, path in planned if path.exists() or path.is_symlink()]
+        if there and not force:
+            raise ExportError(f"{len(there)} of the {len(planned)} file(s) already exist in {out} (e.g. "
+                              f"{there[0].name}); add --force to overwrite them")
         _make_folder(out)
         t0 = time.perf_counter()
         for snap, path in _progress(planned, desc):
