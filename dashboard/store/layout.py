@@ -46,13 +46,8 @@ class StoreError(RuntimeError):
 
 def current_dir(data_dir: Path) -> Path | None:
     """The generation being served, or None when there is no store yet."""
-    link = Path(data_dir) / "current"
-    try:
-        target = os.readlink(link)
-    except OSError:
-        return None
-    gen = (link.parent / target).resolve()
-    return gen if (gen / MANIFEST).is_file() else None
+    gen = current_target(data_dir)
+    return gen if gen is not None and (gen / MANIFEST).is_file() else None
 
 
 def current_target(data_dir: Path) -> Path | None:
