@@ -22,6 +22,7 @@ from flask import Blueprint, Response, request
 from shapely.geometry import mapping
 
 from . import delta
+from .guard import json_error
 from .analytics.control import STATUS_NAMES, change_between, status_on
 from .sources.deepstate import LAYERS
 from .store.reader import DateOutOfRange
@@ -63,10 +64,7 @@ def _send(gz: bytes, cache: str = SHORT) -> Response:
 
 
 def _error(message: str, status: int = 404, retry_after: int | None = None) -> Response:
-    resp = Response(orjson.dumps({"error": message}), status=status, mimetype="application/json")
-    if retry_after is not None:
-        resp.headers["Retry-After"] = str(retry_after)
-    return resp
+    return json_error(message, status, retry_after)
 
 
 def _gz(obj) -> bytes:

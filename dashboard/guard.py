@@ -51,10 +51,11 @@ def content_security_policy(script_hashes: list[str]) -> str:
     ])
 
 
-def _json_error(message: str, status: int, **headers) -> Response:
+def json_error(message: str, status: int, retry_after: int | None = None) -> Response:
+    """The server's one shape of error: ``{"error": message}``, with ``Retry-After`` when given."""
     resp = Response(orjson.dumps({"error": message}), status=status, mimetype="application/json")
-    for k, v in headers.items():
-        resp.headers[k.replace("_", "-")] = v
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(retry_after)
     return resp
 
 
@@ -93,13 +94,13 @@ def install(server: Flask, max_request_bytes: int, script_hashes: Callable[[], l
 
     @server.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):
-        return _json_error(f"The request is too large (the limit is {limit_text}).", 413)
+        return json_error(f"The request is too large (the limit is {limit_text}).", 413)
 
     @server.errorhandler(BadInput)
     def bad_input(exc: BadInput):
         # Expected from a hand-made request: one line in the log, never a traceback.
         log.warning("refused a callback request from %s: %s", request.remote_addr, exc.description)
-        return _json_error(f"Bad request: {exc.description}", 400)
+        return json_error(f"Bad request: {exc.description}", 400)
 
     @server.errorhandler(OSError)
     def store_unreadable(exc: OSError):
@@ -118,4 +119,4 @@ def install(server: Flask, max_request_bytes: int, script_hashes: Callable[[], l
 def _unavailable(exc: BaseException) -> Response:
     log.error("reading the store failed during %s %s: %s: %s", request.method, request.path,
               type(exc).__name__, exc)
-    return _json_error(UNAVAILABLE, 503, Retry_After="30")
+    return json_error(UNAVAILABLE, 503, retry_after=30)
