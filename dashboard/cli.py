@@ -247,7 +247,13 @@ def cmd_export(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_bench
+    from .settings import ROOT
+
+    if not (ROOT / "perf" / "bench.py").is_file():
+        raise UserError("the benchmark is only available from a source checkout (perf/ beside dashboard/)")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from perf.bench import run_bench
 
     return run_bench(args, _settings(args))
 

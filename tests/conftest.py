@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.bench import ThreadServer
+from perf.bench import ThreadServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

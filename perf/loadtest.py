@@ -1,4 +1,4 @@
-"""``python -m loadtest``: N concurrent simulated viewers for a fixed time against gunicorn.
+"""``python -m perf.loadtest``: N concurrent simulated viewers for a fixed time against gunicorn.
 
 The server is started exactly as the Procfile says (``gunicorn dashboard.app:server
 --workers 2 --threads 4 …``) but bound to 127.0.0.1 on a free port, with
@@ -48,7 +48,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from dashboard.bench import (Gunicorn, StepPayloads, dist, geometry_requests, percentile, pages_body, rss_mb)
+from .bench import (Gunicorn, StepPayloads, dist, geometry_requests, percentile, pages_body, rss_mb)
 from dashboard.settings import load_settings
 
 MAX_USERS = 500
@@ -300,7 +300,7 @@ async def sample_rss(g: Gunicorn, stop: asyncio.Event, peaks: dict):
 
 
 async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: int, exports: int = 0) -> dict:
-    from dashboard.bench import Http
+    from .bench import Http
     from dashboard.sources.settlements import Gazetteer
 
     client = Http(g.url)
@@ -394,7 +394,7 @@ def render(res: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m loadtest", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m perf.loadtest", description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", help="synced store (default: $FRONTLINE_DATA_DIR or geodata/store)")
     p.add_argument("--users", type=int, default=50, help=f"concurrent viewers (default 50, at most {MAX_USERS})")
     p.add_argument("--exports", type=int, default=0,

@@ -21,7 +21,7 @@ One run builds everything it times in a temporary folder and removes it afterwar
   the browser really sends). The first pass runs on a freshly created app (empty
   per-day cache: *cold*), the second on the same app (*warm*). Sizes are wire bytes
   (gzip) and decoded bytes. A sample of steps with a town selected is timed too.
-* **baseline** — :mod:`dashboard.baseline` (plain Dash + GeoPandas + a Plotly
+* **baseline** — :mod:`perf.baseline` (plain Dash + GeoPandas + a Plotly
   choropleth per request) served the same way, on an evenly spaced sample of days;
   ratios compare it with the project's cold steps on the same days.
 * **gunicorn** — started as in the ``Procfile`` (bound to 127.0.0.1 on a free port)
@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from .settings import ROOT, Settings
+from dashboard.settings import ROOT, Settings
 
 #: Chromium flags, the same as tests/conftest.py's CHROMIUM_ARGS.
 CHROMIUM = "/usr/bin/chromium"
@@ -220,7 +220,7 @@ def _api_day(name: str) -> date | None:
 
 
 def _daily_state_day(name: str) -> date | None:
-    from .sources.deepstate import DAILY_PREFIX
+    from dashboard.sources.deepstate import DAILY_PREFIX
 
     if not (name.startswith(DAILY_PREFIX) and name.endswith(".geojson")):
         return None
@@ -283,8 +283,8 @@ def quick_mirror(src: Sources, root: Path) -> Sources:
 # --- sync ---------------------------------------------------------------------------------
 
 def _sync(data_dir: Path, src: Sources, settings: Settings):
-    from .sources.fetch import Location
-    from .store.sync import SyncOptions, sync
+    from dashboard.sources.fetch import Location
+    from dashboard.store.sync import SyncOptions, sync
 
     opts = SyncOptions(data_dir=data_dir, api=Location(str(src.api)), daily=Location(str(src.daily)),
                        boundaries=Location(str(src.boundaries)), gazetteer=settings.gazetteer,
@@ -354,8 +354,8 @@ def bench_sync(src: Sources, tmp: Path, settings: Settings) -> tuple[dict, Path]
 # --- store open and change -----------------------------------------------------------------
 
 def bench_store(store_dir: Path, quick: bool) -> tuple[dict, dict]:
-    from .analytics.control import change_between
-    from .store.reader import Store
+    from dashboard.analytics.control import change_between
+    from dashboard.store.reader import Store
 
     opens = []
     for _ in range(5):
@@ -540,8 +540,8 @@ class StepPayloads:
     """Builds the panel callbacks' request bodies for a view state, as the browser sends them."""
 
     def __init__(self, deps: list[dict]):
-        from . import ids
-        from .urlstate import MAP_LAYERS
+        from dashboard import ids
+        from dashboard.urlstate import MAP_LAYERS
 
         self.key = f"{ids.VIEW_STATE}.data"
         self.deps = server_callbacks(deps, self.key)
@@ -666,7 +666,7 @@ def summarise_steps(rows: list[dict]) -> dict:
 
 
 def _town(settings: Settings, name: str = "Bakhmut") -> tuple[str | None, str]:
-    from .sources.settlements import Gazetteer
+    from dashboard.sources.settlements import Gazetteer
 
     try:
         return Gazetteer.load(settings.gazetteer).resolve(name).id, name
@@ -676,8 +676,8 @@ def _town(settings: Settings, name: str = "Bakhmut") -> tuple[str | None, str]:
 
 def bench_server(store_dir: Path, settings: Settings, quick: bool) -> tuple[dict, dict]:
     """Server-side step over every day (cold, then warm) on a fresh in-process app."""
-    from .app import create_app
-    from .settings import load_settings
+    from dashboard.app import create_app
+    from dashboard.settings import load_settings
 
     app = create_app(load_settings(data_dir=store_dir))
     srv = ThreadServer(app.server)
@@ -738,7 +738,7 @@ def bench_baseline(src: Sources, project: dict, quick: bool) -> tuple[dict, dict
         srv.stop()
     proj = [project["by_day"][d] for d in sample]
     base = {"what": "plain Dash + GeoPandas: read the day's raw GeoJSON, classify, px.choropleth "
-                    "(fitbounds='locations') per request (dashboard/baseline.py)",
+                    "(fitbounds='locations') per request (perf/baseline.py)",
             "days": len(rows), "errors": sum(not r["ok"] for r in rows),
             "step_ms": dist(r["ms"] for r in rows), "bytes_gz": dist(r["wire"] for r in rows),
             "bytes_raw": dist(r["raw"] for r in rows),
@@ -1059,9 +1059,9 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
 
 def bench_export(store_dir: Path, settings: Settings, quick: bool) -> dict:
     """Export times through :func:`export_bytes`: first PNG (cold browser), warm PNG, report, HTML, batch."""
-    from .export.exporter import export_bytes
-    from .sources.settlements import Gazetteer
-    from .store.reader import Store
+    from dashboard.export.exporter import export_bytes
+    from dashboard.sources.settlements import Gazetteer
+    from dashboard.store.reader import Store
 
     store = Store.open(store_dir)
     gaz = Gazetteer.load(settings.gazetteer)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from .sources.deepstate import DAILY_PREFIX, LAYERS, classify_feature
+from dashboard.sources.deepstate import DAILY_PREFIX, LAYERS, classify_feature
 
 #: Colours of the baseline map (the dashboard's palette, so the figures match).
 COLORS = {"occupied": "#d55e00", "occupied_before_2022": "#882255", "contested": "#9e9e9e",
