@@ -247,15 +247,17 @@ def cmd_export(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    """Run ``perf.bench``, the benchmark of a source checkout (``perf/`` is not installed)."""
     from .settings import ROOT
 
     if not (ROOT / "perf" / "bench.py").is_file():
-        raise UserError("the benchmark is only available from a source checkout (perf/ beside dashboard/)")
+        raise UserError("the benchmark is only available from a source checkout (perf/ beside dashboard/): "
+                        "clone the repository and run ./dev bench there")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from perf.bench import run_bench
+    from perf.bench import main as bench_main
 
-    return run_bench(args, _settings(args))
+    return bench_main(args.bench_args, prog="frontline bench", settings=_settings(args))
 
 
 # --- entry point --------------------------------------------------------------------------------
@@ -323,17 +325,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--base-url", default="http://127.0.0.1:8050", help="where the dashboard is served (for permalinks)")
     sp.set_defaults(func=cmd_export)
 
-    sp = sub.add_parser("bench", help="print the benchmark figures")
-    sp.add_argument("--json", action="store_true")
-    sp.add_argument("--quick", action="store_true", help="a short smoke run (CI)")
-    sp.add_argument("--mirror", help="folder with the unpacked API history (default: ./dev's tmp mirror)")
+    # The benchmark's own options (perf/bench.py) are passed on as they are: see main().
+    sp = sub.add_parser("bench", add_help=False, help="print the benchmark figures (from a source checkout)")
     sp.set_defaults(func=cmd_bench)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "bench":
+        args.bench_args = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     from .store.layout import StoreError
 
     try:

@@ -48,7 +48,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from .bench import (Gunicorn, StepPayloads, dist, geometry_requests, percentile, pages_body, rss_mb)
+from .harness import Gunicorn, rss_mb
+from .page import StepPayloads, geometry_requests, pages_body
+from .report import dist, percentile
 from dashboard.settings import load_settings
 
 MAX_USERS = 500
@@ -300,7 +302,7 @@ async def sample_rss(g: Gunicorn, stop: asyncio.Event, peaks: dict):
 
 
 async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: int, exports: int = 0) -> dict:
-    from .bench import Http
+    from .harness import Http
     from dashboard.sources.settlements import Gazetteer
 
     client = Http(g.url)

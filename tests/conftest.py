@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from perf.bench import ThreadServer
+from perf.harness import CHROMIUM, CHROMIUM_ARGS, ThreadServer, watch_page
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -142,11 +142,6 @@ def live_server(store_dir):
     server.stop()
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
@@ -164,20 +159,7 @@ def page(browser, live_server):
     """A fresh page that fails the test on any console error or any request off 127.0.0.1."""
     ctx = browser.new_context(viewport={"width": 1366, "height": 768})
     pg = ctx.new_page()
-    errors: list[str] = []
-    offhost: list[str] = []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-
-    def _route(route):
-        url = route.request.url
-        if url.startswith(("http://127.0.0.1", "data:", "blob:")):
-            route.continue_()
-        else:
-            offhost.append(url)
-            route.abort()
-
-    pg.route("**/*", _route)
+    errors, offhost = watch_page(pg)
     pg.errors, pg.offhost = errors, offhost
     yield pg
     ctx.close()

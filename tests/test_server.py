@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from perf.bench import callback_body, child_pids, free_port, pages_body
+from perf.harness import child_pids, free_port
+from perf.page import callback_body, pages_body
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY, OTHER = date(2024, 10, 31), date(2024, 2, 17)

@@ -1,0 +1,223 @@
+"""The benchmark's figures: summaries of samples, the targets, and the table ``perf.bench`` prints.
+
+Every figure the benchmark measures is a key of one nested dict (``--json`` prints it as
+is); :func:`render_table` shows it for a reader and :func:`check_targets` compares the
+figures with the project's targets. The load test summarises its samples the same way.
+"""
+from __future__ import annotations
+
+import statistics
+
+#: The project's performance targets: (key in the figures, comparison, limit, unit, label).
+TARGETS = [
+    ("step.cold.step_ms.p95", "<=", 25.0, "ms", "server step p95 ≤ 25 ms (cold)"),
+    ("ratios.step_p95_speedup", ">=", 3.0, "×", "≥ 3× faster than baseline (p95)"),
+    ("step.cold.bytes_gz.p95", "<=", 40.0, "KB", "≤ 40 KB gzipped per step (p95)"),
+    ("browser.random.ms.p95", "<=", 150.0, "ms", "slider-to-paint p95 ≤ 150 ms"),
+    ("browser.playback.days_per_s", ">=", 10.0, "days/s", "playback ≥ 10 days/s"),
+    ("gunicorn.cold_start_s.median", "<=", 2.0, "s", "cold start ≤ 2 s"),
+    ("sync.full_s", "<=", 120.0, "s", "full sync ≤ 120 s"),
+    ("sync.one_day_s", "<=", 2.0, "s", "incremental one-day ≤ 2 s"),
+    ("change.random_cold_ms.p95", "<=", 100.0, "ms", "change ≤ 100 ms (random pairs, p95)"),
+    ("gunicorn.rss_mb_per_worker_max", "<=", 300.0, "MB", "RSS ≤ 300 MB per worker"),
+    ("export.png_warm_s.median", "<=", 1.0, "s", "warm PNG export ≤ 1 s"),
+]
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+def percentile(values, q: float) -> float:
+    """Linear-interpolated percentile (numpy's default) of a non-empty sequence."""
+    xs = sorted(values)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * q / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def dist(values) -> dict:
+    """``{n, p50, p95, max}`` of a sample (empty sample: n = 0 only)."""
+    xs = [float(v) for v in values]
+    if not xs:
+        return {"n": 0}
+    return {"n": len(xs), "p50": round(statistics.median(xs), 3), "p95": round(percentile(xs, 95), 3),
+            "max": round(max(xs), 3)}
+
+
+def med(values) -> dict:
+    """``{n, median, min, max}`` of a few repeats."""
+    xs = [float(v) for v in values]
+    return {"n": len(xs), "median": round(statistics.median(xs), 3), "min": round(min(xs), 3),
+            "max": round(max(xs), 3)}
+
+
+# --- targets and table -------------------------------------------------------------------------
+
+def flat_get(res: dict, key: str):
+    cur = res
+    for part in key.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+def check_targets(res: dict) -> list[dict]:
+    out = []
+    for key, op, limit, unit, label in TARGETS:
+        v = flat_get(res, key)
+        if isinstance(v, (int, float)) and unit == "KB":
+            v = round(v / 1024, 1)
+        ok = None if not isinstance(v, (int, float)) else (v <= limit if op == "<=" else v >= limit)
+        out.append({"target": label, "key": key, "value": v, "unit": unit, "limit": limit, "ok": ok})
+    return out
+
+
+def _ms(d: dict | None, unit: str = "ms") -> str:
+    if not d or not d.get("n"):
+        return "—"
+    if "p50" in d:
+        return f"p50 {d['p50']:,.1f}  p95 {d['p95']:,.1f}  max {d['max']:,.1f} {unit}  (n={d['n']})"
+    return f"median {d['median']:,.2f} {unit}  (min {d['min']:,.2f}, max {d['max']:,.2f}, n={d['n']})"
+
+
+def _kb(d: dict | None) -> str:
+    if not d or not d.get("n"):
+        return "—"
+    return f"p50 {d['p50'] / 1024:,.1f}  p95 {d['p95'] / 1024:,.1f}  max {d['max'] / 1024:,.1f} KB"
+
+
+def render_table(res: dict) -> str:
+    m = res["machine"]
+    v = m["versions"]
+    head = [
+        f"frontline bench ({res['mode']}) — {res['started']} — took {res.get('took_s', 0):,.0f} s",
+        f"machine: {m['cores']} cores ({m['cores_usable']} usable), {m['memory_mb']:,} MB, load avg "
+        f"{m['loadavg_start'][0]} at start / {m.get('loadavg_end', ['?'])[0]} at end; CPU probe "
+        f"{m['cpu_probe_ms_start']} / {m.get('cpu_probe_ms_end', '?')} ms at start / end (a fixed workload; "
+        f"higher = slower machine right now); CPU stolen by the host {m.get('steal_pct', '?')}%; Python {m['python']}; "
+        f"dash {v['dash']}, plotly {v['plotly']}, geopandas {v['geopandas']}, shapely {v['shapely']}, "
+        f"pyproj {v['pyproj']}, gunicorn {v['gunicorn']}; {m['chromium'] or 'no chromium'}; RSS from {m['rss_source']}",
+    ]
+    s = res.get("sync", {})
+    if s:
+        head.append(f"data: {s['api_snapshots']:,} API snapshots + {s['daily_files']:,} daily files → "
+                    f"{s['days']:,} days ({s['first_day']} … {s['last_day']})")
+        head.append("sources: " + "; ".join(f"{k} {v}" for k, v in res["sources"].items()))
+    rows: list[tuple[str, str]] = []
+
+    def sec(name):
+        rows.append((f"[{name}]", ""))
+
+    def row(k, val):
+        rows.append(("  " + k, val))
+
+    if s:
+        sec("sync")
+        row("full sync into a fresh store", f"{s['full_s']:,.1f} s  ({s['full_cpu_s']:,.0f} CPU s over "
+                                            f"{s['workers']} workers + main: ≥ {s['full_cpu_s'] / m['cores']:,.0f} s "
+                                            f"on {m['cores']} idle cores)")
+        row("no-op incremental sync", _ms(s["noop_s"], "s"))
+        row(f"one new day ({s['one_day_date']}, {s['one_day_files']} files)",
+            f"{s['one_day_s']:,.2f} s  (+{s['one_day_added']} added, {s['one_day_updated']} updated; "
+            f"base sync of {s['one_day_base_days']:,} days took {s['one_day_base_s']:,.1f} s)")
+    st = res.get("store", {})
+    if st.get("open_s"):
+        sec("store")
+        row("Store.open", _ms(st["open_s"], "s"))
+        row("generation on disk", f"{st['generation_bytes'] / 2**20:,.1f} MB, {st['days']:,} days, "
+                                  f"{st['settlements']:,} settlements, {st['display_geometries']:,} display geometries")
+    ch = res.get("change", {})
+    if ch.get("random_cold_ms"):
+        row(f"change, 90-day window {ch['window_90d']} (cold)", _ms(ch["window_90d_cold_ms"]))
+        row("change, 90-day window (warm cache)", _ms(ch["window_90d_warm_ms"]))
+        row("change, first call on a fresh store", f"{ch['first_call_fresh_store_ms']:,.1f} ms")
+        row("change, 20 random pairs (cold)", _ms(ch["random_cold_ms"]))
+    sp = res.get("step", {})
+    if sp.get("cold"):
+        c, w = sp["cold"], sp["warm"]
+        sec("server step (werkzeug, HTTP on 127.0.0.1)")
+        row(f"step, all {c['steps']:,} days, cold day cache", _ms(c["step_ms"]))
+        row("step, warm", _ms(w["step_ms"]))
+        row("CPU per step, cold / warm (client + server, process time)",
+            f"{c['cpu_ms_per_step']:,.1f} / {w['cpu_ms_per_step']:,.1f} ms")
+        row("  day JSON cold / warm", f"{_ms(c['day_ms'])}  /  p95 {w['day_ms'].get('p95', 0):,.1f} ms")
+        row("  changed geometries", f"{_ms(c['geom_ms'])}; {c['geoms_per_step']} per step")
+        row("  update_area callback", _ms(c["area_cb_ms"]))
+        row("  update_town callback (no town)", _ms(c["town_cb_ms"]))
+        if sp["with_town"].get("steps"):
+            row(f"step with a town selected ({sp['with_town']['town']})", _ms(sp["with_town"]["step_ms"]))
+        row("bytes per step, gzip (wire)", _kb(c["bytes_gz"]))
+        row("  day JSON / geometries / callbacks", f"p50 {c['bytes_gz_day']['p50'] / 1024:,.1f} / "
+                                                   f"{c['bytes_gz_geoms']['p50'] / 1024:,.1f} / "
+                                                   f"{c['bytes_gz_callbacks']['p50'] / 1024:,.1f} KB; p95 "
+                                                   f"{c['bytes_gz_day']['p95'] / 1024:,.1f} / "
+                                                   f"{c['bytes_gz_geoms']['p95'] / 1024:,.1f} / "
+                                                   f"{c['bytes_gz_callbacks']['p95'] / 1024:,.1f} KB")
+        row("bytes per step, decoded", _kb(c["bytes_raw"]))
+        j = sp.get("jumps", {})
+        if j.get("steps"):
+            row("bytes per jump to a random day, gzip (deltas vs shown)", _kb(j["bytes_gz"]))
+        if sp["with_town"].get("steps"):
+            row("bytes, a day opened on a fresh page, gzip (whole layers)", _kb(sp["with_town"]["bytes_gz"]))
+        row("errors", f"{c['errors'] + w['errors'] + j.get('errors', 0)}")
+    b = res.get("baseline", {})
+    if b.get("step_ms"):
+        r = res["ratios"]
+        sec("baseline (plain Dash + GeoPandas choropleth)")
+        row(f"baseline step, {b['days']} days", _ms(b["step_ms"]))
+        row("project step, same days (cold)", _ms(b["project_same_days_step_ms"]))
+        row("baseline bytes, gzip", _kb(b["bytes_gz"]))
+        row("baseline bytes, decoded", _kb(b["bytes_raw"]))
+        row("project ÷ baseline", f"{r['step_p50_speedup']}× faster (p50), {r['step_p95_speedup']}× (p95); "
+                                  f"{r['bytes_gz_p50_ratio']}× smaller gzip, {r['bytes_raw_p50_ratio']}× decoded (p50)")
+    g = res.get("gunicorn", {})
+    if g.get("cold_start_s"):
+        sec("gunicorn (Procfile, 127.0.0.1)")
+        row("cold start: process → first page", _ms(g["cold_start_s"], "s"))
+        if g.get("cold_start_content_s"):
+            row("cold start: → page content callback", _ms(g["cold_start_content_s"], "s"))
+        if g.get("steps"):
+            row(f"steps through gunicorn ({g['steps']['steps']})", _ms(g["steps"]["step_ms"]))
+            row("RSS per worker after those steps", ", ".join(f"{v:,.0f} MB" for v in g["rss_mb_per_worker"].values() if v)
+                + f"  (master {g['rss_mb_master']} MB; after start: "
+                + ", ".join(f"{v:,.0f}" for v in g["rss_mb_after_start"].values() if v) + " MB)")
+            row("PSS per worker (shared pages split)", ", ".join(f"{v:,.0f} MB" for v in g["pss_mb_per_worker"].values() if v))
+    br = res.get("browser", {})
+    if br.get("random"):
+        sec("browser (Chromium, Playwright)")
+        row("first paint after page load", f"{br['first_paint_s']:,.2f} s")
+        row("slider-to-paint, random days", _ms(br["random"]["ms"]) + (f", {br['random']['lost']} lost" if br["random"]["lost"] else ""))
+        row("  of which waiting for /data/ responses", _ms(br["random"]["fetch_ms"]))
+        row("slider-to-paint, next day", _ms(br["next_day"]["ms"]) + (f", {br['next_day']['lost']} lost" if br["next_day"]["lost"] else ""))
+        row("  of which waiting for /data/ responses", _ms(br["next_day"]["fetch_ms"]))
+        pb = br["playback"]
+        row("playback at the 20 days/s setting", f"{pb['days_per_s']} days/s over {pb['days']} days from {pb['from']}; "
+                                                  f"{pb['painted']} painted, {pb['skipped']} skipped; "
+                                                  f"frame interval {_ms(pb['interval_ms'])}")
+        row("payload matches the browser's / off-host requests / console errors",
+            f"{br['payload_matches_browser']} / {br['offhost_requests']} / {len(br['console_errors'])}")
+    elif br.get("skipped"):
+        sec("browser")
+        row("skipped", br["skipped"])
+    ex = res.get("export") or {}
+    if ex:
+        sec("exports (kaleido + system Chromium, kept warm)")
+        row("first PNG (cold browser)", f"{ex['first_png_s']:,.2f} s")
+        row("warm PNG", _ms(ex["png_warm_s"], "s"))
+        row("one-page report PDF", _ms(ex["report_pdf_s"], "s"))
+        row("standalone HTML", _ms(ex["html_s"], "s"))
+        row(f"batch of {ex['batch_days']} PNGs", f"{ex['batch10_png_s']:,.2f} s")
+    for name, err in res.get("errors", {}).items():
+        row(f"ERROR in {name}", err)
+    sec("targets")
+    for t in res.get("targets", []):
+        val = t["value"]
+        shown = "—" if val is None else f"{val:,.1f} {t['unit']}"
+        row(t["target"], f"{shown:>14}  {'ok' if t['ok'] else ('MISS' if t['ok'] is False else 'n/a')}")
+    width = max(len(k) for k, _ in rows) + 2
+    lines = head + ["", f"{'figure':<{width}}value", "-" * (width + 60)]
+    lines += [f"{k:<{width}}{v}" for k, v in rows]
+    return "\n".join(lines)

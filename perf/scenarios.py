@@ -1,0 +1,492 @@
+"""The benchmark's sections, each a function that measures one thing and returns its figures.
+
+* :func:`bench_sync` — a full sync of the mirror into a fresh store, no-op syncs, and a
+  one-new-day sync;
+* :func:`bench_store` — ``Store.open`` and ``change_between`` (90-day window, random pairs);
+* :func:`bench_server` — the server's share of a timeline step over HTTP, every day, cold
+  and warm, on the app served in this process (:class:`~perf.harness.ThreadServer`);
+* :func:`bench_baseline` — the same for the naive baseline (:mod:`perf.baseline`);
+* :func:`bench_gunicorn_start`, :func:`bench_gunicorn_steps` — gunicorn as in the
+  ``Procfile``: cold start, steps, memory per worker;
+* :func:`bench_browser` — Chromium through Playwright: slider-to-paint and playback (the
+  in-page code is ``perf/js/*.js``);
+* :func:`bench_export` — exports through the exporter.
+
+What each measures and how is in :mod:`perf.bench`'s docstring.
+"""
+from __future__ import annotations
+
+import json
+import random
+import shlex
+import shutil
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from dashboard.settings import Settings
+
+from .harness import CHROMIUM, CHROMIUM_ARGS, Gunicorn, Http, ThreadServer, pss_mb, rss_mb, watch_page
+from .mirror import Sources, api_day, daily_state_day, link_into
+from .page import StepPayloads, callback_body, geometry_requests, pages_body, server_callbacks
+from .report import dist, med
+
+#: The code the browser section runs in the page (Playwright's page.evaluate).
+JS = Path(__file__).resolve().parent / "js"
+
+
+def log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+# --- sync ---------------------------------------------------------------------------------
+
+def _sync(data_dir: Path, src: Sources, settings: Settings):
+    from dashboard.sources.fetch import Location
+    from dashboard.store.sync import SyncOptions, sync
+
+    opts = SyncOptions(data_dir=data_dir, api=Location(str(src.api)), daily=Location(str(src.daily)),
+                       boundaries=Location(str(src.boundaries)), gazetteer=settings.gazetteer,
+                       workers=settings.workers, progress=False)
+    t = time.perf_counter()
+    report = sync(opts, echo=lambda *a: None)
+    return time.perf_counter() - t, report
+
+
+def _cpu_s() -> float:
+    """CPU seconds used so far by this process and its reaped children (the sync's workers)."""
+    import resource
+
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def bench_sync(src: Sources, tmp: Path, settings: Settings) -> tuple[dict, Path]:
+    """Full, no-op and one-new-day sync times; returns the figures and the full store's folder."""
+    api_files = sorted(p for p in src.api.iterdir() if api_day(p.name))
+    daily_files = sorted(p for p in src.daily.iterdir() if daily_state_day(p.name))
+    full = tmp / "store-full"
+    log(f"full sync of {len(api_files)} API snapshots + {len(daily_files)} daily files into a fresh store …")
+    cpu0 = _cpu_s()
+    full_s, rep = _sync(full, src, settings)
+    full_cpu = _cpu_s() - cpu0
+    if not rep.published:
+        raise RuntimeError("the full sync published nothing")
+    out = {"api_snapshots": len(api_files), "daily_files": len(daily_files), "days": rep.days_total,
+           "first_day": str(rep.first_day), "last_day": str(rep.last_day), "skipped": len(rep.skipped),
+           "full_s": round(full_s, 2), "full_cpu_s": round(full_cpu, 1), "workers": settings.workers}
+    log(f"full sync {full_s:.1f} s; no-op syncs …")
+    noop = [_sync(full, src, settings)[0] for _ in range(3)]
+    out["noop_s"] = med(noop)
+
+    # One new day at the tip: a mirror without the last API day (and the archive file
+    # holding that day or later), synced; then that day's files arrive.
+    last_api = max(api_day(p.name) for p in api_files)
+    part = Sources(tmp / "mirror-part" / "api", tmp / "mirror-part" / "daily", src.boundaries)
+    new_files: list[tuple[Path, Path]] = []
+    for p in api_files:
+        if api_day(p.name) < last_api:
+            link_into(p, part.api)
+        elif api_day(p.name) == last_api:
+            new_files.append((p, part.api))
+    for p in daily_files:
+        d = daily_state_day(p.name)
+        if d < last_api:
+            link_into(p, part.daily)
+        elif d == last_api:
+            new_files.append((p, part.daily))
+    inc = tmp / "store-inc"
+    log(f"sync of the mirror without {last_api} (base for the one-day sync) …")
+    base_s, rep0 = _sync(inc, part, settings)
+    for p, dest in new_files:
+        link_into(p, dest)
+    one_s, rep1 = _sync(inc, part, settings)
+    out.update(one_day_base_s=round(base_s, 2), one_day_base_days=rep0.days_total, one_day_s=round(one_s, 2),
+               one_day_date=str(last_api), one_day_files=len(new_files),
+               one_day_added=len(rep1.days_added), one_day_updated=len(rep1.days_updated))
+    shutil.rmtree(inc, ignore_errors=True)
+    shutil.rmtree(tmp / "mirror-part", ignore_errors=True)
+    log(f"one-day sync {one_s:.2f} s")
+    return out, full
+
+
+# --- store open and change -----------------------------------------------------------------
+
+def bench_store(store_dir: Path, quick: bool) -> tuple[dict, dict]:
+    from dashboard.analytics.control import change_between
+    from dashboard.store.reader import Store
+
+    opens = []
+    for _ in range(5):
+        t = time.perf_counter()
+        store = Store.open(store_dir)
+        opens.append(time.perf_counter() - t)
+    gen = store.path
+    size = sum(p.stat().st_size for p in gen.iterdir() if p.is_file())
+    store_out = {"open_s": med(opens), "days": len(store.day_list), "generation_bytes": size,
+                 "settlements": len(store.settlement_ids), "display_geometries": len(getattr(store, "_display", ()))}
+
+    def timed(a, b, clear=True):
+        nonlocal store
+        if clear:
+            cache = getattr(store, "_geom_cache", None)
+            if hasattr(cache, "cache_clear"):
+                cache.cache_clear()
+            else:  # no geometry cache to clear: use a freshly opened store
+                store = Store.open(store_dir)
+        t = time.perf_counter()
+        change_between(store, a, b)
+        return (time.perf_counter() - t) * 1000
+
+    days = store.day_list
+    b = store.last_day
+    a = store.resolve_day(max(store.first_day, b - timedelta(days=90))).day
+    first_call = timed(a, b)  # fresh store: builds the oblast index once
+    cold = [timed(a, b) for _ in range(5)]
+    warm = [timed(a, b, clear=False) for _ in range(5)]
+    rng = random.Random(20240806)
+    pairs = []
+    while len(pairs) < 20:
+        x, y = sorted(rng.sample(days, 2)) if len(days) > 1 else (days[0], days[0])
+        pairs.append((x, y))
+    rand = [timed(x, y) for x, y in pairs]
+    change_out = {
+        "window_90d": f"{a}/{b}",
+        "first_call_fresh_store_ms": round(first_call, 1),
+        "window_90d_cold_ms": med(cold),
+        "window_90d_warm_ms": med(warm),
+        "random_cold_ms": dist(rand),
+        "caching": "cold = Store geometry cache cleared before each call (files in the OS page cache); "
+                   "warm = same pair again with the cache; the oblast index is built once per process "
+                   "(first_call_fresh_store_ms includes it)",
+    }
+    del store
+    return store_out, change_out
+
+
+# --- one timeline step over HTTP ---------------------------------------------------------------
+
+def http_step(client: Http, day: str, shown: dict, bodies: list[bytes]) -> tuple[dict, dict]:
+    """One step's requests, as the map makes them; returns per-part times and sizes, and what it shows.
+
+    ``shown`` maps each geometry slot (zone layers, front line) to the hash on screen before
+    the step. A slot whose hash changes needs no request when the day JSON carries its delta
+    from what is shown (a step to the next day); otherwise it is fetched as a delta against
+    what is shown (whole when nothing is).
+    """
+    out = {"day_ms": 0.0, "geom_ms": 0.0, "cb_ms": [], "wire": 0, "raw": 0, "geoms": 0, "errors": 0,
+           "wire_day": 0, "wire_geoms": 0, "wire_cb": 0}
+    r = client.get(f"/data/day/{day}.json")
+    out["day_ms"] = r.ms
+    out["wire"] += r.wire
+    out["wire_day"] = r.wire
+    raw = r.decoded()
+    out["raw"] += len(raw)
+    if r.status != 200:
+        out["errors"] += 1
+        return out, shown
+    now, requests = geometry_requests(json.loads(raw), shown, {h for h in shown.values() if h})
+    for _h, path in requests:
+        if path is None:
+            continue  # the day JSON carries the delta from the day before, which is on screen
+        g = client.get(path)
+        out["geom_ms"] += g.ms
+        out["wire"] += g.wire
+        out["wire_geoms"] += g.wire
+        out["raw"] += len(g.decoded())
+        out["geoms"] += 1
+        out["errors"] += g.status != 200
+    for body in bodies:
+        c = client.post("/_dash-update-component", body)
+        out["cb_ms"].append(c.ms)
+        out["wire"] += c.wire
+        out["wire_cb"] += c.wire
+        out["raw"] += len(c.decoded())
+        out["errors"] += c.status != 200
+    out["step_ms"] = out["day_ms"] + out["geom_ms"] + sum(out["cb_ms"])
+    return out, now
+
+
+def walk(client: Http, days: list[str], payloads: StepPayloads, town: str | None = None,
+         consecutive: bool = True) -> list[dict]:
+    """Step through ``days``; with ``consecutive`` each step keeps the previous day's geometry."""
+    rows, prev = [], {}
+    for d in days:
+        row, shown = http_step(client, d, prev, payloads.bodies(d, town))
+        row["date"] = d
+        rows.append(row)
+        prev = shown if consecutive else {}
+    return rows
+
+
+def summarise_steps(rows: list[dict]) -> dict:
+    return {
+        "steps": len(rows),
+        "step_ms": dist(r["step_ms"] for r in rows),
+        "day_ms": dist(r["day_ms"] for r in rows),
+        "geom_ms": dist(r["geom_ms"] for r in rows),
+        "area_cb_ms": dist(r["cb_ms"][0] for r in rows),
+        "town_cb_ms": dist(r["cb_ms"][1] for r in rows if len(r["cb_ms"]) > 1),
+        "bytes_gz": dist(r["wire"] for r in rows),
+        "bytes_raw": dist(r["raw"] for r in rows),
+        "bytes_gz_day": dist(r["wire_day"] for r in rows),
+        "bytes_gz_geoms": dist(r["wire_geoms"] for r in rows),
+        "bytes_gz_callbacks": dist(r["wire_cb"] for r in rows),
+        "geoms_per_step": round(sum(r["geoms"] for r in rows) / max(1, len(rows)), 2),
+        "errors": sum(r["errors"] for r in rows),
+    }
+
+
+def _town(settings: Settings, name: str = "Bakhmut") -> tuple[str | None, str]:
+    from dashboard.sources.settlements import Gazetteer
+
+    try:
+        return Gazetteer.load(settings.gazetteer).resolve(name).id, name
+    except Exception:
+        return None, name
+
+
+def bench_server(store_dir: Path, settings: Settings, quick: bool) -> tuple[dict, dict]:
+    """Server-side step over every day (cold, then warm) on a fresh in-process app."""
+    from dashboard.app import create_app
+    from dashboard.settings import load_settings
+
+    app = create_app(load_settings(data_dir=store_dir))
+    srv = ThreadServer(app.server)
+    client = Http(srv.url)
+    try:
+        deps = client.get("/_dash-dependencies").json()
+        payloads = StepPayloads(deps)
+        days = client.get("/data/meta.json").json()["days"]
+        log(f"server step over {len(days)} days (cold) …")
+        c0 = time.process_time()
+        cold = walk(client, days, payloads)
+        c1 = time.process_time()
+        log("server step (warm) …")
+        warm = walk(client, days, payloads)
+        c2 = time.process_time()
+        town, town_name = _town(settings)
+        rng = random.Random(5)
+        sample = sorted(rng.sample(days, min(len(days), 100)))
+        town_rows = walk(client, sample, payloads, town=town, consecutive=False) if town else []
+        # scrubbing: jumps to random days on one page (deltas against whatever day is shown)
+        jumps = walk(client, rng.sample(days, min(len(days), 200)), payloads)
+        out = {"server": "werkzeug (threaded), in-process, keep-alive client; step = day JSON + changed "
+                         "geometries + both panel callbacks, requested one after another",
+               "cold": {**summarise_steps(cold), "cpu_ms_per_step": round((c1 - c0) * 1000 / max(1, len(days)), 2)},
+               "warm": {**summarise_steps(warm), "cpu_ms_per_step": round((c2 - c1) * 1000 / max(1, len(days)), 2)},
+               "with_town": {"town": f"{town_name} ({town})", **summarise_steps(town_rows)} if town_rows else {"town": None},
+               "jumps": summarise_steps(jumps),
+               "payload_inputs": [[f"{i['id']}.{i['property']}" for i in d["inputs"]] for d in payloads.deps]}
+        by_day = {r["date"]: r for r in cold}
+        return out, {"by_day": by_day, "days": days, "deps": deps}
+    finally:
+        client.close()
+        srv.stop()
+
+
+def bench_baseline(src: Sources, project: dict, quick: bool) -> tuple[dict, dict]:
+    """The naive baseline on an evenly spaced sample of days; ratios against the project's cold steps."""
+    from .baseline import DATE_INPUT, create_baseline_app
+
+    app = create_baseline_app(src.api, src.daily)
+    have = set(map(str, app._baseline_days))
+    days = [d for d in project["days"] if d in have]
+    n = 3 if quick else 60
+    sample = [days[round(i * (len(days) - 1) / max(1, n - 1))] for i in range(min(n, len(days)))]
+    srv = ThreadServer(app.server)
+    client = Http(srv.url)
+    try:
+        deps = client.get("/_dash-dependencies").json()
+        dep = server_callbacks(deps, f"{DATE_INPUT}.value")[0]
+        log(f"baseline on {len(sample)} days …")
+        rows = []
+        for d in sample:
+            r = client.post("/_dash-update-component", callback_body(dep, {f"{DATE_INPUT}.value": d},
+                                                                     [f"{DATE_INPUT}.value"]))
+            rows.append({"date": d, "ms": r.ms, "wire": r.wire, "raw": len(r.decoded()), "ok": r.status == 200})
+    finally:
+        client.close()
+        srv.stop()
+    proj = [project["by_day"][d] for d in sample]
+    base = {"what": "plain Dash + GeoPandas: read the day's raw GeoJSON, classify, px.choropleth "
+                    "(fitbounds='locations') per request (perf/baseline.py)",
+            "days": len(rows), "errors": sum(not r["ok"] for r in rows),
+            "step_ms": dist(r["ms"] for r in rows), "bytes_gz": dist(r["wire"] for r in rows),
+            "bytes_raw": dist(r["raw"] for r in rows),
+            "project_same_days_step_ms": dist(r["step_ms"] for r in proj),
+            "project_same_days_bytes_gz": dist(r["wire"] for r in proj)}
+
+    def ratio(a, b):
+        return round(a / b, 1) if b else None
+
+    ratios = {
+        "step_p50_speedup": ratio(base["step_ms"]["p50"], base["project_same_days_step_ms"]["p50"]),
+        "step_p95_speedup": ratio(base["step_ms"]["p95"], base["project_same_days_step_ms"]["p95"]),
+        "bytes_gz_p50_ratio": ratio(base["bytes_gz"]["p50"], base["project_same_days_bytes_gz"]["p50"]),
+        "bytes_raw_p50_ratio": ratio(base["bytes_raw"]["p50"],
+                                     statistics.median(r["raw"] for r in proj) if proj else 0),
+        "note": "baseline ÷ project on the same days (project: cold pass); > 1 means the project is faster/smaller",
+    }
+    return base, ratios
+
+
+# --- gunicorn ---------------------------------------------------------------------------------
+
+def bench_gunicorn_start(store_dir: Path, tmp: Path, repeats: int) -> tuple[dict, Gunicorn]:
+    """Cold starts (process start → first page); the last server is left running and returned."""
+    starts, contents = [], []
+    g = None
+    for i in range(repeats):
+        if g is not None:
+            g.stop()
+        g = Gunicorn(store_dir, tmp / "gunicorn.log")
+        starts.append(g.first_page_s)
+        # What the page needs before it shows anything: its layout and content callback.
+        client = Http(g.url)
+        client.get("/_dash-layout")
+        deps = client.get("/_dash-dependencies").json()
+        r = client.post("/_dash-update-component", pages_body(deps, ""))
+        if r.status == 200:
+            contents.append(time.perf_counter() - g.t0)
+        client.close()
+    return {"command": " ".join(shlex.quote(a) for a in g.argv), "cold_start_s": med(starts),
+            "cold_start_content_s": med(contents) if contents else None,
+            "rss_mb_after_start": {str(p): rss_mb(p) for p in g.worker_pids()}}, g
+
+
+def bench_gunicorn_steps(g: Gunicorn, days: list[str], n: int) -> dict:
+    """A few hundred steps through gunicorn (consecutive days), then RSS per worker."""
+    client = Http(g.url)
+    deps = client.get("/_dash-dependencies").json()
+    payloads = StepPayloads(deps)
+    start = max(0, len(days) - n)
+    rows = walk(client, days[start:start + n], payloads)
+    rows += walk(client, random.Random(9).sample(days, min(len(days), n // 2)), payloads, consecutive=False)
+    client.close()
+    rss = {str(p): rss_mb(p) for p in g.worker_pids()}
+    vals = [v for v in rss.values() if v]
+    return {"steps": summarise_steps(rows), "rss_mb_per_worker": rss,
+            "pss_mb_per_worker": {str(p): pss_mb(p) for p in g.worker_pids()},
+            "rss_mb_per_worker_max": max(vals) if vals else None, "rss_mb_master": rss_mb(g.proc.pid)}
+
+
+# --- browser ------------------------------------------------------------------------------------
+
+def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
+    """Slider-to-paint (random jumps, next-day steps) and playback in headless Chromium."""
+    if not Path(CHROMIUM).exists():
+        return {"skipped": f"{CHROMIUM} not installed"}
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"skipped": "playwright is not installed (pip install -e '.[test]')"}
+    n_steps = 12 if quick else 120
+    steps_js, play_js = (JS / "steps.js").read_text(), (JS / "play.js").read_text()
+    posts: list[dict] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+            page = ctx.new_page()
+            errors, offhost = watch_page(page)
+
+            def on_request(req):
+                if req.method == "POST" and "_dash-update-component" in req.url and "view-state.data" in (req.post_data or ""):
+                    try:
+                        posts.append(json.loads(req.post_data))
+                    except ValueError:
+                        pass
+
+            page.on("request", on_request)
+            t = time.perf_counter()
+            page.goto(url + "/", timeout=120000)
+            try:
+                page.wait_for_selector("#map[data-painted]", timeout=60000)
+            except Exception as exc:
+                raise RuntimeError(f"the map never painted ({type(exc).__name__}); console errors: {errors[:3]}; "
+                                   f"off-host requests: {offhost[:3]}") from None
+            first_paint_s = time.perf_counter() - t
+            days = page.evaluate("window.frontline.meta.days")
+            rng = random.Random(11)
+            jumps = [days[i] for i in rng.sample(range(len(days)), min(len(days), n_steps))]
+            log(f"browser: {len(jumps)} random jumps …")
+            rnd = page.evaluate(steps_js, [jumps, 200])
+            # Next-day steps and playback run over the newest stretch of complete days (all
+            # four layers can change), or the newest days when there is no such stretch.
+            complete = page.evaluate("window.frontline.meta.complete")
+            n_play = min(len(days) - 1, 10 if quick else 150)
+            span = max(n_steps, n_play) + 1
+            end = next((i for i in range(len(days) - 1, span - 2, -1)
+                        if complete[i - span + 1:i + 1] == "1" * span), len(days) - 1)
+            start = max(0, end - span + 1)
+            seq_days = days[start:start + n_steps + 1]
+            page.evaluate(steps_js, [[seq_days[0]], 300])
+            log(f"browser: {len(seq_days) - 1} next-day steps from {seq_days[0]} …")
+            seq = page.evaluate(steps_js, [seq_days[1:], 200])
+            log(f"browser: playback of {n_play} days from {days[start]} at 20 days/s …")
+            play = page.evaluate(play_js, [start, n_play, 20])
+            page.wait_for_timeout(800)  # let the last panel callbacks go out
+            ctx.close()
+        finally:
+            browser.close()
+    painted, expected = play["painted"], play["expected"]
+    span_s = (play["t"][-1] - play["t"][0]) / 1000 if len(play["t"]) > 1 else 0
+    intervals = [b - a for a, b in zip(play["t"], play["t"][1:])]
+    # Does the browser send what the server-side step replays? Compare one real body.
+    match = None
+    if posts:
+        real = posts[-1]
+        day = real["inputs"][0]["value"]["date"]
+        mine = [json.loads(b) for b in StepPayloads(payloads_deps).bodies(day)]
+        match = any(m == real for m in mine)
+    return {
+        "first_paint_s": round(first_paint_s, 2),
+        "random": {"ms": dist(rnd["ms"]), "fetch_ms": dist(rnd["fetch"]), "lost": len(rnd["lost"])},
+        "next_day": {"ms": dist(seq["ms"]), "fetch_ms": dist(seq["fetch"]), "lost": len(seq["lost"])},
+        "playback": {"setting_days_per_s": 20, "from": days[start], "days": len(expected), "painted": len(painted),
+                     "skipped": len(set(expected) - set(painted)),
+                     "days_per_s": round((len(painted) - 1) / span_s, 1) if span_s else None,
+                     "interval_ms": dist(intervals)},
+        "payload_matches_browser": match,
+        "offhost_requests": len(offhost),
+        "console_errors": errors[:5],
+        "how": "frontline.setIndex(i, true) → #map[data-painted=DATE] + one animation frame, 200 ms between "
+               "steps (lets the panel callbacks run); random = jumps to random days (nothing cached in the "
+               "browser), next_day = consecutive days (prefetched)",
+    }
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+def bench_export(store_dir: Path, settings: Settings, quick: bool) -> dict:
+    """Export times through :func:`export_bytes`: first PNG (cold browser), warm PNG, report, HTML, batch."""
+    from dashboard.export.exporter import export_bytes
+    from dashboard.sources.settlements import Gazetteer
+    from dashboard.store.reader import Store
+
+    store = Store.open(store_dir)
+    gaz = Gazetteer.load(settings.gazetteer)
+    day = store.last_day
+    days = store.day_list[-10:] if quick else store.day_list[::max(1, len(store.day_list) // 10)][:10]
+    town = "Pokrovsk"
+
+    def timed(fmt, d=day, compare=None):
+        t = time.perf_counter()
+        data, _mime, _name = export_bytes(store, gaz, fmt, day=d, compare=compare, town=town,
+                                          notes_dir=settings.notes_dir)
+        assert data, fmt
+        return time.perf_counter() - t
+
+    out = {"first_png_s": round(timed("png"), 3)}
+    out["png_warm_s"] = med([timed("png") for _ in range(3 if quick else 5)])
+    out["report_pdf_s"] = med([timed("report") for _ in range(1 if quick else 3)])
+    out["html_s"] = med([timed("html") for _ in range(1 if quick else 3)])
+    t = time.perf_counter()
+    for d in days:
+        timed("png", d)
+    out["batch10_png_s"] = round(time.perf_counter() - t, 3)
+    out["batch_days"] = len(days)
+    return out
