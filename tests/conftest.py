@@ -7,6 +7,7 @@ See tests/fixtures/README.md for what is cut and why.
 from __future__ import annotations
 
 import tarfile
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -122,6 +123,32 @@ def gazetteer():
     from dashboard.sources.settlements import Gazetteer
 
     return Gazetteer.load()
+
+
+@dataclass
+class CliResult:
+    """What a `frontline` run gave: the names of :class:`subprocess.CompletedProcess`."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the `frontline` command in this process: ``cli(*argv)`` gives a :class:`CliResult`."""
+    from dashboard.cli import main
+
+    def run(*argv) -> CliResult:
+        capsys.readouterr()  # only this run's output
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as exc:  # argparse's own errors (and --help)
+            code = exc.code
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    return run
 
 
 class LiveServer(ThreadServer):

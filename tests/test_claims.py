@@ -107,13 +107,9 @@ def test_seed_verdicts_on_the_test_store(report):
     assert late["verdict"] == "no map data" and "after the newest synced data" in late["detail"]
 
 
-def test_the_cli_report_runs(store_dir):
-    import subprocess
-    import sys
-
-    out = subprocess.run([sys.executable, "-m", "dashboard.cli", "notes", "report", "--json"],
-                         env={**__import__("os").environ, "FRONTLINE_DATA_DIR": str(store_dir)},
-                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+def test_the_cli_report_runs(cli, store_dir, monkeypatch):
+    monkeypatch.setenv("FRONTLINE_DATA_DIR", str(store_dir))
+    out = cli("notes", "report", "--json")
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)["notes"]
     assert rows and all(r["verdict"] in VERDICT_KINDS for r in rows)

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -107,31 +105,26 @@ def test_spans_treat_missing_days_as_gaps():
     assert spans[1] == {"from": "2024-01-03", "to": "2024-01-04", "status": "unknown"}  # changed inside the gap
 
 
-def _cli(store_dir, *args):
-    return subprocess.run([sys.executable, "-m", "dashboard.cli", "--data-dir", str(store_dir), *args],
-                          capture_output=True, text=True, timeout=120)
-
-
-def test_cli_answers_and_fails_cleanly(store_dir):
-    r = _cli(store_dir, "town", "Krasnoarmiisk", "--json")
+def test_cli_answers_and_fails_cleanly(cli, store_dir):
+    r = cli("--data-dir", store_dir, "town", "Krasnoarmiisk", "--json")
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
     assert res["town"]["name"] == "Pokrovsk" and res["town"]["oblast"] == "Donetsk Oblast"
     assert all(set(s) == {"from", "to", "status"} for s in res["spans"])
-    r = _cli(store_dir, "area", "--date", "2024-10-31", "--json")
+    r = cli("--data-dir", store_dir, "area", "--date", "2024-10-31", "--json")
     res = json.loads(r.stdout)
     assert res["complete"] and 17 < res["occupied_share_pct"] < 21
     assert abs(sum(v for k, v in res["layers_km2"].items() if k.startswith("occupied")) - res["occupied_total_km2"]) < 0.5
-    r = _cli(store_dir, "change", "--from", "2024-10-26", "--to", "2024-11-02", "--json")
+    r = cli("--data-dir", store_dir, "change", "--from", "2024-10-26", "--to", "2024-11-02", "--json")
     res = json.loads(r.stdout)
     assert res["gained_km2"] > 0 and abs(res["net_km2"] - (res["gained_km2"] - res["lost_km2"])) < 0.2
-    r = _cli(store_dir, "town", "Zzyzzyx")
+    r = cli("--data-dir", store_dir, "town", "Zzyzzyx")
     assert r.returncode == 2 and "Unknown town" in r.stderr and "Traceback" not in r.stderr
-    r = _cli(store_dir, "area", "--date", "2031-01-01")
+    r = cli("--data-dir", store_dir, "area", "--date", "2031-01-01")
     assert r.returncode == 2 and "after the newest synced data" in r.stderr
-    r = _cli(store_dir, "area", "--date", "yesterday")
+    r = cli("--data-dir", store_dir, "area", "--date", "yesterday")
     assert r.returncode == 2 and "not a date" in r.stderr
-    r = _cli(store_dir.parent / "nowhere", "area", "--date", "2024-10-31")
+    r = cli("--data-dir", store_dir.parent / "nowhere", "area", "--date", "2024-10-31")
     assert r.returncode == 2 and "frontline sync" in r.stderr
 
 
