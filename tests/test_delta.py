@@ -2,17 +2,16 @@
 
 Checked on the real test store: every layer and front line that changes between two
 consecutive days is rebuilt exactly from the previous one plus the delta, the delta is a
-small fraction of the whole geometry, and the HTTP endpoints serve it with clear errors.
+small fraction of the whole geometry. The endpoints that serve deltas are tested in
+test_api.py.
 """
 from __future__ import annotations
 
 import gzip
 
 import orjson
-import pytest
 
 from dashboard import delta
-from dashboard.sources.deepstate import LAYERS
 
 ZONES = ("liberated", "contested", "occupied", "occupied_before_2022")
 
@@ -78,60 +77,6 @@ def test_delta_edge_cases():
     assert delta.apply(sq, delta.encode(delta.Geometry(sq), gc)) == gc
     empty = {"type": "Polygon", "coordinates": []}
     assert delta.apply(sq, delta.encode(delta.Geometry(sq), empty)) == empty
-
-
-@pytest.fixture(scope="module")
-def client(store_dir):
-    from dashboard.app import create_app
-    from dashboard.settings import load_settings
-
-    return create_app(load_settings(data_dir=store_dir)).server.test_client()
-
-
-def _json(resp):
-    data = resp.data
-    return orjson.loads(gzip.decompress(data) if resp.headers.get("Content-Encoding") == "gzip" else data)
-
-
-def test_api_serves_front_by_hash_and_deltas_between_days(client, store):
-    a, b = (str(d) for d in store.day_list[-3:-1])
-    da, db = (_json(client.get(f"/data/day/{d}.json")) for d in (a, b))
-    assert set(da["layers"]) == set(LAYERS)
-    # the front line is referenced by hash, like the layers, and served like them
-    front = client.get(f"/data/geom/{db['front']}.json", headers={"Accept-Encoding": "gzip"})
-    assert front.status_code == 200 and "immutable" in front.headers["Cache-Control"]
-    assert _json(front)["type"] in ("LineString", "MultiLineString")
-    for k in ("occupied", "front"):
-        ha = da["front"] if k == "front" else da["layers"][k]
-        hb = db["front"] if k == "front" else db["layers"][k]
-        base, full = _json(client.get(f"/data/geom/{ha}.json")), _json(client.get(f"/data/geom/{hb}.json"))
-        r = client.get(f"/data/delta/{ha}/{hb}.json", headers={"Accept-Encoding": "gzip"})
-        assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
-        assert "immutable" in r.headers["Cache-Control"]
-        assert delta.apply(base, _json(r)) == full
-        # without gzip support the same document arrives plain
-        assert orjson.loads(client.get(f"/data/delta/{ha}/{hb}.json").data) == _json(r)
-    # the day JSON carries the deltas from the previous day (what a step forward needs)
-    assert db["prev"] == a and db["deltas"]
-    for k, d in db["deltas"].items():
-        ha = da["front"] if k == "front" else da["layers"][k]
-        hb = db["front"] if k == "front" else db["layers"][k]
-        assert d["base"] == ha != hb
-        assert delta.apply(_json(client.get(f"/data/geom/{ha}.json")), d) == _json(client.get(f"/data/geom/{hb}.json"))
-    first = _json(client.get(f"/data/day/{store.day_list[0]}.json"))
-    assert first["prev"] is None and first["deltas"] == {}
-    # a known base with an unknown target (or the reverse) is not found, not a server error
-    assert client.get(f"/data/delta/{da['front']}/ffff.json").status_code == 404
-    assert client.get(f"/data/delta/ffff/{da['front']}.json").status_code == 404
-
-
-@pytest.mark.parametrize("path", ["/data/delta/0000/1111.json", "/data/delta/<script>/x.json",
-                                  "/data/geom/nope.json"])
-def test_unknown_geometry_is_a_clear_404(client, path):
-    r = client.get(path)
-    assert r.status_code == 404
-    if r.is_json:  # (a path the router cannot match gets Flask's own 404 page)
-        assert r.get_json()["error"] == "no such geometry"
 
 
 def test_sync_stores_a_delta_for_every_consecutive_change(store, store_dir):
