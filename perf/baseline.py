@@ -1,6 +1,6 @@
-"""The naive baseline that ``frontline bench`` compares the dashboard against.
+"""The naive baseline that the benchmark (``perf.bench``) compares the dashboard against.
 
-What the issue calls "a plain Dash + GeoPandas implementation that reads the day's
+What the performance targets call "a plain Dash + GeoPandas implementation that reads the day's
 GeoJSON and builds a Plotly choropleth map per request". Per request, the one
 callback of :func:`create_baseline_app`:
 

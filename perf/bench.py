@@ -30,7 +30,10 @@ One run builds everything it times in a temporary folder and removes it afterwar
 * **browser** — headless Debian Chromium through Playwright against that gunicorn:
   ``frontline.setIndex(i, true)`` → ``#map[data-painted=DATE]`` + one animation frame,
   for random jumps and for next-day steps, and playback at 20 days/s.
+* **exports** — through the exporter: the first PNG (cold browser), warm PNGs, a report
+  PDF, a standalone HTML page and a batch of ten PNGs.
 
+The sections are in :mod:`perf.scenarios`, the table and targets in :mod:`perf.report`.
 ``--quick`` runs the same sections on a few days cut from the mirror (CI smoke run,
 well under a minute). ``--json`` prints the figures as JSON instead of the table.
 Progress goes to stderr. No timing here is asserted by the tests.
