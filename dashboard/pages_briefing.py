@@ -25,8 +25,8 @@ import dash
 from dash import Input, Output, State, dcc, html, no_update
 
 from . import briefing as bf
+from . import vocab
 from .callbacks.check import Fields, checked
-from .components.layout import SOURCES_LINE
 
 # Component ids of the briefing page; assets/briefing.js uses the same strings.
 ROOT = "briefing"
@@ -63,8 +63,7 @@ FALLBACK = bf.Briefing(
     name=bf.DEFAULT_NAME, title="Frontline", description="", file="(built in)",
     scenes=(bf.Scene(title="The front line today", caption="Territorial control on the newest day with data "
                      "(DeepState).", date=bf.parse_date_spec("latest"), date_from=None, date_to=None, step_days=1,
-                     compare=None, layers=("occupied", "occupied_before_2022", "contested", "liberated", "front",
-                                           "settlements"),
+                     compare=None, layers=tuple(k for k in vocab.MAP_LAYERS if k != "change"),
                      bbox=None, town=None, zoom=None, duration=30.0, line=0),),
 )
 
@@ -229,10 +228,10 @@ def status_children(store, stale_days: int, now: datetime | None = None, problem
 
 def fresh_children(store) -> list:
     if store is None:
-        return [SOURCES_LINE]
+        return [vocab.ATTRIBUTION]
     taken = _taken(store)
     return [html.Span(f"Data to {store.last_day} (snapshot {taken:%Y-%m-%d %H:%M} UTC)", className="fl-b-fresh-date"),
-            " · ", SOURCES_LINE]
+            " · ", vocab.ATTRIBUTION]
 
 
 # --- layout ------------------------------------------------------------------------------------
