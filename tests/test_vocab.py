@@ -1,17 +1,17 @@
 """One vocabulary: ``dashboard/vocab.py`` defines the layers, statuses, colours, attribution,
-export formats, speeds and the permalink. No other Python or CSS file under dashboard/ or
-assets/ defines one of them again (a copy drifts: "gained" once had three colours), and the
-browser gets them from the server."""
+export formats, speeds and the permalink; ``dashboard/ids.py`` every id. No other file
+under dashboard/ or assets/ defines one of them again (a copy drifts: "gained" once had
+three colours), and the browser gets them from the server."""
 from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from dashboard import vocab
+from dashboard import ids, vocab
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Where the definitions live.
@@ -23,7 +23,7 @@ NOT_SCANNED = {ROOT / "dashboard" / "baseline.py", ROOT / "dashboard" / "bench.p
 
 def _files() -> list[Path]:
     out = [p for p in (ROOT / "dashboard").rglob("*.py")]
-    out += [p for p in (ROOT / "assets").rglob("*") if p.suffix == ".css"
+    out += [p for p in (ROOT / "assets").rglob("*") if p.suffix in (".js", ".css")
             and "vendor" not in p.relative_to(ROOT / "assets").parts]
     return sorted(p for p in out if p not in OWNERS and p not in NOT_SCANNED)
 
@@ -83,15 +83,36 @@ def term_hits(path: Path, text: str) -> list[str]:
             for what, rx in TERMS.items() for m in rx.finditer(text)]
 
 
+def id_hits(path: Path, text: str) -> list[str]:
+    """Ids typed as strings. The browser's code gets every id from the server, so in JS any
+    string that is an id counts; in Python one with a hyphen (ours are specific), or a
+    one-word id where an id goes (``id=``, ``Input(``, a pattern's ``"type"``, ``NAME = "…"``)."""
+    values = set(ids.browser().values())
+    lit = re.compile(r"""(["'])([a-z][a-z0-9-]*)\1""")
+    found = []
+    if path.suffix == ".js":
+        found = [m for m in lit.finditer(text) if m.group(2) in values]
+        found += [m for m in re.finditer(r"#([a-z][a-z0-9-]*)", text) if m.group(1) in values]
+    elif path.suffix == ".css":
+        found = [m for m in re.finditer(r"#([a-z][a-z0-9-]*)", text) if m.group(1) in values]
+    else:
+        found = [m for m in lit.finditer(text) if m.group(2) in values and "-" in m.group(2)]
+        context = re.compile(r"""(?:\bid\s*=\s*|\b(?:Input|Output|State)\(\s*|["']type["']\s*:\s*|^[A-Z_]+\s*=\s*)"""
+                             r"""(["'])([a-z][a-z0-9-]*)\1""", re.M)
+        found += [m for m in context.finditer(text) if m.group(2) in values and "-" not in m.group(2)]
+    return [f"{_where(path, text, m.start())}: id {m.group(0)}" for m in found]
+
+
 def test_the_scan_sees_the_code():
     names = {p.relative_to(ROOT).as_posix() for p in FILES}
-    assert {"dashboard/export/figure.py", "assets/frontline.css", "assets/briefing.css"} <= names
+    assert {"dashboard/export/figure.py", "assets/frontline.css", "assets/briefing.js"} <= names
     assert not any("vendor" in n for n in names)
     # The patterns find what they are for.
     probe = Path(ROOT / "x.js")
     assert palette_hits(probe, "fill: '#F0E442'; c = rgba(213, 94, 0, 0.5)")
     assert term_hits(probe, 'var L = ["occupied", "occupied_before_2022", "contested"];')
     assert term_hits(probe, "SPEEDS = { 1: 1000, 2: 500, 5: 200, 10: 100 }")
+    assert id_hits(probe, "document.getElementById('timeline-slider')")
 
 
 def test_no_file_defines_the_palette_again():
@@ -102,6 +123,11 @@ def test_no_file_defines_the_palette_again():
 def test_no_file_defines_layers_statuses_attribution_formats_or_speeds_again():
     hits = [h for p in FILES for h in term_hits(p, p.read_text(encoding="utf-8"))]
     assert hits == [], "terms of dashboard/vocab.py typed elsewhere:\n" + "\n".join(hits)
+
+
+def test_no_file_types_an_id_of_ids_py():
+    hits = [h for p in FILES for h in id_hits(p, p.read_text(encoding="utf-8"))]
+    assert hits == [], "ids of dashboard/ids.py typed elsewhere:\n" + "\n".join(hits)
 
 
 # --- the vocabulary itself -------------------------------------------------------------------------
@@ -137,7 +163,7 @@ def test_the_server_hands_the_vocabulary_to_the_browser(client):
     css = client.get("/data/vocab.css")
     assert css.status_code == 200 and css.mimetype == "text/css"
     assert f"--fl-gained: {vocab.COLORS['gained']};" in css.get_data(as_text=True)
-    # The page links the stylesheet.
+    # The page links the stylesheet, and its initial state carries the ids.
     page = client.get("/").get_data(as_text=True)
     assert "/data/vocab.css" in page
 
@@ -146,3 +172,63 @@ def test_the_server_hands_the_vocabulary_to_the_browser(client):
 def client(live_server):
     return live_server.app.server.test_client()
 
+
+# --- the map client's contract ---------------------------------------------------------------------
+
+MAP_JS = ROOT / "assets" / "map"
+
+
+def documented_api() -> set[str]:
+    """The names the header of assets/map/3-api.js documents as window.frontline's API."""
+    text = (MAP_JS / "3-api.js").read_text(encoding="utf-8")
+    head = text[:text.index("(function")]
+    methods = set(re.findall(r"(?<![\w.\-/])([a-z][A-Za-z]+)\(", head)) - {"fn"}
+    properties = {"state", "meta", "paintLog", "debug"}
+    assert all(re.search(rf"\b{p}\b", head) for p in properties)
+    return methods | properties
+
+
+def test_the_briefing_and_the_bridge_use_only_the_documented_api():
+    api = documented_api()
+    assert {"init", "show", "setDate", "on", "frame", "reload", "permalink"} <= api
+    for name in ("briefing.js", "map/4-dash.js"):
+        js = (ROOT / "assets" / name).read_text(encoding="utf-8")
+        for internal in ("frontlineModules", ".debug", "pushState", "data-compare", "data-painted", "frontLayer",
+                         "markers", ".labels"):
+            assert internal not in js, f"assets/{name} uses the map's internals: {internal}"
+        used = set(re.findall(r"\b(?:fl|frontline)\.([A-Za-z]+)", js))
+        assert used <= api, f"assets/{name} uses what the API does not document: {sorted(used - api)}"
+
+
+def test_no_javascript_in_python_strings():
+    """Clientside callbacks are named functions in assets/ (ClientsideFunction), not strings."""
+    hits = [f"{p.relative_to(ROOT)}" for p in FILES if p.suffix == ".py"
+            and re.search(r"clientside_callback\(\s*[\"'f]", p.read_text(encoding="utf-8"))]
+    assert hits == []
+
+
+@pytest.mark.browser
+def test_the_browser_writes_the_same_permalink_and_exposes_only_the_api(page, live_server, store):
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("#map[data-painted]", timeout=20000)
+    names = set(page.evaluate("Object.getOwnPropertyNames(window.frontline)"))
+    assert names == documented_api()
+    cases = [
+        {"date": "2024-10-31"},
+        {"date": "2024-10-31", "compare": "2024-08-06", "town": "Kam'yanske ~ (*) Бахмут & co",
+         "layers": ["front", "occupied"], "view": [48.0625, 37.2, 9]},
+        {"date": "2023-05-21", "layers": list(vocab.MAP_LAYERS), "view": [-0.0005, 37.12345, 9.5]},
+    ]
+    for c in cases:
+        got = page.evaluate("v => window.frontline.permalink(v)", c)
+        assert got == vocab.permalink(c["date"], c.get("compare"), c.get("town"), c.get("layers"), c.get("view")), c
+    # The map's own view: what the URL says is what the Python rules write for the same state.
+    st = page.evaluate("window.frontline.state")
+    assert page.evaluate("window.frontline.permalink()").startswith(vocab.permalink(st["date"]))
+    # Snapping a date to the nearest earlier day with data: the browser's rule is the store's.
+    days = store.day_list
+    asked = next(b - timedelta(days=1) for a, b in zip(days, days[1:]) if (b - a).days > 2)
+    page.evaluate("d => window.frontline.gotoDate(d, 0, true)", str(asked))
+    want, exact = vocab.snap_day(store.day_list, asked)
+    assert not exact
+    page.wait_for_selector(f"#map[data-painted='{want}']", timeout=8000)

@@ -137,7 +137,8 @@ def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
 def home(store, state: ViewState) -> html.Div:
     init = {"date": str(state.date), "compare": str(state.compare) if state.compare else None,
             "town_id": state.town_id, "town_name": state.town_name, "layers": list(state.layers),
-            "view": list(state.view) if state.view else None}
+            "view": list(state.view) if state.view else None,
+            "ids": ids.browser()}  # the page's ids for the map client's Dash bridge
     return html.Div(className="fl-app", children=[
         html.Header(className="fl-header", children=[
             html.Div(className="fl-title", children=[html.H1("Frontline"),
