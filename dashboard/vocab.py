@@ -114,7 +114,7 @@ STYLE = {
     "oblast": {"weight": 0.7, "dash": "3 3"},
     "settlement": {"weight": 0.8},
 }
-#: Colours a generated stylesheet does not carry as "palette" (they are everyone's white).
+#: Left out of the duplicate check: white and black are everyone's, not the palette's.
 _NOT_PALETTE = {"#ffffff", "#000000"}
 
 
