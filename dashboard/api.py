@@ -6,6 +6,10 @@ year). A day's JSON also carries the deltas from the previous day's geometry (ma
 sync; :mod:`dashboard.delta`: only the stretches of outline that differ), so a step to the
 next day is one small request. A browser that shows some other day asks for
 ``/data/delta/<shown>/<new>.json`` instead of whole layers. Everything is served gzipped.
+
+``/data/vocab.json`` and ``/data/vocab.css`` are the vocabulary (:mod:`dashboard.vocab`):
+layers, colours, statuses, attribution, speeds and export formats for the browser's code,
+and the colours as CSS custom properties for the stylesheets.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import shapely
 from flask import Blueprint, Response, request
 from shapely.geometry import mapping
 
-from . import delta
+from . import delta, vocab
 from .guard import json_error
 from .analytics.control import STATUS_NAMES, change_between, status_on
 from .sources.deepstate import LAYERS
@@ -45,16 +49,16 @@ def content_etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
-def _send(gz: bytes, cache: str = SHORT) -> Response:
-    """``gz`` (gzipped JSON) as a response: gzipped when the client accepts it, tagged with
-    the hash of the bytes sent (``If-None-Match`` with that tag gets a 304)."""
+def _send(gz: bytes, cache: str = SHORT, mimetype: str = "application/json") -> Response:
+    """``gz`` (gzipped JSON, or ``mimetype``) as a response: gzipped when the client accepts it,
+    tagged with the hash of the bytes sent (``If-None-Match`` with that tag gets a 304)."""
     accepts_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
     body = gz if accepts_gzip else gzip.decompress(gz)
     etag = content_etag(body)
     if request.if_none_match.contains_weak(etag.strip('"')):
         resp = Response(status=304)
     else:
-        resp = Response(body, mimetype="application/json")
+        resp = Response(body, mimetype=mimetype)
         if accepts_gzip:
             resp.headers["Content-Encoding"] = "gzip"
     resp.headers["Cache-Control"] = cache
@@ -225,6 +229,18 @@ def make_blueprint(api: DataAPI) -> Blueprint:
                                     503, retry_after=30)
             return None, _error("no store yet: run `frontline sync`", 503, retry_after=60)
         return store, None
+
+    # The vocabulary (dashboard/vocab.py) for the browser's code and stylesheets; no store needed.
+    vocab_json = _gz(vocab.browser())
+    vocab_css = gzip.compress(vocab.css().encode("utf-8"), compresslevel=6, mtime=0)
+
+    @bp.route("/data/vocab.json")
+    def vocabulary():
+        return _send(vocab_json, SHORT)
+
+    @bp.route("/data/vocab.css")
+    def vocabulary_css():
+        return _send(vocab_css, SHORT, "text/css")
 
     @bp.route("/data/meta.json")
     def meta():

@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         pages_folder="",
         assets_folder=str(ROOT / "assets"),
         serve_locally=True,
+        external_stylesheets=["/data/vocab.css"],  # the vocabulary's colours (dashboard/vocab.py)
         title="Frontline — territorial control in Ukraine",
         update_title=None,
         suppress_callback_exceptions=True,

@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 
 from .settings import Settings, load_settings
+from .vocab import FORMATS
 
 
 class UserError(Exception):
@@ -312,14 +313,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--dir", help="notes folder (default geodata/notes)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_notes)
-    sp = sub.add_parser("export", help="export a snapshot: png | svg | pdf | html | geojson | csv | report")
+    sp = sub.add_parser("export", help="export a snapshot: " + " | ".join(FORMATS))
     sp.add_argument("--date", type=_date, help="day to export (default: the newest)")
     sp.add_argument("--compare", type=_date, help="compare date: draw what was gained and lost since")
     sp.add_argument("--town", help="town to frame and describe")
     sp.add_argument("--briefing", help="a briefing name: export each of its scenes")
     sp.add_argument("--range", nargs=2, type=_date, metavar=("FROM", "TO"), help="batch: a date range")
     sp.add_argument("--step", type=int, default=7, help="batch: days between exports in --range (default 7)")
-    sp.add_argument("--format", required=True, choices=["png", "svg", "pdf", "html", "geojson", "csv", "report"])
+    sp.add_argument("--format", required=True, choices=list(FORMATS))
     sp.add_argument("--out", required=True, help="output file (single) or folder (batch)")
     sp.add_argument("--force", action="store_true", help="overwrite files that already exist (default: refuse)")
     sp.add_argument("--base-url", default="http://127.0.0.1:8050", help="where the dashboard is served (for permalinks)")

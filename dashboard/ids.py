@@ -1,4 +1,8 @@
-"""Every component id, once: callbacks, client-side code and tests use these names."""
+"""Every component id, once: callbacks, client-side code and tests use these names.
+
+The browser's code never types an id: the server hands it :func:`browser` with the page's
+initial state (the home page's ``INIT`` store, the briefing's plan).
+"""
 
 # Page structure
 PAGE = "page"
@@ -38,3 +42,32 @@ TOWN_STRIP = "town-strip"
 NOTES_LIST = "notes-list"
 NOTES_ALL = "notes-all"
 CLAIMS = "claims-view"
+#: Pattern-matching id type of every clickable note element (``{"type": NOTE, "index": key}``).
+NOTE = "note"
+
+# Briefing-room mode (/briefing); the map is MAP and its errors go to MAP_ERROR there too
+BRIEFING = "briefing"
+BRIEFING_PLAN = "briefing-plan"
+BRIEFING_POLL = "briefing-poll"
+BRIEFING_SYNC = "briefing-sync"
+BRIEFING_STATUS = "briefing-status"
+BRIEFING_FRESH = "briefing-fresh"
+BRIEFING_NOTICES = "briefing-notices"
+BRIEFING_KICKER = "briefing-kicker"
+BRIEFING_SCENE_TITLE = "briefing-scene-title"
+BRIEFING_DATE = "briefing-date"
+BRIEFING_RANGE = "briefing-range"
+BRIEFING_CHANGE = "briefing-change"
+BRIEFING_CAPTION = "briefing-caption"
+BRIEFING_PROGRESS = "briefing-progress"
+BRIEFING_PAUSED = "briefing-paused"
+
+
+def export_button(fmt: str) -> str:
+    """The id of the Export menu's button for format ``fmt``."""
+    return f"export-{fmt}"
+
+
+def browser() -> dict[str, str]:
+    """Every id above by its name (``{"MAP": "map", …}``), for the browser's code."""
+    return {k: v for k, v in globals().items() if k.isupper() and isinstance(v, str)}

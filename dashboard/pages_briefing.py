@@ -3,9 +3,10 @@
 ``register_briefing(app, holder, gazetteer, settings)`` registers the Dash page and its
 callbacks. The page is rendered once from the URL (``?name=default&scene=2``): the
 named briefing is loaded and validated (``dashboard/briefing.py``), its dates are
-resolved against the store, and the result (the *plan*) goes to ``assets/briefing.js``
-in a ``dcc.Store``; the browser then plays the scenes on ``window.frontline``'s map on
-its own, and a presenter's clicker drives it (→/PageDown, ←/PageUp, space, Home).
+resolved against the store, and the result (the *plan*, with the page's ids) goes to
+``assets/briefing.js`` in a ``dcc.Store``; the browser then plays the scenes on the map
+client (``window.frontline``, through its API only) on its own, and a presenter's
+clicker drives it (→/PageDown, ←/PageUp, space, Home).
 
 A ``dcc.Interval`` asks the server every minute: it refreshes the freshness line and
 the "data is N days old" banner (the wall runs for days), and sends a new plan when
@@ -22,34 +23,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 import dash
-from dash import Input, Output, State, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from . import briefing as bf
+from . import ids, vocab
 from .callbacks.check import Fields, checked
-from .components.layout import SOURCES_LINE
 
-# Component ids of the briefing page; assets/briefing.js uses the same strings.
-ROOT = "briefing"
-PLAN = "briefing-plan"
-POLL = "briefing-poll"
-SYNC = "briefing-sync"
-STATUS = "briefing-status"
-FRESH = "briefing-fresh"
-NOTICES = "briefing-notices"
-KICKER = "briefing-kicker"
-SCENE_TITLE = "briefing-scene-title"
-DATE = "briefing-date"
-RANGE = "briefing-range"
-CHANGE = "briefing-change"
-CAPTION = "briefing-caption"
-PROGRESS = "briefing-progress"
-PAUSED = "briefing-paused"
-MAP = "map"            # window.frontline draws into #map and reports errors in #map-error
-MAP_ERROR = "map-error"
-
-#: Ids the home page's controls own. window.frontline sets props on them with
-#: ``dash_clientside.set_props``; on this page they are inert stand-ins (see :func:`_standins`).
-HOME_IDS = ("view-state", "timeline-slider", "date-display", "date-picker", "town-search", "btn-play")
+# Component ids of the briefing page (dashboard/ids.py); assets/briefing.js gets them with the plan.
+ROOT, PLAN, POLL, SYNC = ids.BRIEFING, ids.BRIEFING_PLAN, ids.BRIEFING_POLL, ids.BRIEFING_SYNC
+STATUS, FRESH, NOTICES = ids.BRIEFING_STATUS, ids.BRIEFING_FRESH, ids.BRIEFING_NOTICES
+KICKER, SCENE_TITLE, DATE, RANGE = ids.BRIEFING_KICKER, ids.BRIEFING_SCENE_TITLE, ids.BRIEFING_DATE, ids.BRIEFING_RANGE
+CHANGE, CAPTION, PROGRESS, PAUSED = ids.BRIEFING_CHANGE, ids.BRIEFING_CAPTION, ids.BRIEFING_PROGRESS, ids.BRIEFING_PAUSED
+MAP, MAP_ERROR = ids.MAP, ids.MAP_ERROR  # the map client draws into MAP and reports errors in MAP_ERROR
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +48,7 @@ FALLBACK = bf.Briefing(
     name=bf.DEFAULT_NAME, title="Frontline", description="", file="(built in)",
     scenes=(bf.Scene(title="The front line today", caption="Territorial control on the newest day with data "
                      "(DeepState).", date=bf.parse_date_spec("latest"), date_from=None, date_to=None, step_days=1,
-                     compare=None, layers=("occupied", "occupied_before_2022", "contested", "liberated", "front",
-                                           "settlements"),
+                     compare=None, layers=tuple(k for k in vocab.MAP_LAYERS if k != "change"),
                      bbox=None, town=None, zoom=None, duration=30.0, line=0),),
 )
 
@@ -181,6 +165,7 @@ def build_plan(ctx: _Context, store, name=None, scene=None) -> dict:
         "generation": generation,
         "version": _version(ctx, chosen),
         "notices": notices,
+        "ids": ids.browser(),
     }
 
 
@@ -229,23 +214,13 @@ def status_children(store, stale_days: int, now: datetime | None = None, problem
 
 def fresh_children(store) -> list:
     if store is None:
-        return [SOURCES_LINE]
+        return [vocab.ATTRIBUTION]
     taken = _taken(store)
     return [html.Span(f"Data to {store.last_day} (snapshot {taken:%Y-%m-%d %H:%M} UTC)", className="fl-b-fresh-date"),
-            " · ", SOURCES_LINE]
+            " · ", vocab.ATTRIBUTION]
 
 
 # --- layout ------------------------------------------------------------------------------------
-
-def _standins() -> list:
-    """Inert stand-ins for the home page's controls that ``window.frontline`` writes to.
-
-    frontline.js calls ``dash_clientside.set_props`` on the home page's ids; without
-    components of those ids Dash's renderer logs errors. ``dcc.Store`` renders nothing
-    and no home-page callback has all its outputs on this page.
-    """
-    return [dcc.Store(id=i) for i in HOME_IDS]
-
 
 def _safe_plan(ctx: _Context, store, name=None, scene=None) -> dict:
     """:func:`build_plan`, or on an unexpected error the built-in scene and a notice.
@@ -259,7 +234,8 @@ def _safe_plan(ctx: _Context, store, name=None, scene=None) -> dict:
         scenes, _ = bf.plan_scenes(FALLBACK, store.day_list)
         return {"name": bf.DEFAULT_NAME, "title": FALLBACK.title, "scenes": scenes, "start": 0,
                 "generation": int(getattr(ctx.holder, "generation", 0)), "version": "error",
-                "notices": ["The briefing could not be loaded (the server log says why); showing the newest day."]}
+                "notices": ["The briefing could not be loaded (the server log says why); showing the newest day."],
+                "ids": ids.browser()}
 
 
 def layout(ctx: _Context, store, name=None, scene=None) -> html.Div:
@@ -296,7 +272,6 @@ def layout(ctx: _Context, store, name=None, scene=None) -> html.Div:
         dcc.Store(id=PLAN, data=plan),
         dcc.Store(id=SYNC),
         dcc.Interval(id=POLL, interval=int(ctx.poll_seconds * 1000)),
-        *_standins(),
     ])
 
 
@@ -322,7 +297,7 @@ def register_briefing(app, holder, gazetteer, settings, poll_seconds: float = PO
         return
 
     app.clientside_callback(
-        "function(plan){ if (window.frontlineBriefing && plan) { window.frontlineBriefing.load(plan); } return null; }",
+        ClientsideFunction("briefing", "load"),  # assets/briefing.js
         Output(SYNC, "data"),
         Input(PLAN, "data"),
     )

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urlencode
+from . import vocab
 
 #: Map layers a link can switch (control zones, then overlays).
-MAP_LAYERS = ("occupied", "occupied_before_2022", "contested", "liberated", "front", "settlements", "change")
+MAP_LAYERS = vocab.MAP_LAYERS
 DEFAULT_LAYERS = MAP_LAYERS
 
 
@@ -30,16 +30,8 @@ class ViewState:
     notices: list[str] = field(default_factory=list)
 
     def query(self) -> str:
-        q = {"date": str(self.date)}
-        if self.compare:
-            q["compare"] = str(self.compare)
-        if self.town_name:
-            q["town"] = self.town_name
-        if tuple(self.layers) != DEFAULT_LAYERS:
-            q["layers"] = ",".join(self.layers)
-        if self.view:
-            q["view"] = ",".join(f"{v:g}" for v in self.view)
-        return "?" + urlencode(q)
+        """The permalink's query string (the same rules as the browser's: :func:`vocab.permalink`)."""
+        return vocab.permalink(self.date, self.compare, self.town_name, self.layers, self.view)
 
 
 def _parse_date(raw: str, label: str, store, notices: list[str]) -> date | None:

@@ -224,10 +224,10 @@ def test_steps_load_deltas_and_draw_the_same_geometry(page, live_server, store):
     def drawn_equals_whole() -> list[str]:
         return page.evaluate("""async () => {
             const fl = window.frontline, bad = [];
-            const shown = Object.assign({}, fl.zoneHashes, {front: fl.frontHash});
+            const shown = Object.assign({}, fl.debug.zoneHashes, {front: fl.debug.frontHash});
             for (const [k, h] of Object.entries(shown)) {
                 if (!h) continue;
-                const drawn = await fl.geomCache.get(h);
+                const drawn = await fl.debug.geomCache.get(h);
                 const whole = await (await fetch('/data/geom/' + h + '.json')).json();
                 if (JSON.stringify(drawn) !== JSON.stringify(whole)) bad.push(k);
             }
@@ -241,7 +241,7 @@ def test_steps_load_deltas_and_draw_the_same_geometry(page, live_server, store):
     assert geometry == [], f"a step forward fetched geometry: {geometry}"
     assert any(p.startswith("/data/day/") for p in seen)
     assert drawn_equals_whole() == []
-    assert page.evaluate("window.frontline.frontHash") == store.front_hash(days[i + 1])
+    assert page.evaluate("window.frontline.debug.frontHash") == store.front_hash(days[i + 1])
 
     seen.clear()
     page.keyboard.press("ArrowLeft")
@@ -324,8 +324,8 @@ def test_compare_from_url_matches_analytics(page, live_server, store):
     ch = _check_compare(page, store, a, b)
     assert ch.gained_km2 > 50  # Selydove: a real change, not an empty compare
     # The change layers are on the map.
-    assert page.evaluate("window.frontline.changeLayers.length > 0 && "
-                         "window.frontline.changeLayers.every(l => window.frontline.map.hasLayer(l))")
+    assert page.evaluate("window.frontline.debug.changeLayers.length > 0 && "
+                         "window.frontline.debug.changeLayers.every(l => window.frontline.debug.map.hasLayer(l))")
     # The panel's window is the compare window and shows the same numbers.
     expect(page.locator("#change-window input[value='compare']")).to_be_checked()
     expect(page.locator("#window-summary")).to_contain_text(f"{a} → {b}")
@@ -344,8 +344,8 @@ def test_a_crimea_redraw_shows_as_a_map_revision(page, live_server, store):
     assert ch.revision_gained_km2 > 600
     expect(page.locator("#legend [data-km2='change']")).to_contain_text("map revision")
     # Four change layers: front-line gains and losses, and the two revision layers (dashed).
-    assert page.evaluate("window.frontline.changeLayers.length") == 4
-    assert page.evaluate("window.frontline.changeLayers.filter(l => l.options.style.dashArray).length") == 2
+    assert page.evaluate("window.frontline.debug.changeLayers.length") == 4
+    assert page.evaluate("window.frontline.debug.changeLayers.filter(l => l.options.style.dashArray).length") == 2
     expect(page.locator("#window-revision")).to_be_visible()
     assert numbers(page.inner_text("#window-revision"))[0] == pytest.approx(ch.revision_gained_km2, abs=0.2)
     crimea = page.locator("#window-summary tr", has_text="Autonomous Republic of Crimea")
@@ -391,8 +391,8 @@ def test_town_search_by_alias(page, live_server, store, gazetteer):
     assert url_param(page, "date") == str(day)
     assert page.evaluate("window.frontline.state.town_id") == bakhmut.id
     # The map zoomed to the town.
-    page.wait_for_function("() => window.frontline.map.getZoom() >= 9")
-    assert page.evaluate(f"window.frontline.map.getBounds().contains([{bakhmut.lat}, {bakhmut.lon}])")
+    page.wait_for_function("() => window.frontline.debug.map.getZoom() >= 9")
+    assert page.evaluate(f"window.frontline.debug.map.getBounds().contains([{bakhmut.lat}, {bakhmut.lon}])")
 
 
 # --- 6. permalink and history ---------------------------------------------------------------------------
@@ -417,14 +417,14 @@ def test_permalink_restores_date_town_compare_layers_and_view(page, live_server,
                           ".map(e => [e.dataset.layer, e.checked]))")
     assert boxes == {k: k in PERMALINK_LAYERS for k in
                      ("occupied", "occupied_before_2022", "contested", "liberated", "front", "settlements", "change")}
-    assert page.evaluate("!!window.frontline.zoneLayers.contested"), "the day has a grey zone to hide"
-    assert page.evaluate("window.frontline.map.hasLayer(window.frontline.zoneLayers.contested)") is False
-    assert page.evaluate("window.frontline.map.hasLayer(window.frontline.zoneLayers.occupied)") is True
-    assert page.evaluate("window.frontline.map.hasLayer(window.frontline.frontLayer)") is True
+    assert page.evaluate("!!window.frontline.debug.zoneLayers.contested"), "the day has a grey zone to hide"
+    assert page.evaluate("window.frontline.debug.map.hasLayer(window.frontline.debug.zoneLayers.contested)") is False
+    assert page.evaluate("window.frontline.debug.map.hasLayer(window.frontline.debug.zoneLayers.occupied)") is True
+    assert page.evaluate("window.frontline.debug.map.hasLayer(window.frontline.debug.frontLayer)") is True
 
     # View: the link's centre and zoom (a few pixels of tolerance).
-    view = page.evaluate("(() => { const c = window.frontline.map.getCenter();"
-                         " return [c.lat, c.lng, window.frontline.map.getZoom()]; })()")
+    view = page.evaluate("(() => { const c = window.frontline.debug.map.getCenter();"
+                         " return [c.lat, c.lng, window.frontline.debug.map.getZoom()]; })()")
     assert view[2] == zoom
     assert view[0] == pytest.approx(lat, abs=0.01) and view[1] == pytest.approx(lon, abs=0.01), view
     # The URL keeps all of it (the view written back is the one asked for).
@@ -450,8 +450,8 @@ def test_map_keeps_its_centre_when_the_layout_around_it_changes(page, live_serve
     lat, lon, zoom = 48.6, 38.0, 9
     open_page(page, live_server, f"?date=2023-05-21&view={lat},{lon},{zoom}", painted="2023-05-21")
     settle(page)
-    get = ("(() => { const c = window.frontline.map.getCenter(); return [c.lat, c.lng,"
-           " window.frontline.map.getZoom(), document.getElementById('map').getBoundingClientRect().height]; })()")
+    get = ("(() => { const c = window.frontline.debug.map.getCenter(); return [c.lat, c.lng,"
+           " window.frontline.debug.map.getZoom(), document.getElementById('map').getBoundingClientRect().height]; })()")
     before = page.evaluate(get)
     # 120 px more above the map, as a second notice line would take (no window resize).
     page.evaluate("() => { const d = document.createElement('div'); d.style.height = '120px';"
@@ -612,7 +612,7 @@ def test_layer_toggles_make_no_server_request(page, live_server, store):
     day = date(2024, 2, 17)
     open_page(page, live_server, f"?date={day}", painted=day)
     settle(page)
-    fl = "window.frontline"
+    fl = "window.frontline.debug"
     assert page.evaluate(f"{fl}.map.hasLayer({fl}.zoneLayers.contested)") is True
     assert page.evaluate(f"{fl}.map.hasLayer({fl}.frontLayer)") is True
 

@@ -13,5 +13,5 @@ def test_page_loads_and_paints_the_latest_day(page, live_server, store):
     page.wait_for_selector(f"#map[data-painted='{store.last_day}']", timeout=20000)
     assert page.inner_text("#date-display") == str(store.last_day)
     # Settlements are drawn and coloured by their status that day.
-    n = page.evaluate("window.frontline.markers.length")
+    n = page.evaluate("window.frontline.debug.markers.length")
     assert n == len(store.settlement_ids) > 5000

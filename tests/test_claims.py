@@ -34,6 +34,8 @@ from dashboard.sources.notes import Figure, Note, Source, load_notes
 
 from .conftest import ROOT
 
+from .conftest import ROOT
+
 NOTES_DIR = ROOT / "geodata" / "notes"
 HOSTILE = "Taken <script>alert(1)</script> and <img src=x onerror=alert(1)> too"
 
@@ -366,7 +368,9 @@ def test_register_note_callbacks():
     [cb] = [c for c in app._callback_list if c["output"].startswith("map-sync.data@")]  # allow_duplicate
     assert cb["inputs"] == [{"id": '{"index":["ALL"],"type":"note"}', "property": "n_clicks"}]
     assert cb["prevent_initial_call"] is True
-    js = " ".join(app._inline_scripts)
+    # A named function of the map client's Dash bridge, not JS in a Python string.
+    assert cb["clientside_function"] == {"namespace": "frontline", "function_name": "note"}
+    js = (ROOT / "assets" / "map" / "4-dash.js").read_text(encoding="utf-8")
     assert "window.frontline" in js and "fl.gotoDate(d, 0, true)" in js and "fl.setTown(town" in js
 
 
@@ -374,12 +378,14 @@ def test_register_note_callbacks():
 
 @pytest.mark.browser
 def test_hostile_note_in_a_browser_and_click_moves_the_map(browser, hostile_rows, gazetteer, tmp_path):
-    """A minimal Dash app with the notes components (the real app wires them in app.py);
-    window.frontline is stubbed to record the calls a click makes."""
+    """A minimal Dash app with the notes components (the real app wires them in app.py) and
+    the map client's Dash bridge (assets/map/4-dash.js); window.frontline is stubbed to
+    record the calls a click makes."""
     from .conftest import LiveServer
 
     selydove = gazetteer.resolve("Selydove")
-    app = Dash(__name__, assets_folder=str(tmp_path), serve_locally=True)
+    app = Dash(__name__, assets_folder=str(ROOT / "assets" / "map"), assets_ignore=r"^(?!4-dash\.js$)",
+               serve_locally=True)
     app.layout = html.Div([dcc.Store(id="map-sync"),
                            html.Div(notes_for_town(hostile_rows, selydove, date(2024, 10, 30), False), id="notes"),
                            html.Div(claims_view(hostile_rows), id="claims")])
@@ -395,7 +401,7 @@ def test_hostile_note_in_a_browser_and_click_moves_the_map(browser, hostile_rows
              else (offhost.append(route.request.url), route.abort()))
     pg.add_init_script("window.__calls = []; function rec(name) { return function () {"
                        " window.__calls.push([name].concat([].slice.call(arguments))); }; }"
-                       " window.frontline = {gotoDate: rec('gotoDate'), setTown: rec('setTown')};")
+                       " window.frontline = {gotoDate: rec('gotoDate'), setTown: rec('setTown'), on: function () {}};")
     try:
         pg.goto(server.url + "/")
         pg.wait_for_selector("#notes .fl-note-item", timeout=20000)

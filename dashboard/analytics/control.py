@@ -15,11 +15,12 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..sources.deepstate import LAYERS
+from ..vocab import STATUSES
 from .split import Changed, Zones
 from .geo import UKRAINE_OFFICIAL_KM2, distance_km
 
-STATUS_NAMES = {ord("o"): "occupied", ord("c"): "contested", ord("u"): "ukrainian", ord("n"): "not occupied",
-                ord("?"): "unknown"}
+#: The status matrix's codes (bytes) -> status names (dashboard/vocab.py).
+STATUS_NAMES = {ord(s.code): s.name for s in STATUSES}
 KM2_PER_SQMI = 2.589988110336
 
 

@@ -1,17 +1,20 @@
-"""Client-side callbacks: timeline controls drive the map without a server round trip."""
+"""Client-side callbacks: timeline controls drive the map without a server round trip.
+
+Each is a named function of the map client's Dash bridge (``window.dash_clientside.frontline``
+in ``assets/map/4-dash.js``), which calls the map's API (``window.frontline``).
+"""
 from __future__ import annotations
 
-from dash import Input, Output, State
+from dash import ClientsideFunction, Input, Output, State
 
 from .. import ids
 
 SYNC = ids.MAP_SYNC  # a dummy store the client-side callbacks write to
 
 
-def _cs(app, body: str, *inputs, state=()):
+def _cs(app, function: str, *inputs, state=()):
     app.clientside_callback(
-        "function(%s){ if (!window.frontline) { return window.dash_clientside.no_update; } %s; return null; }"
-        % (", ".join(f"a{i}" for i in range(len(inputs) + len(state))), body),
+        ClientsideFunction("frontline", function),
         Output(SYNC, "data", allow_duplicate=True),
         *inputs, *state,
         prevent_initial_call=True,
@@ -20,28 +23,18 @@ def _cs(app, body: str, *inputs, state=()):
 
 def register(app) -> None:
     # The map starts from the validated URL state the page was rendered with.
-    app.clientside_callback(
-        "function(init){ if (window.frontline && init) { window.frontline.init(init); } return null; }",
-        Output(SYNC, "data"),
-        Input(ids.INIT, "data"),
-    )
-    _cs(app, "window.frontline.setIndex(a0, true)", Input(ids.SLIDER, "value"))
-    _cs(app, "if (a0 !== undefined && a0 !== null) window.frontline.setIndex(a0, false)", Input(ids.SLIDER, "drag_value"))
-    _cs(app, "window.frontline.step(-7)", Input(ids.BTN_BACK_WEEK, "n_clicks"))
-    _cs(app, "window.frontline.step(-1)", Input(ids.BTN_BACK_DAY, "n_clicks"))
-    _cs(app, "window.frontline.step(1)", Input(ids.BTN_FWD_DAY, "n_clicks"))
-    _cs(app, "window.frontline.step(7)", Input(ids.BTN_FWD_WEEK, "n_clicks"))
-    _cs(app, "window.frontline.togglePlay()", Input(ids.BTN_PLAY, "n_clicks"))
-    _cs(app, "window.frontline.setSpeed(a0)", Input(ids.SPEED, "value"))
-    _cs(app, "window.frontline.gotoDate(a0, 0, true)", Input(ids.DATE_PICKER, "date"))
-    _cs(app, "window.frontline.setCompare(a0 ? String(a0).slice(0, 10) : null)", Input(ids.COMPARE_PICKER, "date"))
-    _cs(app, "var fl = window.frontline; if ((a0 || null) !== ((fl.state && fl.state.town_id) || null)) {"
-             " var o = (a1 || []).find(function (x) { return x.value === a0; });"
-             " var name = o ? String(o.label).replace(/ \\(.*\\)$/, '') : null;"
-             " fl.setTown(a0, name, true); }",
-        Input(ids.TOWN_SEARCH, "value"), state=(State(ids.TOWN_SEARCH, "options"),))
+    app.clientside_callback(ClientsideFunction("frontline", "init"), Output(SYNC, "data"), Input(ids.INIT, "data"))
+    _cs(app, "slider", Input(ids.SLIDER, "value"))
+    _cs(app, "sliderDrag", Input(ids.SLIDER, "drag_value"))
+    _cs(app, "backWeek", Input(ids.BTN_BACK_WEEK, "n_clicks"))
+    _cs(app, "backDay", Input(ids.BTN_BACK_DAY, "n_clicks"))
+    _cs(app, "forwardDay", Input(ids.BTN_FWD_DAY, "n_clicks"))
+    _cs(app, "forwardWeek", Input(ids.BTN_FWD_WEEK, "n_clicks"))
+    _cs(app, "play", Input(ids.BTN_PLAY, "n_clicks"))
+    _cs(app, "speed", Input(ids.SPEED, "value"))
+    _cs(app, "date", Input(ids.DATE_PICKER, "date"))
+    _cs(app, "compare", Input(ids.COMPARE_PICKER, "date"))
+    _cs(app, "town", Input(ids.TOWN_SEARCH, "value"), state=(State(ids.TOWN_SEARCH, "options"),))
     # Clicking a chart moves the timeline: a day on the area chart, the end of a week on the bars.
-    _cs(app, "if (a0 && a0.points && a0.points.length) window.frontline.gotoDate(a0.points[0].x, 0, true)",
-        Input(ids.AREA_CHART, "clickData"))
-    _cs(app, "if (a0 && a0.points && a0.points.length) window.frontline.gotoDate(a0.points[0].x, 6, true)",
-        Input(ids.WEEKLY_CHART, "clickData"))
+    _cs(app, "areaClick", Input(ids.AREA_CHART, "clickData"))
+    _cs(app, "weekClick", Input(ids.WEEKLY_CHART, "clickData"))

@@ -7,11 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..analytics.control import KM2_PER_SQMI
-
-STATUS_COLORS = {"occupied": "#d55e00", "contested": "#8a8a8a", "ukrainian": "#0072b2", "not occupied": "#9ec5e0",
-                 "unknown": "#d9d9d9"}
-GAIN_COLOR = "#d55e00"
-LOSS_COLOR = "#009e73"
+from ..vocab import COLORS, STATUS_COLORS
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif", size=12)
 
 
@@ -41,7 +37,7 @@ def area_history(days: pd.DataFrame, unit: str, selected: date | None = None) ->
     f = unit_factor(unit)
     x = [str(d) for d in days.index]
     fig = go.Figure(go.Scatter(
-        x=x, y=(days["russian_held_km2"] * f).round(0), mode="lines", line=dict(color=GAIN_COLOR, width=2),
+        x=x, y=(days["russian_held_km2"] * f).round(0), mode="lines", line=dict(color=COLORS["occupied"], width=2),
         name="Russian-held", hovertemplate="%{x}<br>%{y:,.0f} " + unit_label(unit) + "<extra></extra>",
     ))
     fig.update_layout(title=dict(text=f"Russian-held area ({unit_label(unit)})", x=0, font=dict(size=13)),
@@ -66,9 +62,10 @@ def weekly_net(days: pd.DataFrame, unit: str, selected: date | None = None) -> g
 
     weekly = weekly_sum("net_km2")
     revision = weekly_sum("revision_gained_km2") - weekly_sum("revision_lost_km2")
-    colors = [GAIN_COLOR if v > 0 else LOSS_COLOR for v in weekly.values]
+    kind = ["gained" if v > 0 else "lost" for v in weekly.values]
     fig = go.Figure(go.Bar(
-        x=[d.strftime("%Y-%m-%d") for d in weekly.index], y=weekly.round(1).values, marker_color=colors,
+        x=[d.strftime("%Y-%m-%d") for d in weekly.index], y=weekly.round(1).values,
+        marker=dict(color=[COLORS[k] for k in kind], line=dict(color=[COLORS[k + "_edge"] for k in kind], width=0.6)),
         customdata=revision.round(1).values,
         hovertemplate="week of %{x}<br>net %{y:+,.1f} " + unit_label(unit)
                       + "<br>of which map revision %{customdata:+,.1f}<extra></extra>",

@@ -5,13 +5,9 @@ from datetime import date
 
 from dash import dcc, html
 
-from .. import ids
+from .. import ids, vocab
 from ..urlstate import ViewState
 from . import figures
-
-SOURCES_LINE = ("Sources: control zones © DeepState (deepstatemap.live) · daily archive cyterat/deepstate-map-data · "
-                "outline and oblasts: 2021 first-level units (ua-settlements) · oblast names © OpenStreetMap "
-                "contributors · neighbours Natural Earth · places GeoNames (CC BY 4.0)")
 
 
 def slider_marks(days: list[date]) -> dict[int, dict]:
@@ -54,7 +50,7 @@ def freshness(store) -> html.Div:
     return html.Div(id=ids.FRESHNESS, className="fl-freshness", children=[
         html.Span(f"Data to {last} (last snapshot taken {taken} UTC)", className="fl-fresh-date"),
         html.Span(" · "),
-        html.Span(SOURCES_LINE, className="fl-sources"),
+        html.Span(vocab.ATTRIBUTION, className="fl-sources"),
     ])
 
 
@@ -73,8 +69,8 @@ def timeline(store, state: ViewState) -> html.Div:
             html.Button("▶ Play", id=ids.BTN_PLAY, title="Play / pause (space)", className="fl-btn fl-play"),
             html.Button("1d ›", id=ids.BTN_FWD_DAY, title="Forward a day (→)", className="fl-btn"),
             html.Button("7d »", id=ids.BTN_FWD_WEEK, title="Forward a week (Shift+→)", className="fl-btn"),
-            dcc.Dropdown(id=ids.SPEED, options=[{"label": f"{s} days/s", "value": s} for s in (1, 2, 5, 10, 20)],
-                         value=10, clearable=False, searchable=False, className="fl-speed"),
+            dcc.Dropdown(id=ids.SPEED, options=[{"label": f"{s} days/s", "value": s} for s in vocab.SPEEDS],
+                         value=vocab.DEFAULT_SPEED, clearable=False, searchable=False, className="fl-speed"),
             html.Label("Date", htmlFor=ids.DATE_PICKER, className="fl-lbl"),
             dcc.DatePickerSingle(id=ids.DATE_PICKER, date=str(state.date), min_date_allowed=str(days[0]),
                                  max_date_allowed=str(days[-1]), display_format="YYYY-MM-DD",
@@ -141,7 +137,8 @@ def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
 def home(store, state: ViewState) -> html.Div:
     init = {"date": str(state.date), "compare": str(state.compare) if state.compare else None,
             "town_id": state.town_id, "town_name": state.town_name, "layers": list(state.layers),
-            "view": list(state.view) if state.view else None}
+            "view": list(state.view) if state.view else None,
+            "ids": ids.browser()}  # the page's ids for the map client's Dash bridge
     return html.Div(className="fl-app", children=[
         html.Header(className="fl-header", children=[
             html.Div(className="fl-title", children=[html.H1("Frontline"),
@@ -152,10 +149,9 @@ def home(store, state: ViewState) -> html.Div:
                 html.Details(className="fl-export", children=[
                     html.Summary("Export", className="fl-link"),
                     html.Div(className="fl-export-menu", children=[
-                        html.Button(label, className="fl-export-btn", id=f"export-{fmt}", **{"data-format": fmt})
-                        for fmt, label in (("png", "PNG image"), ("svg", "SVG image"), ("pdf", "PDF map"),
-                                           ("report", "One-page report (PDF)"), ("html", "Standalone HTML map"),
-                                           ("geojson", "GeoJSON layers"), ("csv", "CSV area series"))
+                        html.Button(f.label, className="fl-export-btn", id=ids.export_button(f.key),
+                                    **{"data-format": f.key})
+                        for f in vocab.EXPORT_FORMATS
                     ]),
                 ]),
                 html.A("Permalink", id=ids.PERMALINK, href=state.query(), className="fl-link"),

@@ -7,11 +7,11 @@ title) is passed to Dash as *text* children, which React escapes: nothing here u
 those characters.
 
 Clicking a note (or a claims-table row) moves the map to the note's date and town.
-Each clickable element has the pattern-matching id ``{"type": "note", "index": key}``
+Each clickable element has the pattern-matching id ``{"type": ids.NOTE, "index": key}``
 and carries ``data-date``, ``data-town`` and ``data-town-name``; one client-side
-callback (:func:`register_note_callbacks`) reads the clicked element's attributes and
-calls ``window.frontline.gotoDate`` / ``setTown`` (``assets/frontline.js``), so a click
-costs no server round trip.  Keys are the note id in the town panel (a note appears
+callback (:func:`register_note_callbacks`, ``dash_clientside.frontline.note`` in
+``assets/map/4-dash.js``) reads the clicked element's attributes and calls
+``window.frontline.gotoDate`` / ``setTown``, so a click costs no server round trip.  Keys are the note id in the town panel (a note appears
 once per town there) and ``claims:<n>:<id>`` in the claims table, so the two never
 collide when both are on the page.
 """
@@ -22,8 +22,9 @@ import threading
 from datetime import date, timedelta
 from pathlib import Path
 
-from dash import ALL, Input, Output, html
+from dash import ALL, ClientsideFunction, Input, Output, html
 
+from .. import ids
 from ..analytics.claims import KIND_ORDER, notes_report
 
 __all__ = [
@@ -40,11 +41,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Pattern-matching id type of every clickable note element.
-NOTE_TYPE = "note"
+NOTE_TYPE = ids.NOTE
 #: The town panel shows the notes whose period lies within this many days of the selected day.
 NEAR_DAYS = 60
-#: The dummy store client-side callbacks write to (``dashboard.callbacks.controls.SYNC``).
-MAP_SYNC = "map-sync"
 #: Verdicts listed first in the claims view.
 FLAGGED = ("disagrees", "map lags", "map leads")
 
@@ -54,26 +53,6 @@ _METRIC_LABELS = {
     "occupied_total_km2": "Russian-held total",
     "occupied_share_pct": "Russian-held share",
 }
-
-_GOTO_JS = """
-function (clicks) {
-    var dc = window.dash_clientside, fl = window.frontline;
-    if (!dc) { return null; }
-    if (!fl) { return dc.no_update; }
-    var t = (dc.callback_context && dc.callback_context.triggered) || [];
-    for (var k = 0; k < t.length; k++) {
-        if (!t[k] || !t[k].value) { continue; }  // a note (re)rendered, not clicked
-        var pid = String(t[k].prop_id), el = document.getElementById(pid.slice(0, pid.lastIndexOf(".")));
-        if (!el) { continue; }
-        var d = el.getAttribute("data-date"), town = el.getAttribute("data-town");
-        if (d) { fl.gotoDate(d, 0, true); }
-        if (town) { fl.setTown(town, el.getAttribute("data-town-name") || null, true); }
-        return null;
-    }
-    return dc.no_update;
-}
-"""
-
 
 def _safe_url(url: str | None) -> bool:
     return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
@@ -252,8 +231,8 @@ def claims_view(rows: list[dict]) -> html.Div:
 def register_note_callbacks(app) -> None:
     """Clicking a note or claims row moves the map (client-side; see the module docstring)."""
     app.clientside_callback(
-        _GOTO_JS,
-        Output(MAP_SYNC, "data", allow_duplicate=True),
+        ClientsideFunction("frontline", "note"),
+        Output(ids.MAP_SYNC, "data", allow_duplicate=True),
         Input({"type": NOTE_TYPE, "index": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )

@@ -16,6 +16,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from ..vocab import IMAGE_FORMATS
 from .common import FORMATS, ExportError, safe_name
 
 #: Leaflet zoom of a briefing scene that frames a town without saying how closely.
@@ -219,7 +220,7 @@ def run_export(args, settings) -> int:
             raise ExportError("--format csv already covers every day; drop --range / --briefing")
         force = bool(getattr(args, "force", False))
         out = check_batch_out(args.out) if batch else check_single_out(args.out, force)
-        if fmt in ("png", "svg", "pdf", "report"):
+        if fmt in (*IMAGE_FORMATS, "report"):  # rendered by the browser
             from .images import warm_up
 
             warm_up()  # the browser starts while the store loads

@@ -1,4 +1,4 @@
-"""What every export shares: the resolved request, colours, caption and permalink.
+"""What every export shares: the resolved request, the vocabulary, caption and permalink.
 
 An export is always of one :class:`Snapshot`: a data day (the requested date resolved to
 the nearest earlier day with data), an optional compare window and an optional town.
@@ -10,57 +10,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from urllib.parse import urlencode
+
+from .. import vocab
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8050"
 
-#: Identical to ``COLORS`` in assets/frontline.js (Okabe–Ito / Tol, colour-blind safe).
-COLORS = {
-    "occupied": "#d55e00",
-    "occupied_before_2022": "#882255",
-    "contested": "#9e9e9e",
-    "liberated": "#56b4e9",
-    "front": "#1a1a1a",
-    "gained": "#f0e442",
-    "lost": "#009e73",
-    "revision": "#ffffff",
-}
-#: Legend labels, as in assets/frontline.js.
-LABELS = {
-    "occupied": "Occupied since 2022",
-    "occupied_before_2022": "Occupied before 2022",
-    "contested": "Grey zone / contested",
-    "liberated": "Liberated",
-    "front": "Front line",
-}
-#: Edge colours of the compare layers (fills are in ``COLORS``).
-CHANGE_EDGES = {"gained": "#7a6f00", "lost": "#005c43", "revision": "#222222"}
+# The vocabulary (dashboard/vocab.py): colours, labels, statuses, attribution and formats.
+#: Fill colours of the zones and the compare layers (``<key>_edge``: their edges).
+COLORS = vocab.COLORS
+#: Legend labels.
+LABELS = vocab.LAYER_LABELS
 #: Drawing order, bottom to top (as the dashboard's map).
-ZONES = ("liberated", "contested", "occupied", "occupied_before_2022")
+ZONES = vocab.ZONES
 #: Layers that occupied-only days (daily archive) do not cover.
-UNKNOWN_ON_PARTIAL = ("contested", "liberated")
-#: Town status colours, as ``STATUS_COLORS`` in dashboard/components/figures.py.
-STATUS_COLORS = {"occupied": "#d55e00", "contested": "#8a8a8a", "ukrainian": "#0072b2", "not occupied": "#9ec5e0",
-                 "unknown": "#d9d9d9"}
-STATUS_LABELS = {"occupied": "Russian-held", "contested": "contested", "ukrainian": "Ukrainian-held",
-                 "not occupied": "not occupied (occupied-only data: grey zone not recorded)",
-                 "unknown": "unknown (no data)"}
-
-ATTRIBUTION = ("Sources: control zones © DeepState (deepstatemap.live) · outline and oblasts: Ukraine's 2021 "
-               "first-level units (ua-settlements, MIT) · oblast names © OpenStreetMap contributors (ODbL) · "
-               "neighbours: Natural Earth · settlements: GeoNames (geonames.org), CC BY 4.0")
-ATTRIBUTION_SHORT = "© DeepState · ua-settlements · © OpenStreetMap contributors · Natural Earth · GeoNames (CC BY 4.0)"
-
+UNKNOWN_ON_PARTIAL = vocab.UNKNOWN_ON_PARTIAL
+STATUS_COLORS = vocab.STATUS_COLORS
+STATUS_LABELS = vocab.STATUS_LABELS
+ATTRIBUTION = vocab.ATTRIBUTION
 #: Export formats: name -> (mimetype, file extension).
-FORMATS = {
-    "png": ("image/png", "png"),
-    "svg": ("image/svg+xml", "svg"),
-    "pdf": ("application/pdf", "pdf"),
-    "html": ("text/html; charset=utf-8", "html"),
-    "geojson": ("application/geo+json", "geojson"),
-    "csv": ("text/csv; charset=utf-8", "csv"),
-    "report": ("application/pdf", "pdf"),
-}
+FORMATS = vocab.FORMATS
 
 
 class ExportError(Exception):
@@ -95,12 +63,8 @@ class Snapshot:
 
     @property
     def permalink(self) -> str:
-        q = {"date": str(self.day)}
-        if self.compare:
-            q["compare"] = str(self.compare)
-        if self.town is not None:
-            q["town"] = self.town.name
-        return f"{self.base_url.rstrip('/')}/?{urlencode(q)}"
+        town = self.town.name if self.town is not None else None
+        return f"{self.base_url.rstrip('/')}/{vocab.permalink(self.day, self.compare, town)}"
 
     @property
     def generated_text(self) -> str:

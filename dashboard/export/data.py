@@ -17,11 +17,13 @@ import shapely
 from shapely.geometry import mapping
 
 from ..sources.deepstate import LAYERS
+from ..vocab import LEGEND_ZONES
 from .common import ATTRIBUTION, UNKNOWN_ON_PARTIAL, Snapshot
 
 #: Coordinate precision of the GeoJSON (1e-6 degrees is about 0.1 m).
 PRECISION = 1e-6
-CSV_LAYERS = ("occupied", "occupied_before_2022", "contested", "liberated")
+#: The CSV's area columns, in legend order.
+CSV_LAYERS = LEGEND_ZONES
 
 
 def _geom(g) -> dict:

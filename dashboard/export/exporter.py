@@ -10,6 +10,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
+from ..vocab import IMAGE_FORMATS
 from .common import DEFAULT_BASE_URL, FORMATS, ExportError, Snapshot, resolve
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Exporter:
         if fmt not in FORMATS:
             raise ExportError(f"unknown export format {str(fmt)[:20]!r}; choose one of {', '.join(FORMATS)}")
         store = self.store
-        if fmt in ("png", "svg", "pdf"):
+        if fmt in IMAGE_FORMATS:
             from .figure import map_figure
             from .images import figure_bytes
 

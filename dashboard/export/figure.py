@@ -21,16 +21,13 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..analytics.geo import UKRAINE_OFFICIAL_KM2, to_equal_area
-from .common import CHANGE_EDGES, COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot
+from ..vocab import LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
+from .common import COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 FONT = dict(family="DejaVu Sans, Liberation Sans, Arial, sans-serif", size=13, color="#1f2933")
-#: Styles as in assets/frontline.js.
-FILL_OPACITY = {"contested": 0.55, "liberated": 0.35, "occupied": 0.5, "occupied_before_2022": 0.5}
-LAND, LAND_EDGE, WATER = "#fbfaf7", "#5a6470", "#dfe8ef"
-OBLAST_EDGE = "#9aa3ad"
 #: Half-height of the frame around a town, km.
 TOWN_HALF_HEIGHT_KM = 45.0
 
@@ -279,8 +276,8 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         return _display_path(id(store), h, gz, tol, nd) or None
 
     shapes: list[dict] = []
-    shapes.append(dict(type="path", path=boundary_path("outline", md.outline), fillrule="evenodd", fillcolor=LAND,
-                       line=dict(color=LAND_EDGE, width=1.4), layer="below"))
+    shapes.append(dict(type="path", path=boundary_path("outline", md.outline), fillrule="evenodd", fillcolor=COLORS["land"],
+                       line=dict(color=COLORS["land_edge"], width=STYLE["land"]["weight"]), layer="below"))
     zone_km2: dict[str, float | None] = {}
     row = store.row(snap.day)
     for k in ZONES:
@@ -291,24 +288,25 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
             continue
         # Plotly's shape opacity applies to fill and edge alike; Leaflet's fillOpacity is
         # an rgba fill under an opaque thin edge.
-        shapes.append(dict(type="path", path=d, fillrule="evenodd", fillcolor=_rgba(COLORS[k], FILL_OPACITY[k]),
-                           line=dict(color=COLORS[k], width=0.6), layer="below", name=k))
+        shapes.append(dict(type="path", path=d, fillrule="evenodd", fillcolor=rgba(COLORS[k], ZONE_OPACITY[k]),
+                           line=dict(color=COLORS[k], width=STYLE["zone"]["weight"]), layer="below", name=k))
     ch = None
     if snap.window:
         ch = change if change is not None else change_geometry(store, snap)
-        for key, g, edge in (("gained", ch.gained, CHANGE_EDGES["gained"]), ("lost", ch.lost, CHANGE_EDGES["lost"]),
-                             ("revision", ch.revision_gained, CHANGE_EDGES["revision"]),
-                             ("revision", ch.revision_lost, CHANGE_EDGES["revision"])):
+        for key, g in (("gained", ch.gained), ("lost", ch.lost), ("revision", ch.revision_gained),
+                       ("revision", ch.revision_lost)):
+            look = STYLE["revision" if key == "revision" else "change"]
             if g.is_empty:
                 continue
             p = clip(_km(_simplified(g)))
             if p is not None and not p.is_empty:
                 shapes.append(dict(type="path", path=path(p), fillrule="evenodd",
-                                   fillcolor=_rgba(COLORS[key], 0.65 if key == "revision" else 0.85),
-                                   line=dict(color=edge, width=1, dash="dot" if key == "revision" else "solid"),
+                                   fillcolor=rgba(COLORS[key], look["fill_opacity"]),
+                                   line=dict(color=COLORS[key + "_edge"], width=1,
+                                             dash="dot" if key == "revision" else "solid"),
                                    layer="below", name=key))
     shapes.append(dict(type="path", path=boundary_path("oblasts", md.oblasts, 3.0), fillcolor="rgba(0,0,0,0)",
-                       line=dict(color=OBLAST_EDGE, width=0.8, dash="dot"), layer="below"))
+                       line=dict(color=COLORS["oblast_edge"], width=0.8, dash="dot"), layer="below"))
     # Scale bar, bottom left: the largest round number of km within a fifth of the frame.
     span = xr[1] - xr[0]
     bar = _nice(span / 5)
@@ -317,14 +315,14 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
 
     fig = go.Figure()
     # Legend-only entries for the shapes (a shape's own legend icon is a line, not a swatch).
-    for k in ("occupied", "occupied_before_2022", "contested", "liberated"):
+    for k in LEGEND_ZONES:
         v = zone_km2[k]
         if v is None:
             name = f"{LABELS[k]}: unknown on this day"
             marker = dict(symbol="square-open", size=15, color=COLORS[k], line=dict(width=2))
         else:
             name = f"{LABELS[k]}: {v:,.0f} km²"
-            marker = dict(symbol="square", size=15, color=_rgba(COLORS[k], max(FILL_OPACITY[k], 0.5)),
+            marker = dict(symbol="square", size=15, color=rgba(COLORS[k], max(ZONE_OPACITY[k], 0.5)),
                           line=dict(color=COLORS[k], width=1.5))
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=marker, name=name,
                                  hoverinfo="skip", showlegend=True))
@@ -337,9 +335,9 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         for key, name in entries:
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
                                      marker=dict(symbol="square", size=15, color=COLORS[key],
-                                                 line=dict(color=CHANGE_EDGES[key], width=1.5))))
+                                                 line=dict(color=COLORS[key + "_edge"], width=1.5))))
     fx, fy = _line_xy(clip(_km_or_none(store.front_geometry(snap.day))))
-    fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", line=dict(color=COLORS["front"], width=2.2),
+    fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", line=dict(color=COLORS["front"], width=STYLE["front"]["weight"]),
                              name=LABELS["front"], hoverinfo="skip"))
     if snap.town is not None:
         t = snap.town
@@ -381,7 +379,7 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
                    x=margin["l"] / width, xanchor="left", xref="container",
                    y=1 - 12 / height, yanchor="top", yref="container", font=dict(size=20))
     fig.update_layout(
-        width=width, height=height, margin=margin, font=FONT, paper_bgcolor="#ffffff", plot_bgcolor=WATER,
+        width=width, height=height, margin=margin, font=FONT, paper_bgcolor="#ffffff", plot_bgcolor=COLORS["water"],
         shapes=shapes, annotations=annotations, title=ttl, showlegend=True,
         legend=(dict(x=1.01, xanchor="left", y=1, yanchor="top", bgcolor="rgba(255,255,255,0.9)",
                      bordercolor="#ccd", borderwidth=1, font=dict(size=12.5), title=dict(text="<b>Legend</b>"))
@@ -399,12 +397,6 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
 
 def _km_or_none(g):
     return None if g is None or g.is_empty else _km(g)
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha:g})"
 
 
 def _esc(text: str) -> str:

@@ -15,6 +15,7 @@ import base64
 import gzip
 import html as htmllib
 import re
+import string
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,15 +24,15 @@ import shapely
 from shapely.geometry import mapping
 
 from ..analytics.geo import UKRAINE_OFFICIAL_KM2
-from .common import (ATTRIBUTION, CHANGE_EDGES, COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES,
-                     ExportError, Snapshot)
+from ..vocab import LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
+from .common import (ATTRIBUTION, COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, ExportError,
+                     Snapshot)
 
 LEAFLET_DIR = Path(__file__).resolve().parents[2] / "assets" / "vendor" / "leaflet"
-FILL_OPACITY = {"contested": 0.55, "liberated": 0.35, "occupied": 0.5, "occupied_before_2022": 0.5}
 
-_PAGE_CSS = """
+_PAGE_CSS = string.Template("""
 body, .leaflet-container { font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial, sans-serif; }
-.leaflet-container { background: #dfe8ef; font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial, sans-serif; }
+.leaflet-container { background: $water; font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial, sans-serif; }
 .fl-box { position: absolute; z-index: 1000; background: rgba(255,255,255,0.93); border: 1px solid #b8c0ca;
           border-radius: 4px; padding: 6px 10px; color: #1f2933; box-shadow: 0 1px 4px rgba(0,0,0,.15); }
 #fl-title { top: 10px; left: 56px; max-width: calc(100% - 420px); }
@@ -48,14 +49,14 @@ body, .leaflet-container { font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial
            margin: 3px 0; font-size: 12px; }
 .fl-sw { display: inline-block; width: 13px; height: 13px; margin-right: 6px; vertical-align: -2px;
          border: 1.5px solid; box-sizing: border-box; }
-.fl-line { display: inline-block; width: 16px; height: 0; border-top: 2.5px solid #1a1a1a; margin-right: 5px;
+.fl-line { display: inline-block; width: 16px; height: 0; border-top: 2.5px solid $front; margin-right: 5px;
            vertical-align: 3px; }
 .fl-dot { display: inline-block; width: 11px; height: 11px; border-radius: 50%; border: 2px solid #111;
           margin-right: 6px; vertical-align: -2px; }
 .leaflet-control-layers-expanded { font-size: 12.5px; }
 .fl-town-label { font-weight: bold; font-size: 14px; }
 @media print { .leaflet-control-zoom { display: none; } }
-"""
+""")  # $water, $front: the vocabulary's colours
 
 
 @lru_cache(maxsize=1)
@@ -92,9 +93,7 @@ def _display_geojson(store, h: str | None):
 
 
 def _swatch(color: str, alpha: float = 0.5, dashed: bool = False) -> str:
-    from .figure import _rgba
-
-    style = f"background:{_rgba(color, alpha)};border-color:{color}"
+    style = f"background:{rgba(color, alpha)};border-color:{color}"
     if dashed:
         style = f"background:transparent;border-color:{color};border-style:dashed"
     return f"<span class='fl-sw' style='{style}'></span>"
@@ -130,11 +129,11 @@ def html_page(store, snap: Snapshot, change=None) -> str:
     root.header.add_child(folium.Element(f"<title>{htmllib.escape(_title(snap))}</title>"), name="fl_title")
     root.header.add_child(folium.Element(f"<style>{css}</style>"), name="fl_leaflet_css")
     root.header.add_child(folium.Element(f"<script>{js}</script>"), name="fl_leaflet_js")
-    root.header.add_child(folium.Element(f"<style>{_PAGE_CSS}</style>"), name="fl_page_css")
+    root.header.add_child(folium.Element(f"<style>{_PAGE_CSS.substitute(COLORS)}</style>"), name="fl_page_css")
 
     folium.GeoJson(_feature(outline, layer="outline"), name="Ukraine", control=False,
-                   style_function=lambda f: {"color": "#5a6470", "weight": 1.4, "fillColor": "#fbfaf7",
-                                             "fillOpacity": 1}).add_to(m)
+                   style_function=lambda f: {"color": COLORS["land_edge"], "weight": STYLE["land"]["weight"],
+                                             "fillColor": COLORS["land"], "fillOpacity": 1}).add_to(m)
     hashes = store.layer_hashes(snap.day)
     legend = ["<b>Legend</b>"]
     for k in ZONES:
@@ -143,16 +142,17 @@ def html_page(store, snap: Snapshot, change=None) -> str:
             continue
         geo = _display_geojson(store, hashes.get(k))
         km2 = float(row[f"{k}_km2"])
-        label = f"{_swatch(COLORS[k], FILL_OPACITY[k])}{LABELS[k]}"
+        label = f"{_swatch(COLORS[k], ZONE_OPACITY[k])}{LABELS[k]}"
         if geo is not None:
-            color, op = COLORS[k], FILL_OPACITY[k]
+            color, op = COLORS[k], ZONE_OPACITY[k]
             folium.GeoJson({"type": "Feature", "properties": {"layer": k, "area_km2": round(km2, 1)}, "geometry": geo},
                            name=label, style_function=lambda f, c=color, o=op: {
-                               "color": c, "weight": 0.6, "opacity": 0.9, "fillColor": c, "fillOpacity": o},
+                               "color": c, "weight": STYLE["zone"]["weight"], "opacity": STYLE["zone"]["opacity"],
+                               "fillColor": c, "fillOpacity": o},
                            tooltip=f"{LABELS[k]}: {km2:,.0f} km²").add_to(m)
-    for k in ("occupied", "occupied_before_2022", "contested", "liberated"):
+    for k in LEGEND_ZONES:
         if snap.complete or k not in UNKNOWN_ON_PARTIAL:
-            legend.append(f"{_swatch(COLORS[k], FILL_OPACITY[k])}{LABELS[k]}: {float(row[f'{k}_km2']):,.0f} km²")
+            legend.append(f"{_swatch(COLORS[k], ZONE_OPACITY[k])}{LABELS[k]}: {float(row[f'{k}_km2']):,.0f} km²")
         else:
             legend.append(f"{_swatch(COLORS[k], dashed=True)}{LABELS[k]}: <i>unknown on this day</i>")
     ch = None
@@ -170,23 +170,28 @@ def html_page(store, snap: Snapshot, change=None) -> str:
             if key == "revision" and km2 < 0.05:
                 continue
             dashed = key == "revision"
+            look = STYLE["revision" if dashed else "change"]
             legend.append(f"{_swatch(COLORS[key], 0.85, dashed=dashed)}{text} {a} → {bb}: {km2:,.1f} km²")
             if g.is_empty:
                 continue
             folium.GeoJson(_feature(_simplified(g), layer=key, area_km2=round(km2, 1)),
                            name=f"{_swatch(COLORS[key], 0.85, dashed=dashed)}{htmllib.escape(text)}",
-                           style_function=lambda f, c=COLORS[key], e=CHANGE_EDGES[key], d=dashed: {
-                               "color": e, "weight": 1, "fillColor": c, "fillOpacity": 0.65 if d else 0.85,
-                               **({"dashArray": "4 3"} if d else {})},
+                           style_function=lambda f, c=COLORS[key], e=COLORS[key + "_edge"], d=dashed, s=look: {
+                               "color": e, "weight": 1, "fillColor": c, "fillOpacity": s["fill_opacity"],
+                               **({"dashArray": s["dash"]} if d else {})},
                            tooltip=f"{text}: {km2:,.1f} km²").add_to(m)
+    oblast = STYLE["oblast"]
     folium.GeoJson(b["oblasts"],
-                   name="<span class='fl-line' style='border-top:1px dashed #9aa3ad'></span>Oblast borders",
-                   style_function=lambda f: {"color": "#9aa3ad", "weight": 0.7, "dashArray": "3 3", "fill": False}
+                   name=f"<span class='fl-line' style='border-top:1px dashed {COLORS['oblast_edge']}'></span>"
+                        "Oblast borders",
+                   style_function=lambda f: {"color": COLORS["oblast_edge"], "weight": oblast["weight"],
+                                             "dashArray": oblast["dash"], "fill": False}
                    ).add_to(m)
     front = store.front_geometry(snap.day)
     if front is not None and not front.is_empty:
         folium.GeoJson(_feature(front, layer="front"), name=f"<span class='fl-line'></span>{LABELS['front']}",
-                       style_function=lambda f: {"color": COLORS["front"], "weight": 2.2, "opacity": 0.95}).add_to(m)
+                       style_function=lambda f: {"color": COLORS["front"], "weight": STYLE["front"]["weight"],
+                                                 "opacity": STYLE["front"]["opacity"]}).add_to(m)
     legend.append(f"<span class='fl-line'></span>{LABELS['front']}")
     if snap.town is not None:
         t = snap.town

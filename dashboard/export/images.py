@@ -28,12 +28,12 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ..vocab import IMAGE_FORMATS
 from .common import ExportError
 
 #: Seconds one render may take before the call gives up.
 RENDER_TIMEOUT = 60.0
 START_TIMEOUT = 60.0
-IMAGE_FORMATS = ("png", "svg", "pdf")
 #: Reset kaleido's tab after answering instead of before (see the module docstring).
 DEFER_TAB_RESET = True
 #: A4 landscape in inches (Chrome's printToPDF unit).

@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ..analytics.geo import UKRAINE_OFFICIAL_KM2
-from .common import STATUS_COLORS, STATUS_LABELS, ExportError, Snapshot
+from ..vocab import rgba
+from .common import COLORS, STATUS_COLORS, STATUS_LABELS, ExportError, Snapshot
 
 #: Days before the date used for the oblast table when no compare date is given.
 DEFAULT_WINDOW_DAYS = 30
@@ -49,13 +50,13 @@ section { margin-bottom: 2.5mm; }
 table { border-collapse: collapse; width: 100%; font-size: 8pt; }
 th, td { padding: 0.45mm 1.2mm; border-bottom: 1px solid #e3e7eb; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
-th { color: #4a5560; font-weight: normal; border-bottom: 1px solid #9aa3ad; }
-tr.total td { font-weight: bold; border-top: 1px solid #9aa3ad; }
+th { color: #4a5560; font-weight: normal; border-bottom: 1px solid #a3abb4; }
+tr.total td { font-weight: bold; border-top: 1px solid #a3abb4; }
 .muted { color: #6b7785; }
 .note { margin: 0 0 1.4mm; line-height: 1.28; font-size: 7.8pt; }
 .note .cite { color: #4a5560; }
 .verdict { display: inline-block; padding: 0 1.2mm; border-radius: 2px; background: #e9ecf0; font-size: 7.4pt; }
-footer { grid-column: 1 / 3; border-top: 1px solid #9aa3ad; padding-top: 1.2mm; font-size: 7.1pt; color: #3e4c59;
+footer { grid-column: 1 / 3; border-top: 1px solid #a3abb4; padding-top: 1.2mm; font-size: 7.1pt; color: #3e4c59;
          line-height: 1.35; }
 .legend span { display: inline-block; width: 3mm; height: 3mm; margin: 0 1mm 0 2.5mm; vertical-align: -0.5mm; }
 """
@@ -76,13 +77,13 @@ def area_chart(store, snap: Snapshot, width: int = 620, height: int = 250):
     days = store.days
     x = [str(d) for d in days.index]
     fig = go.Figure(go.Scatter(x=x, y=days["russian_held_km2"].round(0), mode="lines",
-                               line=dict(color="#d55e00", width=2), name="Russian-held"))
+                               line=dict(color=COLORS["occupied"], width=2), name="Russian-held"))
     shapes = [dict(type="line", xref="x", yref="paper", x0=str(snap.day), x1=str(snap.day), y0=0, y1=1,
                    line=dict(color="#111", width=1.5, dash="dot"))]
     if snap.window:
         a, b = snap.window
         shapes.insert(0, dict(type="rect", xref="x", yref="paper", x0=str(a), x1=str(b), y0=0, y1=1,
-                              fillcolor="rgba(240,228,66,0.45)", line=dict(width=0), layer="below"))
+                              fillcolor=rgba(COLORS["gained"], 0.45), line=dict(width=0), layer="below"))
     held = float(store.row(snap.day)["russian_held_km2"])
     fig.add_trace(go.Scatter(x=[str(snap.day)], y=[held], mode="markers+text", marker=dict(color="#111", size=7),
                              text=[f"{held:,.0f} km²"], textposition="top left", textfont=dict(size=12),

@@ -26,10 +26,10 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-#: The control-zone layers, in drawing order (bottom to top).
-LAYERS = ("liberated", "contested", "occupied", "occupied_before_2022")
-#: Layers that together make "Russian-held" territory.
-RUSSIAN_HELD = ("occupied", "occupied_before_2022")
+from ..vocab import RUSSIAN_HELD, ZONES  # noqa: F401 - RUSSIAN_HELD: the store reads it from here
+
+#: The control-zone layers, in drawing order (bottom to top): the vocabulary's zones.
+LAYERS = ZONES
 
 # Keys used by the API from 2024-03-23 on (third part of ``properties.name``).
 _KEY_LAYERS = {
@@ -280,12 +280,12 @@ def _disjoint_layers(layers: dict[str, BaseGeometry]) -> dict[str, BaseGeometry]
     """Make the layers disjoint.
 
     DeepState draws some polygons on top of others. Priority follows what a reader
-    of the map sees as the stronger statement: occupied before 2022 > occupied >
-    contested > liberated.
+    of the map sees as the stronger statement, the drawing order from the top:
+    occupied before 2022 > occupied > contested > liberated.
     """
     out: dict[str, BaseGeometry] = {}
     taken = None
-    for layer in ("occupied_before_2022", "occupied", "contested", "liberated"):
+    for layer in reversed(LAYERS):
         g = layers[layer]
         if taken is not None and not g.is_empty and shapely.intersects(g, taken):
             g = _clean(shapely.difference(g, taken))

@@ -1,0 +1,337 @@
+/* frontline map client, module 2 of 4: drawing.
+ *
+ * The Leaflet map and everything on it: Ukraine's outline and oblast borders, the control
+ * zones, the front line, the compare layers, settlements with their names, the legend and
+ * the attribution. There is no tile layer: the page makes no request off its host. Colours,
+ * opacities, line widths, labels and credits come from the vocabulary (/data/vocab.json,
+ * made from dashboard/vocab.py). Knows nothing of URLs, playback or Dash: 3-api.js drives it.
+ */
+(function () {
+  "use strict";
+
+  var M = (window.frontlineModules = window.frontlineModules || {});
+  var UKRAINE = [[44.3, 22.1], [52.4, 40.3]];
+
+  function escapeHTML(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function radius(pop) { return pop >= 500000 ? 6 : pop >= 100000 ? 4.5 : pop >= 20000 ? 3.2 : pop >= 5000 ? 2.4 : 1.7; }
+  function minZoomFor(pop) { return pop >= 100000 ? 0 : pop >= 20000 ? 7 : pop >= 5000 ? 8 : 9.5; }
+  function labelZoomFor(pop) { return pop >= 500000 ? 5 : pop >= 100000 ? 7 : pop >= 20000 ? 9 : 11; }
+
+  /* A map in `container`. `o`: {scale, labels: {declutter, avoid}, state() (the client's
+   * current state: date, town_id, layers), onMove(), onToggle(layer, on), onTown(id, name)}. */
+  function Drawing(container, o) {
+    var self = this;
+    this.container = container;
+    this.o = o;
+    this.vocab = null;
+    this.zoneLayers = {};
+    this.zoneHashes = {};
+    this.frontLayer = null;
+    this.frontHash = null;
+    this.changeLayers = null;
+    this.markers = [];
+    this.labels = [];
+    this.placesLayer = null;
+    this.statusString = "";
+    var map = (this.map = L.map(container, {
+      preferCanvas: true, zoomSnap: 0.5, minZoom: 5, maxZoom: 13, zoomControl: true,
+      maxBounds: [[40.5, 18], [55.5, 44.5]], attributionControl: true
+    }));
+    map.attributionControl.setPrefix(false);
+    [["zones", 410], ["change", 420], ["front", 430], ["places", 440]].forEach(function (p) {
+      map.createPane(p[0]).style.zIndex = p[1];
+    });
+    this.renderer = L.canvas({ padding: 0.3 });
+    this.placeRenderer = L.canvas({ padding: 0.3, pane: "places" });
+    map.on("moveend", function () { o.onMove(); });
+    if (window.ResizeObserver) {
+      // Keep the centre when the box changes size (pan: true); stop observing with the map.
+      var ro = new ResizeObserver(function () { if (self.map === map) map.invalidateSize({ pan: true, animate: false }); });
+      ro.observe(container);
+      map.on("unload", function () { ro.disconnect(); });
+    }
+    map.on("zoomend", function () { self.updatePlaces(); });
+    if (o.labels && o.labels.declutter) map.on("moveend", function () { self.declutter(); });
+  }
+
+  Drawing.prototype.destroy = function () {
+    try { this.map.remove(); } catch { /* already gone with its container */ }
+    this.map = null;
+  };
+
+  /* The vocabulary has arrived: the legend and the credits. */
+  Drawing.prototype.setVocabulary = function (v) {
+    this.vocab = v;
+    var links = v.sources.filter(function (s) { return s.short; }).map(function (s) {
+      var t = escapeHTML(s.short);
+      return s.url ? "<a href='" + escapeHTML(s.url) + "' target='_blank' rel='noopener'>" + t + "</a>" : t;
+    });
+    this.map.attributionControl.addAttribution(links.join(" · "));
+    this.legendControl().addTo(this.map);
+  };
+
+  Drawing.prototype.legendControl = function () {
+    var self = this, v = this.vocab, c = v.colors;
+    var ctl = L.control({ position: "topright" });
+    ctl.onAdd = function () {
+      var div = L.DomUtil.create("div", "fl-legend");
+      div.id = "legend";
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      var sw = function (color, cls, title) {
+        return "<span class='fl-swatch" + (cls ? " " + cls : "") + "'" + (title ? " title='" + title + "'" : "") +
+               " style='background:" + color + "'></span>";
+      };
+      var html = "<div class='fl-legend-title'>Layers</div>";
+      v.layers.forEach(function (layer) {
+        var k = layer.key;
+        var swatch = k === "front" ? "<span class='fl-swatch fl-line'></span>" :
+                     k === "settlements" ? "<span class='fl-swatch fl-dot'></span>" :
+                     k === "change" ? sw(c.gained) + sw(c.lost) + sw(c.revision, "fl-revision", "map revision: redrawn away from the front") :
+                     sw(c[k]);
+        html += "<label class='fl-legend-row' data-layer='" + k + "'><input type='checkbox' data-layer='" + k + "' checked> " +
+                swatch + " <span>" + escapeHTML(layer.label) + "</span><span class='fl-km2' data-km2='" + k + "'></span></label>";
+      });
+      html += "<div class='fl-legend-note' id='legend-note'></div>";
+      div.innerHTML = html;
+      div.addEventListener("change", function (ev) {
+        var k = ev.target.getAttribute("data-layer");
+        if (k) self.o.onToggle(k, ev.target.checked);
+      });
+      self.legend = div;
+      return div;
+    };
+    return ctl;
+  };
+
+  Drawing.prototype.legendRow = function (k) {
+    return this.legend ? this.legend.querySelector(".fl-legend-row[data-layer='" + k + "']") : null;
+  };
+
+  /* Tick the legend's boxes of `layers`, untick the others. */
+  Drawing.prototype.syncLegend = function (layers) {
+    if (!this.legend) return;
+    this.legend.querySelectorAll("input[data-layer]").forEach(function (cb) {
+      cb.checked = layers.indexOf(cb.getAttribute("data-layer")) >= 0;
+    });
+  };
+
+  Drawing.prototype.boundaries = function (b) {
+    var c = this.vocab.colors, s = this.vocab.style;
+    L.geoJSON(b.outline, { renderer: this.renderer, interactive: false,
+      style: { color: c.land_edge, weight: s.land.weight, fillColor: c.land, fillOpacity: 1 } }).addTo(this.map);
+    L.geoJSON(b.oblasts, { renderer: this.renderer, interactive: false,
+      style: { color: c.oblast_edge, weight: s.oblast.weight, dashArray: s.oblast.dash, fill: false } }).addTo(this.map);
+  };
+
+  // --- settlements ------------------------------------------------------------------------------
+  Drawing.prototype.settlements = function (rows) {
+    var self = this, c = this.vocab.colors, scale = this.o.scale;
+    this.markers = rows.map(function (r, i) {
+      var m = L.circleMarker([r[2], r[3]], { renderer: self.placeRenderer, pane: "places", radius: radius(r[4]) * scale,
+        weight: self.vocab.style.settlement.weight * scale, color: c.settlement_edge, fillColor: c.settlement, fillOpacity: 1 });
+      m._fl = { i: i, name: r[0], oblast: r[1], pop: r[4], id: r[5], minZoom: minZoomFor(r[4]), labelZoom: labelZoomFor(r[4]) };
+      m.bindTooltip("", { direction: "top", offset: [0, -4], className: "fl-tip" });
+      m.on("mouseover", function () { self.hoverInfo(m); });
+      m.on("click", function () { self.o.onTown(m._fl.id, m._fl.name); });
+      return m;
+    });
+    this.placesLayer = L.layerGroup().addTo(this.map);
+    this.updatePlaces();
+  };
+
+  Drawing.prototype.hoverInfo = function (m) {
+    var code = this.statusString.charAt(m._fl.i) || "?", st = this.vocab.statuses[code];
+    var head = "<b>" + escapeHTML(m._fl.name) + "</b><br>" + escapeHTML(m._fl.oblast) + "<br>" + escapeHTML(st ? st.label : code);
+    m.setTooltipContent(head);
+    M.data.fetchJSON("/data/status/" + encodeURIComponent(m._fl.id) + ".json?date=" + this.o.state().date).then(function (r) {
+      if (r.since) m.setTooltipContent(head + " since " + r.since);
+    }).catch(function () {});
+  };
+
+  /* Show the places the zoom and the layer switch allow (the selected town always), then their names. */
+  Drawing.prototype.updatePlaces = function () {
+    var map = this.map, st = this.o.state();
+    if (!map || !this.placesLayer || !map._loaded || !st) return;
+    var z = map.getZoom(), on = st.layers.indexOf("settlements") >= 0, places = this.placesLayer;
+    this.markers.forEach(function (m) {
+      var show = on && (z >= m._fl.minZoom || m._fl.id === st.town_id);
+      if (show && !places.hasLayer(m)) places.addLayer(m);
+      if (!show && places.hasLayer(m)) places.removeLayer(m);
+    });
+    this.updateLabels();
+  };
+
+  Drawing.prototype.updateLabels = function () {
+    var map = this.map, st = this.o.state(), labels = (this.labels = this.labels || []);
+    labels.forEach(function (l) { map.removeLayer(l); });
+    labels.length = 0;
+    if (!st || st.layers.indexOf("settlements") < 0) return;
+    var z = map.getZoom(), b = map.getBounds().pad(0.1);
+    this.markers.forEach(function (m) {
+      var selected = m._fl.id === st.town_id;
+      if ((z >= m._fl.labelZoom || selected) && b.contains(m.getLatLng())) {
+        var t = L.tooltip({ permanent: true, direction: "right", offset: [5, 0], interactive: false,
+                            className: selected ? "fl-label fl-label-selected" : "fl-label" })
+          .setLatLng(m.getLatLng()).setContent(escapeHTML(m._fl.name));
+        t._flRank = selected ? Infinity : m._fl.pop || 0;
+        t.addTo(map);
+        labels.push(t);
+      }
+    });
+    this.declutter();
+  };
+
+  /* With `labels.declutter` (large type on a wall): keep the selected town's name, then the
+   * most populous, and hide any name that would overlap one already kept, a box over the map
+   * (`labels.avoid`, a CSS selector) or the map's edge. */
+  Drawing.prototype.declutter = function () {
+    var opt = this.o.labels;
+    if (!opt || !opt.declutter || !this.map) return;
+    var items = this.labels.map(function (t) {
+      var el = t.getElement();
+      if (!el) return null;
+      el.style.visibility = "";
+      return { el: el, rank: t._flRank };
+    }).filter(Boolean);
+    items.sort(function (a, b) { return b.rank - a.rank; });
+    var kept = [];
+    if (opt.avoid) {
+      document.querySelectorAll(opt.avoid).forEach(function (el) { if (el.offsetWidth) kept.push(el.getBoundingClientRect()); });
+    }
+    var box = this.container.getBoundingClientRect();
+    items.forEach(function (it) {
+      var r = it.el.getBoundingClientRect(), m = 4;
+      var cut = r.left < box.left || r.right > box.right || r.top < box.top || r.bottom > box.bottom;
+      var hit = cut || kept.some(function (k) {
+        return r.left - m < k.right && r.right + m > k.left && r.top - m < k.bottom && r.bottom + m > k.top;
+      });
+      if (hit) it.el.style.visibility = "hidden"; else kept.push(r);
+    });
+  };
+
+  Drawing.prototype.colorSettlements = function (status) {
+    var prev = this.statusString, statuses = this.vocab.statuses, blank = this.vocab.colors.settlement;
+    this.statusString = status;
+    for (var i = 0; i < this.markers.length; i++) {
+      var code = status.charAt(i);
+      if (code !== prev.charAt(i)) this.markers[i].setStyle({ fillColor: statuses[code] ? statuses[code].color : blank });
+    }
+  };
+
+  Drawing.prototype.marker = function (id) {
+    return this.markers.find(function (x) { return x._fl.id === id; });
+  };
+
+  Drawing.prototype.zoomToTown = function (id) {
+    var m = this.marker(id);
+    if (m) this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 10), { animate: false });
+    return !!m;
+  };
+
+  // --- a day and a change -------------------------------------------------------------------------
+  /* Hashes of the geometry the map draws now, by slot (the zones and "front"). */
+  Drawing.prototype.shown = function () {
+    var out = { front: this.frontHash }, hashes = this.zoneHashes;
+    this.vocab.zones.forEach(function (k) { out[k] = hashes[k]; });
+    return out;
+  };
+
+  /* Draw `day` (its JSON) with `geoms` (slot -> GeoJSON): only what changed is redrawn. */
+  Drawing.prototype.paintDay = function (day, geoms) {
+    var self = this, map = this.map, v = this.vocab, c = v.colors, st = this.o.state();
+    var visible = function (k) { return st.layers.indexOf(k) >= 0; };
+    v.zones.forEach(function (k) {
+      var h = day.layers[k];
+      if (self.zoneHashes[k] === h) return;
+      if (self.zoneLayers[k]) { map.removeLayer(self.zoneLayers[k]); self.zoneLayers[k] = null; }
+      self.zoneHashes[k] = h;
+      if (h && geoms[k]) {
+        self.zoneLayers[k] = L.geoJSON(geoms[k], { style: {
+          renderer: self.renderer, pane: "zones", interactive: false, stroke: true, weight: v.style.zone.weight,
+          color: c[k], opacity: v.style.zone.opacity, fillColor: c[k], fillOpacity: v.zone_opacity[k] } });
+        if (visible(k)) self.zoneLayers[k].addTo(map);
+      }
+    });
+    if (this.frontHash !== day.front || !this.frontLayer !== !day.front) {
+      if (this.frontLayer) map.removeLayer(this.frontLayer);
+      this.frontHash = day.front;
+      this.frontLayer = day.front && geoms.front ? L.geoJSON(geoms.front, { renderer: this.renderer, pane: "front",
+        interactive: false, style: { color: c.front, weight: v.style.front.weight * this.o.scale, opacity: v.style.front.opacity } }) : null;
+      if (this.frontLayer && visible("front")) this.frontLayer.addTo(map);
+    }
+    this.colorSettlements(day.status);
+    var note = this.legend && this.legend.querySelector(".fl-legend-note");
+    var said = day.complete ? "" : "Grey zone and liberated areas are unknown on this day (occupied-only data).";
+    if (note && note.textContent !== said) {
+      note.textContent = said;
+      this.declutter();  // the legend changed height: names under it give way
+    }
+    v.unknown_on_partial.forEach(function (k) {
+      var row = self.legendRow(k);
+      if (row) row.classList.toggle("fl-unknown", !day.complete);
+    });
+  };
+
+  /* Draw a change (/data/change.json), or none (`ch` null); `visible`: the change layer is on. */
+  Drawing.prototype.showChange = function (ch, visible) {
+    var self = this, map = this.map, v = this.vocab, c = v.colors, s = v.style;
+    if (this.changeLayers) this.changeLayers.forEach(function (l) { map.removeLayer(l); });
+    this.changeLayers = null;
+    var km2 = this.legend && this.legend.querySelector("[data-km2='change']");
+    if (!ch) { if (km2) km2.textContent = ""; return; }
+    var layer = function (g, style) {
+      return L.geoJSON(g, { renderer: self.renderer, pane: "change", interactive: false, style: style });
+    };
+    var layers = [];
+    ["gained", "lost"].forEach(function (k) {
+      if (ch[k]) layers.push(layer(ch[k], { color: c[k + "_edge"], weight: s.change.weight, fillColor: c[k], fillOpacity: s.change.fill_opacity }));
+    });
+    // Map revisions (redrawn coasts, lagoons, borders away from the front) are counted in the
+    // totals, as DeepState counts them, but drawn apart: they are not ground taken or lost.
+    [ch.revision_gained, ch.revision_lost].forEach(function (r) {
+      if (r) layers.push(layer(r, { color: c.revision_edge, weight: s.revision.weight, dashArray: s.revision.dash,
+                                    fillColor: c.revision, fillOpacity: s.revision.fill_opacity }));
+    });
+    this.changeLayers = layers;
+    if (visible) layers.forEach(function (l) { l.addTo(map); });
+    var rev = ch.map_revision || { gained_km2: 0, lost_km2: 0 };
+    if (km2) km2.textContent = " +" + fmt(ch.gained_km2) + " / −" + fmt(ch.lost_km2) + " km²" +
+      (rev.gained_km2 + rev.lost_km2 >= 0.05 ? " (map revision +" + fmt(rev.gained_km2) + " / −" + fmt(rev.lost_km2) + ")" : "");
+  };
+
+  function fmt(v) { return Number(v).toLocaleString("en-GB", { maximumFractionDigits: 1 }); }
+
+  /* Show or hide layer `k` (a zone, the front line, the change or the settlements). */
+  Drawing.prototype.setVisible = function (k, on) {
+    var map = this.map;
+    var targets = k === "front" ? [this.frontLayer] : k === "change" ? (this.changeLayers || []) :
+                  k === "settlements" ? [] : [this.zoneLayers[k]];
+    targets.forEach(function (l) { if (!l) return; if (on) l.addTo(map); else map.removeLayer(l); });
+    if (k === "settlements") this.updatePlaces();
+    var cb = this.legend && this.legend.querySelector("input[data-layer='" + k + "']");
+    if (cb) cb.checked = on;
+  };
+
+  /* Frame the map: {center: [lat, lon], zoom} (the zoom kept within the map's range), or
+   * {bbox: [[s, w], [n, e]], padding: {topLeft: [x, y], bottomRight: [x, y]}}, or all of Ukraine. */
+  Drawing.prototype.frame = function (f) {
+    var map = this.map;
+    map.invalidateSize({ pan: false });
+    if (f && f.center) {
+      map.setView(f.center, Math.max(map.getMinZoom(), Math.min(map.getMaxZoom(), f.zoom)), { animate: false });
+    } else {
+      var pad = (f && f.padding) || {};
+      map.fitBounds((f && f.bbox) || UKRAINE, { animate: false, paddingTopLeft: pad.topLeft || [0, 0],
+                                                 paddingBottomRight: pad.bottomRight || [0, 0] });
+    }
+  };
+
+  M.Drawing = Drawing;
+  M.escapeHTML = escapeHTML;
+})();

@@ -1,0 +1,169 @@
+/* frontline map client, module 4 of 4: the Dash bridge of the home page.
+ *
+ * The only part of the client that knows Dash and the page's ids; it gets the ids from
+ * the server with the page's initial state (dashboard/ids.py, in the INIT store). It
+ * holds the clientside callbacks (`window.dash_clientside.frontline`, registered with
+ * `ClientsideFunction("frontline", …)` in dashboard/callbacks/controls.py and
+ * components/notes.py), turns them into calls of the map's API (`window.frontline`), and
+ * turns the map's events back into Dash props (`dash_clientside.set_props`): the slider,
+ * the date, the town search, the play button, the permalink and the view-state store that
+ * drives the side panels. It also owns the page's keys (←/→ a day, Shift+←/→ a week, space
+ * play/pause) and the Export menu.
+ *
+ * Active from the home page's init until another page (the briefing) initialises the map.
+ */
+(function () {
+  "use strict";
+
+  var fl = window.frontline;
+  var ids = null, active = false, starting = false, notifyTimer = null, playing = false;
+
+  function dc() { return window.dash_clientside; }
+  function setProps(id, props) { if (active && dc() && dc().set_props) dc().set_props(id, props); }
+
+  fl.on("init", function () { if (!starting) active = false; });
+
+  fl.on("statechange", function (e) {
+    if (!active) return;
+    var link = document.getElementById(ids.PERMALINK);
+    if (link) link.setAttribute("href", window.location.pathname + e.query);
+    var has = function (k) { return e.changed.indexOf(k) >= 0; };
+    if (has("date")) {
+      setProps(ids.SLIDER, { value: fl.dayIndex(e.state.date) });
+      setProps(ids.DATE_DISPLAY, { children: e.state.date });
+      setProps(ids.DATE_PICKER, { date: e.state.date });
+    }
+    if (has("town")) setProps(ids.TOWN_SEARCH, { value: e.state.town_id });
+    if (has("date") || has("compare") || has("town")) {
+      // What the map shows drives the server-side panels: at once for a choice, after a
+      // pause while the date runs (dragging, playing).
+      clearTimeout(notifyTimer);
+      var send = function () {
+        setProps(ids.VIEW_STATE, { data: { date: e.state.date, compare: e.state.compare, town: e.state.town_id,
+                                           layers: e.state.layers } });
+      };
+      if (has("compare") || has("town")) send(); else notifyTimer = setTimeout(send, playing ? 400 : 120);
+    }
+  });
+
+  fl.on("play", function (e) {
+    playing = e.playing;
+    setProps(ids.BTN_PLAY, { children: e.playing ? "❚❚ Pause" : "▶ Play" });
+  });
+
+  function showError(msg) {
+    var el = ids && document.getElementById(ids.MAP_ERROR);
+    if (el) { el.textContent = msg; el.style.display = msg ? "block" : "none"; }
+  }
+
+  // --- clientside callbacks ---------------------------------------------------------------------
+  function call(fn) {
+    return function () {
+      fn.apply(null, arguments);
+      return null;
+    };
+  }
+
+  var callbacks = {
+    // The map starts from the validated URL state the page was rendered with.
+    init: call(function (s) {
+      if (!s || !s.ids) return;
+      ids = s.ids;
+      starting = true;
+      try {
+        fl.init({ container: ids.MAP, error: ids.MAP_ERROR, url: true, date: s.date, compare: s.compare,
+                  town_id: s.town_id, town_name: s.town_name, layers: s.layers, view: s.view });
+      } finally {
+        starting = false;
+      }
+      active = true;
+    }),
+    slider: call(function (i) { fl.setIndex(i, true); }),
+    sliderDrag: call(function (i) { if (i !== undefined && i !== null) fl.setIndex(i, false); }),
+    backWeek: call(function () { fl.step(-7); }),
+    backDay: call(function () { fl.step(-1); }),
+    forwardDay: call(function () { fl.step(1); }),
+    forwardWeek: call(function () { fl.step(7); }),
+    play: call(function () { fl.togglePlay(); }),
+    speed: call(function (s) { fl.setSpeed(s); }),
+    date: call(function (d) { fl.gotoDate(d, 0, true); }),
+    compare: call(function (d) { fl.setCompare(d ? String(d).slice(0, 10) : null); }),
+    town: call(function (value, options) {
+      var st = fl.state;
+      if (!st || (value || null) === (st.town_id || null)) return;
+      var o = (options || []).find(function (x) { return x.value === value; });
+      fl.setTown(value, o ? String(o.label).replace(/ \(.*\)$/, "") : null, true);
+    }),
+    // Clicking a chart moves the timeline: a day on the area chart, the end of a week on the bars.
+    areaClick: call(function (c) { if (c && c.points && c.points.length) fl.gotoDate(c.points[0].x, 0, true); }),
+    weekClick: call(function (c) { if (c && c.points && c.points.length) fl.gotoDate(c.points[0].x, 6, true); }),
+    // A note or claims row was clicked: its date and town (data-* attributes) on the map.
+    note: function () {
+      var t = (dc().callback_context && dc().callback_context.triggered) || [];
+      for (var k = 0; k < t.length; k++) {
+        if (!t[k] || !t[k].value) continue;  // a note (re)rendered, not clicked
+        var pid = String(t[k].prop_id), el = document.getElementById(pid.slice(0, pid.lastIndexOf(".")));
+        if (!el) continue;
+        var d = el.getAttribute("data-date"), town = el.getAttribute("data-town");
+        if (d) fl.gotoDate(d, 0, true);
+        if (town) fl.setTown(town, el.getAttribute("data-town-name") || null, true);
+        return null;
+      }
+      return dc().no_update;
+    }
+  };
+  window.dash_clientside = Object.assign({}, window.dash_clientside, { frontline: callbacks });
+
+  // --- the Export menu: the current view in one format; errors shown, never a broken download ---
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target && ev.target.closest ? ev.target.closest(".fl-export-btn") : null;
+    var st = fl.state;
+    if (!btn || !st || !active) return;
+    ev.preventDefault();
+    var q = new URLSearchParams(fl.permalink({ date: st.date, compare: st.compare, town: st.town_name }));
+    q.set("format", btn.getAttribute("data-format"));
+    btn.disabled = true;
+    var old = btn.textContent;
+    btn.textContent = old + " …";
+    fetch("/export?" + q.toString()).then(function (r) {
+      if (!r.ok) return r.json().then(function (e) { throw new Error(e.error || r.statusText); });
+      var name = (r.headers.get("Content-Disposition") || "").replace(/.*filename="?([^";]+)"?.*/, "$1") || "frontline-export";
+      return r.blob().then(function (b) {
+        var a = document.createElement("a");
+        a.href = URL.createObjectURL(b);
+        a.download = name;
+        document.body.appendChild(a);
+        a.click();
+        setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+        showError("");
+      });
+    }).catch(function (e) { showError(e.message); }).then(function () { btn.disabled = false; btn.textContent = old; });
+  });
+
+  // Notes and claim rows are buttons: Enter or space activates them like a click.
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    if ((ev.key === "Enter" || ev.key === " ") && t && t.classList &&
+        (t.classList.contains("fl-note-item") || t.classList.contains("fl-claim-row"))) {
+      ev.preventDefault();
+      ev.stopPropagation();
+      t.click();
+    }
+  }, true);
+
+  // Keys: ←/→ a day, Shift+←/→ a week, space play/pause (not while typing in a field).
+  document.addEventListener("keydown", function (ev) {
+    if (!active || !fl.state) return;
+    var t = ev.target, tag = (t && t.tagName) || "";
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (t && t.isContentEditable)) return;
+    if (ev.key === "ArrowRight" || ev.key === "ArrowLeft") {
+      ev.preventDefault();
+      ev.stopPropagation();
+      fl.step((ev.key === "ArrowRight" ? 1 : -1) * (ev.shiftKey ? 7 : 1));
+    } else if (ev.key === " " || ev.code === "Space") {
+      ev.preventDefault();
+      ev.stopPropagation();
+      fl.togglePlay();
+    }
+  }, true);
+})();
