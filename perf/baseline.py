@@ -26,10 +26,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from dashboard.sources.deepstate import DAILY_PREFIX, LAYERS, classify_feature
-
-#: Colours of the baseline map (the dashboard's palette, so the figures match).
-COLORS = {"occupied": "#d55e00", "occupied_before_2022": "#882255", "contested": "#9e9e9e",
-          "liberated": "#56b4e9"}
+from dashboard.vocab import COLORS  # the dashboard's palette, so the two maps match
 DATE_INPUT = "baseline-date"
 MAP = "baseline-map"
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 
+from dashboard.vocab import ZONES  # the order the map draws the zone layers in
+
 
 def _id_prop(text: str) -> dict:
     i, p = text.rsplit(".", 1)
@@ -82,7 +84,6 @@ def pages_body(deps: list[dict], search: str) -> bytes:
 
 # --- the map's geometry requests ---------------------------------------------------------------
 
-ZONES = ("liberated", "contested", "occupied", "occupied_before_2022")
 
 
 def geometry_requests(doc: dict, shown: dict, have: set) -> tuple[dict, list[tuple[str, str | None]]]:

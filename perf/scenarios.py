@@ -26,6 +26,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from dashboard import ids
 from dashboard.settings import Settings
 
 from .harness import CHROMIUM, CHROMIUM_ARGS, Gunicorn, Http, ThreadServer, pss_mb, rss_mb, watch_page
@@ -413,7 +414,7 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
             rng = random.Random(11)
             jumps = [days[i] for i in rng.sample(range(len(days)), min(len(days), n_steps))]
             log(f"browser: {len(jumps)} random jumps …")
-            rnd = page.evaluate(steps_js, [jumps, 200])
+            rnd = page.evaluate(steps_js, [jumps, 200, ids.MAP])
             # Next-day steps and playback run over the newest stretch of complete days (all
             # four layers can change), or the newest days when there is no such stretch.
             complete = page.evaluate("window.frontline.meta.complete")
@@ -423,11 +424,11 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
                         if complete[i - span + 1:i + 1] == "1" * span), len(days) - 1)
             start = max(0, end - span + 1)
             seq_days = days[start:start + n_steps + 1]
-            page.evaluate(steps_js, [[seq_days[0]], 300])
+            page.evaluate(steps_js, [[seq_days[0]], 300, ids.MAP])
             log(f"browser: {len(seq_days) - 1} next-day steps from {seq_days[0]} …")
-            seq = page.evaluate(steps_js, [seq_days[1:], 200])
+            seq = page.evaluate(steps_js, [seq_days[1:], 200, ids.MAP])
             log(f"browser: playback of {n_play} days from {days[start]} at 20 days/s …")
-            play = page.evaluate(play_js, [start, n_play, 20])
+            play = page.evaluate(play_js, [start, n_play, 20, ids.MAP])
             page.wait_for_timeout(800)  # let the last panel callbacks go out
             ctx.close()
         finally:

@@ -16,16 +16,16 @@ from dashboard import ids, vocab
 ROOT = Path(__file__).resolve().parents[1]
 #: Where the definitions live.
 OWNERS = {ROOT / "dashboard" / "vocab.py", ROOT / "dashboard" / "ids.py"}
-#: Moving out of the package to perf/ (the benchmark's naive baseline); its colours are to
-#: come from dashboard.vocab there.
-NOT_SCANNED = {ROOT / "dashboard" / "baseline.py", ROOT / "dashboard" / "bench.py"}
 
 
 def _files() -> list[Path]:
-    out = [p for p in (ROOT / "dashboard").rglob("*.py")]
+    """The product's code and the tools beside it (the benchmark's baseline draws the same
+    palette, so it reads it from the vocabulary too)."""
+    out = [p for folder in ("dashboard", "perf", "tools") for p in (ROOT / folder).rglob("*.py")]
+    out += [p for p in (ROOT / "perf").rglob("*.js")]
     out += [p for p in (ROOT / "assets").rglob("*") if p.suffix in (".js", ".css")
             and "vendor" not in p.relative_to(ROOT / "assets").parts]
-    return sorted(p for p in out if p not in OWNERS and p not in NOT_SCANNED)
+    return sorted(p for p in out if p not in OWNERS)
 
 
 FILES = _files()

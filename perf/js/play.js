@@ -1,10 +1,10 @@
 /* Playback in the page at a set speed (perf/scenarios.py, bench_browser).
 
-   Called by Playwright's page.evaluate with [startIdx, n, speed]: shows day startIdx, plays
+   Called by Playwright's page.evaluate with [startIdx, n, speed, mapId]: shows day startIdx, plays
    n days at `speed` days/s, and returns the days painted and when (window.frontline.paintLog)
    beside the days it passed, so skipped days can be counted. */
-async ([startIdx, n, speed]) => {
-  const fl = window.frontline, el = document.getElementById('map');
+async ([startIdx, n, speed, mapId]) => {
+  const fl = window.frontline, el = document.getElementById(mapId);
   const sleep = ms => new Promise(r => setTimeout(r, ms));
   const start = fl.meta.days[startIdx];
   if (fl.state.date !== start) {

@@ -1,11 +1,11 @@
 /* Timeline steps in the page, timed from the call to the paint (perf/scenarios.py, bench_browser).
 
-   Called by Playwright's page.evaluate with [dates, gap]: for each date, window.frontline.setIndex
-   (as a slider move does), then wait for #map[data-painted=DATE] and one animation frame.
+   Called by Playwright's page.evaluate with [dates, gap, mapId]: for each date, window.frontline.setIndex
+   (as a slider move does), then wait for the map element's data-painted=DATE and one animation frame.
    Returns {ms, fetch, lost}: the step times, the part of each spent waiting for /data/
    responses (0 when the browser had them), and the dates never painted within 10 s. */
-async ([dates, gap]) => {
-  const fl = window.frontline, el = document.getElementById('map');
+async ([dates, gap, mapId]) => {
+  const fl = window.frontline, el = document.getElementById(mapId);
   const raf = () => new Promise(r => requestAnimationFrame(() => r()));
   const sleep = ms => new Promise(r => setTimeout(r, ms));
   const out = [], fetch = [], lost = [];
