@@ -14,9 +14,9 @@ from .settings import ROOT, Settings, load_settings
 
 def create_app(settings: Settings | None = None) -> Dash:
     from . import api, guard, ids
-    from .callbacks import controls, panels
     from .components import layout
     from .export.queue import ExportQueue
+    from .pages.home import controls, panels
     from .sources.settlements import Gazetteer
     from .store.holder import StoreHolder
     from .urlstate import parse_query
@@ -63,13 +63,13 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = html.Div([dash.page_container])
     app._frontline = {"settings": settings, "holder": holder, "gazetteer": gazetteer, "api": data_api}
     app.server.config["FRONTLINE"] = app._frontline
-    from .components.notes import make_notes_view, register_note_callbacks
+    from .pages.notes import make_notes_view, register_note_callbacks
 
     controls.register(app)
     notes_view = make_notes_view(holder, gazetteer, settings.notes_dir)
     panels.register(app, holder, gazetteer, notes_view=notes_view)
     register_note_callbacks(app)
-    from .pages_briefing import register_briefing
+    from .pages.briefing import register_briefing
 
     register_briefing(app, holder, gazetteer, settings)
     guard.install(app.server, settings.max_request_bytes, app.csp_hashes)

@@ -3,7 +3,7 @@
 A briefing is a titled list of scenes (the schema is in ``geodata/briefings/README.md``).
 Each scene frames an area (a bounding box, or a town and a zoom), shows one date or
 animates a date range, optionally against a compare date, with a caption, for a number
-of seconds. The briefing page (``dashboard/pages_briefing.py``) plays the scenes in a
+of seconds. The briefing page (``dashboard/pages/briefing.py``) plays the scenes in a
 loop; the export can walk the same scenes.
 
 Design decisions:

@@ -23,8 +23,8 @@ from dashboard.analytics.claims import (
     verdict_for,
 )
 from dashboard.analytics.control import area_on, change_between, status_on
-from dashboard.components import notes as notes_components
-from dashboard.components.notes import (
+from dashboard.pages import notes as notes_components
+from dashboard.pages.notes import (
     claims_view,
     make_notes_view,
     notes_for_town,

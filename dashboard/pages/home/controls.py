@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import Input, Output, State
 
-from .. import ids
+from ... import ids
 
 SYNC = ids.MAP_SYNC  # a dummy store the client-side callbacks write to
 

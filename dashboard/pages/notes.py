@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 NOTE_TYPE = "note"
 #: The town panel shows the notes whose period lies within this many days of the selected day.
 NEAR_DAYS = 60
-#: The dummy store client-side callbacks write to (``dashboard.callbacks.controls.SYNC``).
+#: The dummy store client-side callbacks write to (``dashboard.pages.home.controls.SYNC``).
 MAP_SYNC = "map-sync"
 #: Verdicts listed first in the claims view.
 FLAGGED = ("disagrees", "map lags", "map leads")

@@ -24,9 +24,9 @@ from datetime import date, datetime, timezone
 import dash
 from dash import Input, Output, State, dcc, html, no_update
 
-from . import briefing as bf
-from .callbacks.check import Fields, checked
-from .components.layout import SOURCES_LINE
+from .. import briefing as bf
+from ..components.layout import SOURCES_LINE
+from .check import Fields, checked
 
 # Component ids of the briefing page; assets/briefing.js uses the same strings.
 ROOT = "briefing"

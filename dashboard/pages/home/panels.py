@@ -5,13 +5,13 @@ from datetime import date, timedelta
 
 from dash import Input, Output, Patch, State, ctx, html, no_update
 
-from .. import ids
-from ..analytics.control import (STATUS_NAMES, WindowSums, change_between, distance_to_front_km, status_on,
+from ... import ids
+from ...analytics.control import (STATUS_NAMES, WindowSums, change_between, distance_to_front_km, status_on,
                                  town_timeline)
-from ..analytics.geo import UKRAINE_OFFICIAL_KM2
-from ..components import figures
-from ..store.reader import DateOutOfRange
-from .check import OPTIONS, VIEW_STATE, ListOf, checked
+from ...analytics.geo import UKRAINE_OFFICIAL_KM2
+from ...components import figures
+from ...store.reader import DateOutOfRange
+from ..check import OPTIONS, VIEW_STATE, ListOf, checked
 
 
 def _fmt(v: float | None, unit: str, signed: bool = False) -> str:

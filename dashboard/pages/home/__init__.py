@@ -1,0 +1,1 @@
+"""The main page: the map, its timeline and the side panels."""
