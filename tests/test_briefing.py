@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import briefing as bf
+from dashboard.sources import briefing as bf
 from dashboard.urlstate import MAP_LAYERS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@
 
 ``register_briefing(app, holder, gazetteer, settings)`` registers the Dash page and its
 callbacks. The page is rendered once from the URL (``?name=default&scene=2``): the
-named briefing is loaded and validated (``dashboard/briefing.py``), its dates are
+named briefing is loaded and validated (``dashboard/sources/briefing.py``), its dates are
 resolved against the store, and the result (the *plan*) goes to ``assets/briefing.js``
 in a ``dcc.Store``; the browser then plays the scenes on ``window.frontline``'s map on
 its own, and a presenter's clicker drives it (→/PageDown, ←/PageUp, space, Home).
@@ -24,7 +24,7 @@ from datetime import date, datetime, timezone
 import dash
 from dash import Input, Output, State, dcc, html, no_update
 
-from .. import briefing as bf
+from ..sources import briefing as bf
 from ..components.layout import SOURCES_LINE
 from .check import Fields, checked
 

@@ -32,9 +32,9 @@ from typing import Callable, Sequence
 
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
-from .sources.yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
+from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
-from .urlstate import MAP_LAYERS
+from ..urlstate import MAP_LAYERS
 
 __all__ = [
     "Briefing",
