@@ -62,7 +62,7 @@ def walk(component):
 
 @pytest.fixture(scope="module")
 def report(store, gazetteer):
-    return notes_report(store, gazetteer, NOTES_DIR)
+    return notes_report(store, gazetteer, load_notes(NOTES_DIR)[0])
 
 
 def by_id(rows, note_id):

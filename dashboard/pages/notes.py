@@ -25,6 +25,7 @@ from pathlib import Path
 from dash import ALL, Input, Output, html
 
 from ..analytics.claims import KIND_ORDER, notes_report
+from ..sources.notes import load_notes
 
 __all__ = [
     "NEAR_DAYS",
@@ -286,7 +287,8 @@ def make_notes_view(store_getter, gazetteer, notes_dir: Path):
         key = (getattr(store_getter, "generation", None), str(getattr(store, "path", id(store))))
         with lock:
             if cache["key"] != key:
-                cache["rows"] = notes_report(store, gazetteer, notes_dir)
+                notes, _problems = load_notes(Path(notes_dir))
+                cache["rows"] = notes_report(store, gazetteer, notes)
                 cache["key"] = key
             return cache["rows"]
 

@@ -34,6 +34,7 @@ import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
 from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
+from ..store.days import day_on_or_before
 from ..urlstate import MAP_LAYERS
 
 __all__ = [
@@ -513,10 +514,8 @@ def check_briefings(briefings_dir: Path, resolve_town: Callable[[str], object] |
 # --- resolving against the store -----------------------------------------------------------
 
 def _earlier_or_equal(days: Sequence[date], d: date) -> date:
-    """The nearest day with data on or before ``d`` (``days`` sorted, ``d`` within them)."""
-    from bisect import bisect_right
-
-    return days[max(0, bisect_right(days, d) - 1)]
+    """The nearest day with data on or before ``d`` (``days`` sorted; the first day for an earlier ``d``)."""
+    return day_on_or_before(days, d) or days[0]
 
 
 def _thin(frames: list[date], limit: int) -> list[date]:
