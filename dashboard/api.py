@@ -22,6 +22,7 @@ from flask import Blueprint, Response, request
 from shapely.geometry import mapping
 
 from . import delta
+from .context import app_context
 from .guard import json_error
 from .analytics.control import STATUS_NAMES, status_on
 from .sources.deepstate import LAYERS
@@ -217,36 +218,38 @@ def _date_arg(text: str | None) -> date | None:
         return None
 
 
-def make_blueprint(api: DataAPI) -> Blueprint:
+def make_blueprint() -> Blueprint:
+    """The JSON endpoints; each request is served by its app's :class:`DataAPI` (the app context's ``api``)."""
     bp = Blueprint("frontline_data", __name__)
 
     def need_store():
+        api = app_context().api
         store = api.store()
         if store is None:
             if getattr(api.holder, "problem", None) == "unreadable":  # details are in the log, not here
-                return None, _error("the map data cannot be read on the server right now; try again in a minute",
-                                    503, retry_after=30)
-            return None, _error("no store yet: run `frontline sync`", 503, retry_after=60)
-        return store, None
+                return api, None, _error("the map data cannot be read on the server right now; try again in a "
+                                         "minute", 503, retry_after=30)
+            return api, None, _error("no store yet: run `frontline sync`", 503, retry_after=60)
+        return api, store, None
 
     @bp.route("/data/meta.json")
     def meta():
-        store, err = need_store()
+        api, store, err = need_store()
         return err or _send(api.meta(store), "no-cache")
 
     @bp.route("/data/boundaries.json")
     def boundaries():
-        store, err = need_store()
+        api, store, err = need_store()
         return err or _send(store.boundaries_gz, SHORT)
 
     @bp.route("/data/settlements.json")
     def settlements():
-        store, err = need_store()
+        api, store, err = need_store()
         return err or _send(api.settlements(store), SHORT)
 
     @bp.route("/data/day/<day>.json")
     def day(day: str):
-        store, err = need_store()
+        api, store, err = need_store()
         if err:
             return err
         d = _date_arg(day)
@@ -260,7 +263,7 @@ def make_blueprint(api: DataAPI) -> Blueprint:
 
     @bp.route("/data/geom/<h>.json")
     def geom(h: str):
-        store, err = need_store()
+        api, store, err = need_store()
         if err:
             return err
         gz = store.display_gz(h) if h.isalnum() else None
@@ -271,7 +274,7 @@ def make_blueprint(api: DataAPI) -> Blueprint:
     @bp.route("/data/delta/<base>/<h>.json")
     def geom_delta(base: str, h: str):
         """Geometry ``h`` as a delta against ``base``, which the browser already has."""
-        store, err = need_store()
+        api, store, err = need_store()
         if err:
             return err
         gz = api.delta_gz(base, h) if base.isalnum() and h.isalnum() else None
@@ -281,7 +284,7 @@ def make_blueprint(api: DataAPI) -> Blueprint:
 
     @bp.route("/data/change.json")
     def change():
-        store, err = need_store()
+        api, store, err = need_store()
         if err:
             return err
         a, b = _date_arg(request.args.get("from")), _date_arg(request.args.get("to"))
@@ -295,7 +298,7 @@ def make_blueprint(api: DataAPI) -> Blueprint:
 
     @bp.route("/data/status/<sid>.json")
     def status(sid: str):
-        store, err = need_store()
+        api, store, err = need_store()
         if err:
             return err
         d = _date_arg(request.args.get("date"))
@@ -317,7 +320,7 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         from .export.exporter import export_bytes
         from .export.queue import QueueFull
 
-        store, err = need_store()
+        api, store, err = need_store()
         if err:
             return err
         fmt = (request.args.get("format") or "").lower()

@@ -328,7 +328,7 @@ def briefings_dir(tmp_path_factory):
 
 
 def _ctx(store, gazetteer, briefings_dir, **settings):
-    from dashboard.pages.briefing import _Context
+    from dashboard.context import AppContext as _Context
     from dashboard.settings import load_settings
 
     class Holder:
@@ -385,14 +385,13 @@ def test_stale_banner_server_side(store):
 
 def _serve(store_dir, briefings_dir, **settings):
     from dashboard.app import create_app
-    from dashboard.pages.briefing import register_briefing
+    from dashboard.context import app_context
     from dashboard.settings import load_settings
     from tests.conftest import LiveServer
 
     s = load_settings(data_dir=store_dir, briefings_dir=briefings_dir, **settings)
-    app = create_app(s)
-    holder, gazetteer = app._frontline["holder"], app._frontline["gazetteer"]
-    register_briefing(app, holder, gazetteer, s, poll_seconds=1)
+    app = create_app(s, briefing_poll_seconds=1)
+    holder = app_context(app).holder
     return LiveServer(app), holder
 
 

@@ -77,7 +77,9 @@ def test_etag_is_a_hash_of_the_bytes_and_follows_the_content(client, live_server
     assert len(set(tags.values())) == len(tags)
     # Same generation, different bytes (what a sync and a restart used to do under one tag):
     # the tag follows the bytes, and the old tag no longer gets a 304.
-    api = live_server.app._frontline["api"]
+    from dashboard.context import app_context
+
+    api = app_context(live_server.app).api
     api.store()
     old = tags[f"/data/day/{DAY}.json"]
     saved = api._days.get(DAY)
@@ -93,7 +95,9 @@ def test_etag_is_a_hash_of_the_bytes_and_follows_the_content(client, live_server
 
 
 def test_every_data_response_has_an_etag(client, live_server):
-    store = live_server.app._frontline["holder"].get()
+    from dashboard.context import app_context
+
+    store = app_context(live_server.app).holder.get()
     h = store.layer_hashes(DAY)["occupied"]
     for path in (f"/data/geom/{h}.json", f"/data/change.json?from={OTHER}&to={DAY}",
                  f"/data/status/{store.settlement_ids[0]}.json?date={DAY}"):
@@ -104,7 +108,9 @@ def test_every_data_response_has_an_etag(client, live_server):
 # --- 6. request size limit -----------------------------------------------------------------------------
 
 def test_an_oversized_post_gets_413_and_a_normal_one_works(client, deps, live_server):
-    limit = live_server.app._frontline["settings"].max_request_bytes
+    from dashboard.context import app_context
+
+    limit = app_context(live_server.app).settings.max_request_bytes
     big = b"x" * (limit + 1)
     for path in ("/_dash-update-component", "/data/meta.json", "/"):
         r = client.post(path, data=big, content_type="application/json")
@@ -188,10 +194,11 @@ def test_text_exports_have_one_charset(client, fmt, ctype):
 def test_exports_past_the_queue_get_503_and_the_map_still_answers(live_server, monkeypatch):
     """Two exports are stuck rendering or waiting (one renderer, a line of one): a third is
     refused at once with 503 and Retry-After, while map requests are answered."""
+    from dashboard.context import app_context
     from dashboard.export import exporter
     from dashboard.export.queue import ExportQueue
 
-    api = live_server.app._frontline["api"]
+    api = app_context(live_server.app).api
     release = threading.Event()
     entered = threading.Semaphore(0)
     real = exporter.export_bytes

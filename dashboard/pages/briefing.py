@@ -1,7 +1,7 @@
 """Briefing-room mode at ``/briefing``: a full-screen map that plays a briefing's scenes.
 
-``register_briefing(app, holder, gazetteer, settings)`` registers the Dash page and its
-callbacks. The page is rendered once from the URL (``?name=default&scene=2``): the
+:func:`register` adds the Dash page and its callbacks to an app; they serve from the
+app's context (:func:`~dashboard.context.app_context`). The page is rendered once from the URL (``?name=default&scene=2``): the
 named briefing is loaded and validated (``dashboard/sources/briefing.py``), its dates are
 resolved against the store, and the result (the *plan*) goes to ``assets/briefing.js``
 in a ``dcc.Store``; the browser then plays the scenes on ``window.frontline``'s map on
@@ -18,7 +18,6 @@ range or a briefing file with problems each give a polite notice and a fallback.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 import dash
@@ -26,6 +25,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from ..sources import briefing as bf
 from ..components.layout import SOURCES_LINE
+from ..context import AppContext, app_context
 from .check import Fields, checked
 
 # Component ids of the briefing page; assets/briefing.js uses the same strings.
@@ -53,10 +53,8 @@ HOME_IDS = ("view-state", "timeline-slider", "date-display", "date-picker", "tow
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 60
 #: The plan the page holds, as far as the poll callback reads it.
 PLAN_SPEC = Fields(optional=True, name=str | None, version=str | None, start=int | None)
-CONFIG_KEY = "FRONTLINE_BRIEFING"
 
 #: Shown when no briefing file is usable: the latest day, all of Ukraine.
 FALLBACK = bf.Briefing(
@@ -67,30 +65,6 @@ FALLBACK = bf.Briefing(
                                            "settlements"),
                      bbox=None, town=None, zoom=None, duration=30.0, line=0),),
 )
-
-
-@dataclass
-class _Context:
-    holder: object
-    gazetteer: object
-    settings: object
-    poll_seconds: float
-
-
-def _context(default: _Context) -> _Context:
-    """The context of the app serving this request.
-
-    Dash's page registry is global to the process, so when several apps are built (tests
-    do) the last registered layout function serves them all; each app's own holder and
-    settings are found through Flask's ``current_app``.
-    """
-    import flask
-
-    if flask.has_app_context():
-        ctx = flask.current_app.config.get(CONFIG_KEY)
-        if ctx is not None:
-            return ctx
-    return default
 
 
 def _one(value) -> str | None:
@@ -114,7 +88,7 @@ def _resolver(gazetteer):
     return None if gazetteer is None else gazetteer.resolve
 
 
-def _load(ctx: _Context, name: str) -> tuple[bf.Briefing | None, list[bf.BriefingProblem]]:
+def _load(ctx: AppContext, name: str) -> tuple[bf.Briefing | None, list[bf.BriefingProblem]]:
     """Load briefing ``name``; problems name the file without its folder."""
     try:
         path = bf.briefing_path(ctx.settings.briefings_dir, name)
@@ -131,7 +105,7 @@ def _problem_notice(name: str, problems: list[bf.BriefingProblem], skipped: bool
     return f"The briefing “{name}” has {len(problems)} problem(s), so {what}: {first}{more}."
 
 
-def build_plan(ctx: _Context, store, name=None, scene=None) -> dict:
+def build_plan(ctx: AppContext, store, name=None, scene=None) -> dict:
     """Everything the page needs to play a briefing, resolved against ``store`` (JSON-ready)."""
     notices: list[str] = []
     requested = _one(name)
@@ -184,7 +158,7 @@ def build_plan(ctx: _Context, store, name=None, scene=None) -> dict:
     }
 
 
-def _version(ctx: _Context, name: str) -> str:
+def _version(ctx: AppContext, name: str) -> str:
     """Changes when the store has a new generation or the briefing's file changes."""
     generation = int(getattr(ctx.holder, "generation", 0))
     try:
@@ -247,7 +221,7 @@ def _standins() -> list:
     return [dcc.Store(id=i) for i in HOME_IDS]
 
 
-def _safe_plan(ctx: _Context, store, name=None, scene=None) -> dict:
+def _safe_plan(ctx: AppContext, store, name=None, scene=None) -> dict:
     """:func:`build_plan`, or on an unexpected error the built-in scene and a notice.
 
     A wall must show a map rather than a blank screen; the error goes to the log.
@@ -262,7 +236,7 @@ def _safe_plan(ctx: _Context, store, name=None, scene=None) -> dict:
                 "notices": ["The briefing could not be loaded (the server log says why); showing the newest day."]}
 
 
-def layout(ctx: _Context, store, name=None, scene=None) -> html.Div:
+def layout(ctx: AppContext, store, name=None, scene=None) -> html.Div:
     plan = _safe_plan(ctx, store, name, scene) if store is not None else None
     notices = plan["notices"] if plan else []
     return html.Div(id=ROOT, className="fl-briefing", children=[
@@ -295,32 +269,23 @@ def layout(ctx: _Context, store, name=None, scene=None) -> html.Div:
         ]),
         dcc.Store(id=PLAN, data=plan),
         dcc.Store(id=SYNC),
-        dcc.Interval(id=POLL, interval=int(ctx.poll_seconds * 1000)),
+        dcc.Interval(id=POLL, interval=int(ctx.briefing_poll_seconds * 1000)),
         *_standins(),
     ])
 
 
 # --- registration ------------------------------------------------------------------------------
 
-def register_briefing(app, holder, gazetteer, settings, poll_seconds: float = POLL_SECONDS) -> None:
-    """Register the ``/briefing`` page and its callbacks on ``app``.
+def page_layout(name=None, scene=None, **_other) -> html.Div:
+    """The page for this request's URL query (``?name=…&scene=…``)."""
+    ctx = app_context()
+    return layout(ctx, ctx.holder.get(), name, scene)
 
-    Calling it again for the same app only updates the app's holder, gazetteer and
-    settings (the callbacks are registered once per app).
-    """
-    ctx = _Context(holder, gazetteer, settings, poll_seconds)
-    first_time = CONFIG_KEY not in app.server.config
-    app.server.config[CONFIG_KEY] = ctx
 
-    def briefing_layout(name=None, scene=None, **_other):
-        c = _context(ctx)
-        return layout(c, c.holder.get(), name, scene)
-
-    dash.register_page("briefing", path="/briefing", layout=briefing_layout,
+def register(app) -> None:
+    """Register the ``/briefing`` page and its callbacks on ``app``."""
+    dash.register_page("briefing", path="/briefing", layout=page_layout,
                        title="Frontline — briefing", name="Briefing")
-    if not first_time:
-        return
-
     app.clientside_callback(
         "function(plan){ if (window.frontlineBriefing && plan) { window.frontlineBriefing.load(plan); } return null; }",
         Output(SYNC, "data"),
@@ -337,7 +302,7 @@ def register_briefing(app, holder, gazetteer, settings, poll_seconds: float = PO
     )
     @checked(_n=int | None, plan=PLAN_SPEC)
     def poll(_n, plan):
-        c = app.server.config.get(CONFIG_KEY, ctx)
+        c = app_context()
         store = c.holder.get()
         status = status_children(store, c.settings.stale_days, problem=getattr(c.holder, "problem", None))
         if store is None:

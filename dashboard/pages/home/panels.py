@@ -9,6 +9,7 @@ from ... import ids
 from ...analytics.control import STATUS_NAMES, distance_to_front_km, status_on, town_timeline
 from ...analytics.geo import UKRAINE_OFFICIAL_KM2
 from ...components import figures
+from ...context import app_context
 from ...store.reader import DateOutOfRange
 from ..check import OPTIONS, VIEW_STATE, ListOf, checked
 
@@ -123,8 +124,8 @@ def town_panel(store, town, day: date) -> list:
     ]
 
 
-def register(app, holder, gazetteer, notes_view=None) -> None:
-    """Register the panel callbacks on ``app``."""
+def register(app) -> None:
+    """Register the panel callbacks on ``app``; they serve from the app's context (:func:`app_context`)."""
 
     def strip_figure(store, town) -> dict:
         """The town's status strip, built once per town and store generation."""
@@ -142,7 +143,7 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
     )
     @checked(state=VIEW_STATE, unit=str | None, window=str | None)
     def update_area(state, unit, window):
-        store = holder.get()
+        store = app_context().holder.get()
         if store is None or not state:
             return no_update, no_update, no_update, no_update
         day = _day(state.get("date"), store) or store.last_day
@@ -168,7 +169,8 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
     )
     @checked(state=VIEW_STATE, show_all=ListOf(str, optional=True))
     def update_town(state, show_all):
-        store = holder.get()
+        here = app_context()
+        store = here.holder.get()
         if store is None or not state:
             return no_update, no_update, no_update, no_update
         day = _day(state.get("date"), store) or store.last_day
@@ -178,7 +180,7 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
                             "sourced notes about it.", className="fl-hint")],
                     no_update, {"display": "none"}, [])
         try:
-            town = gazetteer.get(tid)
+            town = here.gazetteer.get(tid)
         except KeyError:
             return [html.P("Unknown town.", className="fl-warn")], no_update, {"display": "none"}, []
         if tid not in store.settlement_pos:
@@ -186,7 +188,7 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
                     no_update, {"display": "none"}, [])
         fig = strip_figure(store, town)
         fig = {**fig, "layout": {**fig["layout"], "shapes": [figures.marker_shape(day)]}}
-        notes = notes_view(store, town, day, bool(show_all)) if notes_view else []
+        notes = here.notes(store, town, day, bool(show_all)) if here.notes else []
         return town_panel(store, town, day), fig, {"display": "block"}, notes
 
     @app.callback(
@@ -201,21 +203,12 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
         if not search or len(search.strip()) < 2:
             return [o for o in (options or []) if o.get("value") == value] or no_update
         try:
-            found = gazetteer.search(search[:100], limit=12)
+            found = app_context().gazetteer.search(search[:100], limit=12)
         except Exception:
             found = []
         out = [{"label": f"{s.name} ({s.oblast})", "value": s.id, "search": f"{search} {s.name}"} for s in found]
         keep = [o for o in (options or []) if o.get("value") == value and value not in {s.id for s in found}]
         return keep + out
-
-
-    if notes_view is not None and hasattr(notes_view, "claims"):
-        @app.callback(Output(ids.CLAIMS, "children"), Input(ids.TABS, "value"))
-        @checked(tab=str | None)
-        def update_claims(tab):
-            if tab != "claims" or holder.get() is None:
-                return no_update
-            return notes_view.claims(holder.get())
 
 
 __all__ = ["register", "STATUS_NAMES"]
