@@ -22,7 +22,6 @@ from flask import Blueprint, Response, request
 from shapely.geometry import mapping
 
 from . import delta
-from .context import app_context
 from .guard import json_error
 from .analytics.control import STATUS_NAMES, status_on
 from .sources.deepstate import LAYERS
@@ -218,38 +217,37 @@ def _date_arg(text: str | None) -> date | None:
         return None
 
 
-def make_blueprint() -> Blueprint:
-    """The JSON endpoints; each request is served by its app's :class:`DataAPI` (the app context's ``api``)."""
+def make_blueprint(api: DataAPI) -> Blueprint:
+    """The JSON endpoints, served by ``api`` (an app registers its own: its context's ``api``)."""
     bp = Blueprint("frontline_data", __name__)
 
     def need_store():
-        api = app_context().api
         store = api.store()
         if store is None:
             if getattr(api.holder, "problem", None) == "unreadable":  # details are in the log, not here
-                return api, None, _error("the map data cannot be read on the server right now; try again in a "
-                                         "minute", 503, retry_after=30)
-            return api, None, _error("no store yet: run `frontline sync`", 503, retry_after=60)
-        return api, store, None
+                return None, _error("the map data cannot be read on the server right now; try again in a minute",
+                                    503, retry_after=30)
+            return None, _error("no store yet: run `frontline sync`", 503, retry_after=60)
+        return store, None
 
     @bp.route("/data/meta.json")
     def meta():
-        api, store, err = need_store()
+        store, err = need_store()
         return err or _send(api.meta(store), "no-cache")
 
     @bp.route("/data/boundaries.json")
     def boundaries():
-        api, store, err = need_store()
+        store, err = need_store()
         return err or _send(store.boundaries_gz, SHORT)
 
     @bp.route("/data/settlements.json")
     def settlements():
-        api, store, err = need_store()
+        store, err = need_store()
         return err or _send(api.settlements(store), SHORT)
 
     @bp.route("/data/day/<day>.json")
     def day(day: str):
-        api, store, err = need_store()
+        store, err = need_store()
         if err:
             return err
         d = _date_arg(day)
@@ -263,7 +261,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.route("/data/geom/<h>.json")
     def geom(h: str):
-        api, store, err = need_store()
+        store, err = need_store()
         if err:
             return err
         gz = store.display_gz(h) if h.isalnum() else None
@@ -274,7 +272,7 @@ def make_blueprint() -> Blueprint:
     @bp.route("/data/delta/<base>/<h>.json")
     def geom_delta(base: str, h: str):
         """Geometry ``h`` as a delta against ``base``, which the browser already has."""
-        api, store, err = need_store()
+        store, err = need_store()
         if err:
             return err
         gz = api.delta_gz(base, h) if base.isalnum() and h.isalnum() else None
@@ -284,7 +282,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.route("/data/change.json")
     def change():
-        api, store, err = need_store()
+        store, err = need_store()
         if err:
             return err
         a, b = _date_arg(request.args.get("from")), _date_arg(request.args.get("to"))
@@ -298,7 +296,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.route("/data/status/<sid>.json")
     def status(sid: str):
-        api, store, err = need_store()
+        store, err = need_store()
         if err:
             return err
         d = _date_arg(request.args.get("date"))
@@ -320,7 +318,7 @@ def make_blueprint() -> Blueprint:
         from .export.exporter import export_bytes
         from .export.queue import QueueFull
 
-        api, store, err = need_store()
+        store, err = need_store()
         if err:
             return err
         fmt = (request.args.get("format") or "").lower()

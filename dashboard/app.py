@@ -49,13 +49,15 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
         compress=True,
     )
     app.server.config["COMPRESS_MIN_SIZE"] = 500
-    install(app.server, AppContext(
+    ctx = AppContext(
         holder, gazetteer, settings,
         briefing_poll_seconds=BRIEFING_POLL_SECONDS if briefing_poll_seconds is None else briefing_poll_seconds,
         api=api.DataAPI(holder, gazetteer, settings.notes_dir,
                         exports=ExportQueue(settings.export_workers, settings.export_queue)),
-        notes=make_notes_view(holder, gazetteer, settings.notes_dir)))
-    app.server.register_blueprint(api.make_blueprint())
+        notes=make_notes_view(holder, gazetteer, settings.notes_dir))
+    install(app.server, ctx)
+    # The blueprint is made for this app, so it serves the context's API object directly.
+    app.server.register_blueprint(api.make_blueprint(ctx.api))
     app.layout = html.Div([dash.page_container])
     home.register(app)
     briefing.register(app)
