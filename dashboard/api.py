@@ -27,7 +27,7 @@ from shapely.geometry import mapping
 
 from . import delta, vocab
 from .guard import json_error
-from .analytics.control import STATUS_NAMES, change_between, status_on
+from .analytics.control import STATUS_NAMES, status_on
 from .sources.deepstate import LAYERS
 from .store.reader import DateOutOfRange
 
@@ -101,7 +101,6 @@ class DataAPI:
                 self._gen = self.holder.generation
                 self._days.clear()
                 self._meta = self._settlements = None
-                self.change_gz.cache_clear()
                 self._deltas.clear()
                 self._delta_bytes = 0
                 self._parsed.cache_clear()
@@ -197,18 +196,22 @@ class DataAPI:
         # In a run of steps each geometry is the target of one delta, then the base of the next.
         return delta.Geometry(orjson.loads(gzip.decompress(self.holder.get().display_gz(h))))
 
-    @lru_cache(maxsize=64)
-    def change_gz(self, a: date, b: date) -> bytes:
-        store = self.holder.get()
-        ch = change_between(store, a, b)
+    @staticmethod
+    def change_gz(store, a: date, b: date) -> bytes:
+        """The change between two store days with its geometry simplified for the map, gzipped
+        (built once per pair of days, with the store's derived data)."""
 
         def simple(g):
             if g.is_empty:
                 return None
             return mapping(shapely.set_precision(shapely.simplify(g, 0.0005, preserve_topology=True), 1e-4))
 
-        return _gz({**ch.to_dict(), "gained": simple(ch.gained), "lost": simple(ch.lost),
-                    "revision_gained": simple(ch.revision_gained), "revision_lost": simple(ch.revision_lost)})
+        def build() -> bytes:
+            ch = store.change(a, b)
+            return _gz({**ch.to_dict(), "gained": simple(ch.gained), "lost": simple(ch.lost),
+                        "revision_gained": simple(ch.revision_gained), "revision_lost": simple(ch.revision_lost)})
+
+        return store.memo.recent(("change.json", a, b), build)
 
 
 def _date_arg(text: str | None) -> date | None:
@@ -219,6 +222,7 @@ def _date_arg(text: str | None) -> date | None:
 
 
 def make_blueprint(api: DataAPI) -> Blueprint:
+    """The JSON endpoints, served by ``api`` (an app registers its own: its context's ``api``)."""
     bp = Blueprint("frontline_data", __name__)
 
     def need_store():
@@ -302,7 +306,7 @@ def make_blueprint(api: DataAPI) -> Blueprint:
             return _error("from and to must be dates (YYYY-MM-DD)", 400)
         try:
             ra, rb = store.resolve_day(min(a, b)), store.resolve_day(max(a, b))
-            return _send(api.change_gz(ra.day, rb.day), SHORT)
+            return _send(api.change_gz(store, ra.day, rb.day), SHORT)
         except DateOutOfRange as exc:
             return _error(str(exc))
 

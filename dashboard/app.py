@@ -12,14 +12,19 @@ from dash import Dash, html
 from .settings import ROOT, Settings, load_settings
 
 
-def create_app(settings: Settings | None = None) -> Dash:
-    from . import api, guard, ids
-    from .callbacks import controls, panels
-    from .components import layout
+def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float | None = None) -> Dash:
+    """The dashboard for ``settings`` (default: from the environment).
+
+    ``briefing_poll_seconds``: how often a briefing wall checks for fresh data (default
+    :data:`~dashboard.context.BRIEFING_POLL_SECONDS`).
+    """
+    from . import api, guard
+    from .context import BRIEFING_POLL_SECONDS, AppContext, install
     from .export.queue import ExportQueue
+    from .pages import briefing, home
+    from .pages.notes import make_notes_view
     from .sources.settlements import Gazetteer
     from .store.holder import StoreHolder
-    from .urlstate import parse_query
 
     settings = settings or load_settings()
     _tune_malloc()
@@ -45,34 +50,18 @@ def create_app(settings: Settings | None = None) -> Dash:
         compress=True,
     )
     app.server.config["COMPRESS_MIN_SIZE"] = 500
-    data_api = api.DataAPI(holder, gazetteer, settings.notes_dir,
-                           exports=ExportQueue(settings.export_workers, settings.export_queue))
-    app.server.register_blueprint(api.make_blueprint(data_api))
-
-    def home_layout(**query):
-        # Dash's page registry is per process; find this request's own app (tests build several).
-        from flask import current_app
-
-        own = current_app.config.get("FRONTLINE") or app.server.config["FRONTLINE"]
-        store = own["holder"].get()
-        if store is None:
-            return layout.empty_store(getattr(own["holder"], "problem", None))
-        state = parse_query(query, store, own["gazetteer"])
-        return layout.home(store, state)
-
-    dash.register_page("home", path="/", layout=home_layout, title="Frontline")
+    ctx = AppContext(
+        holder, gazetteer, settings,
+        briefing_poll_seconds=BRIEFING_POLL_SECONDS if briefing_poll_seconds is None else briefing_poll_seconds,
+        api=api.DataAPI(holder, gazetteer, settings.notes_dir,
+                        exports=ExportQueue(settings.export_workers, settings.export_queue)),
+        notes=make_notes_view(holder, gazetteer, settings.notes_dir))
+    install(app.server, ctx)
+    # The blueprint is made for this app, so it serves the context's API object directly.
+    app.server.register_blueprint(api.make_blueprint(ctx.api))
     app.layout = html.Div([dash.page_container])
-    app._frontline = {"settings": settings, "holder": holder, "gazetteer": gazetteer, "api": data_api}
-    app.server.config["FRONTLINE"] = app._frontline
-    from .components.notes import make_notes_view, register_note_callbacks
-
-    controls.register(app)
-    notes_view = make_notes_view(holder, gazetteer, settings.notes_dir)
-    panels.register(app, holder, gazetteer, notes_view=notes_view)
-    register_note_callbacks(app)
-    from .pages_briefing import register_briefing
-
-    register_briefing(app, holder, gazetteer, settings)
+    home.register(app)
+    briefing.register(app)
     guard.install(app.server, settings.max_request_bytes, app.csp_hashes)
     # Dash finishes its set-up on the first request, unguarded against concurrent threads
     # (gunicorn's --threads): a burst of first requests then gets 500s. Do it once here.

@@ -228,9 +228,11 @@ def cmd_notes(args) -> int:
         print(f"All notes in {notes_dir} are valid.")
         return 0
     from .analytics.claims import notes_report
+    from .sources.notes import load_notes
 
     store = _store(s)
-    rows = notes_report(store, gaz, notes_dir)
+    notes, _problems = load_notes(notes_dir)  # `frontline notes check` reports the problems
+    rows = notes_report(store, gaz, notes)
     if args.json:
         _emit({"notes": rows}, True, "")
     else:

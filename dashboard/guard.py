@@ -9,7 +9,7 @@
   in it (on anything else, a policy that loads nothing); ``X-Content-Type-Options: nosniff``; framing only by pages of the same site
   (``frame-ancestors 'self'`` and ``X-Frame-Options: SAMEORIGIN``); ``Referrer-Policy:
   same-origin`` (links to sources do not learn which view was open).
-* **Errors answer in one line**: a callback's bad input (:class:`~dashboard.callbacks.check.BadInput`)
+* **Errors answer in one line**: a callback's bad input (:class:`~dashboard.pages.check.BadInput`)
   is a 400 with a JSON message and no traceback; a store file that cannot be read in the
   middle of a request is a 503 saying the data is unavailable, with the details (path,
   error) in the log only.
@@ -68,7 +68,7 @@ def install(server: Flask, max_request_bytes: int, script_hashes: Callable[[], l
     """
     from werkzeug.exceptions import RequestEntityTooLarge
 
-    from .callbacks.check import BadInput
+    from .pages.check import BadInput
 
     server.config["MAX_CONTENT_LENGTH"] = max_request_bytes
     limit_text = f"{max_request_bytes / 2**20:.1f} MB" if max_request_bytes >= 2**20 else f"{max_request_bytes:,} bytes"

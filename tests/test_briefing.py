@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import briefing as bf
+from dashboard.sources import briefing as bf
 from dashboard.urlstate import MAP_LAYERS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -328,7 +328,7 @@ def briefings_dir(tmp_path_factory):
 
 
 def _ctx(store, gazetteer, briefings_dir, **settings):
-    from dashboard.pages_briefing import _Context
+    from dashboard.context import AppContext as _Context
     from dashboard.settings import load_settings
 
     class Holder:
@@ -341,7 +341,7 @@ def _ctx(store, gazetteer, briefings_dir, **settings):
 
 
 def test_plan_and_polite_fallbacks(store, gazetteer, briefings_dir):
-    from dashboard.pages_briefing import build_plan
+    from dashboard.pages.briefing import build_plan
 
     ctx = _ctx(store, gazetteer, briefings_dir)
     plan = build_plan(ctx, store, "test", "2")
@@ -364,7 +364,7 @@ def test_plan_and_polite_fallbacks(store, gazetteer, briefings_dir):
 
 
 def test_no_briefing_files_at_all_falls_back_to_the_newest_day(store, gazetteer, tmp_path):
-    from dashboard.pages_briefing import build_plan
+    from dashboard.pages.briefing import build_plan
 
     plan = build_plan(_ctx(store, gazetteer, tmp_path / "none"), store)
     assert plan["notices"] == [] and len(plan["scenes"]) == 1
@@ -372,7 +372,7 @@ def test_no_briefing_files_at_all_falls_back_to_the_newest_day(store, gazetteer,
 
 
 def test_stale_banner_server_side(store):
-    from dashboard.pages_briefing import _taken, status_children
+    from dashboard.pages.briefing import _taken, status_children
 
     taken = _taken(store)
     assert status_children(store, 3, now=taken + timedelta(days=2)) == []
@@ -385,14 +385,13 @@ def test_stale_banner_server_side(store):
 
 def _serve(store_dir, briefings_dir, **settings):
     from dashboard.app import create_app
-    from dashboard.pages_briefing import register_briefing
+    from dashboard.context import app_context
     from dashboard.settings import load_settings
     from tests.conftest import LiveServer
 
     s = load_settings(data_dir=store_dir, briefings_dir=briefings_dir, **settings)
-    app = create_app(s)
-    holder, gazetteer = app._frontline["holder"], app._frontline["gazetteer"]
-    register_briefing(app, holder, gazetteer, s, poll_seconds=1)
+    app = create_app(s, briefing_poll_seconds=1)
+    holder = app_context(app).holder
     return LiveServer(app), holder
 
 

@@ -23,8 +23,8 @@ from dashboard.analytics.claims import (
     verdict_for,
 )
 from dashboard.analytics.control import area_on, change_between, status_on
-from dashboard.components import notes as notes_components
-from dashboard.components.notes import (
+from dashboard.pages import notes as notes_components
+from dashboard.pages.notes import (
     claims_view,
     make_notes_view,
     notes_for_town,
@@ -64,7 +64,7 @@ def walk(component):
 
 @pytest.fixture(scope="module")
 def report(store, gazetteer):
-    return notes_report(store, gazetteer, NOTES_DIR)
+    return notes_report(store, gazetteer, load_notes(NOTES_DIR)[0])
 
 
 def by_id(rows, note_id):

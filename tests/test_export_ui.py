@@ -45,10 +45,11 @@ def test_export_error_is_shown_not_downloaded(page, live_server):
 
 
 def test_export_past_the_queue_says_the_server_is_busy(page, live_server, monkeypatch):
+    from dashboard.context import app_context
     from dashboard.export.queue import ExportQueue
 
     queue = ExportQueue(running=1, waiting=0)
-    monkeypatch.setattr(live_server.app._frontline["api"], "exports", queue)
+    monkeypatch.setattr(app_context(live_server.app).api, "exports", queue)
     page.goto(live_server.url + "/?date=2024-10-31")
     page.wait_for_selector("#map[data-painted='2024-10-31']", timeout=30000)
     held = queue.slot()

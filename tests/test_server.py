@@ -56,7 +56,9 @@ def _get(url: str, timeout: float = 60) -> tuple[int, dict, bytes]:
 # --- 6. request size limit -----------------------------------------------------------------------------
 
 def test_an_oversized_post_gets_413_and_a_normal_one_works(client, deps, live_server):
-    limit = live_server.app._frontline["settings"].max_request_bytes
+    from dashboard.context import app_context
+
+    limit = app_context(live_server.app).settings.max_request_bytes
     big = b"x" * (limit + 1)
     for path in ("/_dash-update-component", "/data/meta.json", "/"):
         r = client.post(path, data=big, content_type="application/json")
@@ -133,10 +135,11 @@ def test_security_headers_on_every_response(client):
 def test_exports_past_the_queue_get_503_and_the_map_still_answers(live_server, monkeypatch):
     """Two exports are stuck rendering or waiting (one renderer, a line of one): a third is
     refused at once with 503 and Retry-After, while map requests are answered."""
+    from dashboard.context import app_context
     from dashboard.export import exporter
     from dashboard.export.queue import ExportQueue
 
-    api = live_server.app._frontline["api"]
+    api = app_context(live_server.app).api
     release = threading.Event()
     entered = threading.Semaphore(0)
     real = exporter.export_bytes

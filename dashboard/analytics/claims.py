@@ -1,9 +1,10 @@
 """Cross-check the sourced notes against the DeepState map: who claimed what, and does the map agree.
 
 Pure functions over the opened :class:`~dashboard.store.reader.Store`, the
-:class:`~dashboard.sources.settlements.Gazetteer` and loaded
-:class:`~dashboard.sources.notes.Note` objects.  Verdicts are always computed here,
-never typed into the YAML.
+:class:`~dashboard.sources.settlements.Gazetteer` and
+:class:`~dashboard.sources.notes.Note` objects loaded by
+:func:`~dashboard.sources.notes.load_notes` (this module reads no files).  Verdicts
+are always computed here, never typed into the YAML.
 
 Town claims
 -----------
@@ -45,7 +46,7 @@ the map may show a town occupied before a claim that it has fallen *entirely*.
 Area figures
 ------------
 A note's ``figures`` are measured by the engine itself: ``gained_km2`` / ``net_km2``
-with :func:`~dashboard.analytics.control.change_between` between the maps of ``from``
+with the store's :meth:`~dashboard.store.reader.Store.change` between the maps of ``from``
 and ``to`` (totals as DeepState counts them; the map-revision part is named in the
 detail); ``occupied_total_km2`` / ``occupied_share_pct`` (share of the official
 603,628 km²) with :func:`~dashboard.analytics.control.area_on` on ``on``.  A figure
@@ -60,10 +61,11 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
-from pathlib import Path
+from typing import Iterable
 
-from ..sources.notes import COMPATIBLE_STATUSES, WINDOW_METRICS, Figure, Note, load_notes
-from .control import STATUS_NAMES, area_on, change_between, status_on
+from ..sources.notes import COMPATIBLE_STATUSES, WINDOW_METRICS, Figure, Note
+from ..store.days import index_on_or_before
+from .control import STATUS_NAMES, area_on, status_on
 
 __all__ = [
     "FIGURE_TOLERANCE",
@@ -254,7 +256,7 @@ def verdict_for(store, gazetteer, note: Note, window_days: int = 14, town: str |
     i0, i1 = bisect_left(days, a), bisect_right(days, d)
     period = list(range(i0, i1))
     if not period:
-        r = i1 - 1
+        r = index_on_or_before(days, d)
         if r >= 0 and (d - days[r]).days <= MAX_STALE_DAYS:
             period = [r]
         else:
@@ -342,7 +344,7 @@ def _resolved(store, requested: date) -> tuple[date | None, str | None]:
         return None, f"{requested} is before the first day with data ({days[0] if days else 'none'})"
     if requested > store.last_requestable_day:
         return None, f"{requested} is after the newest synced data ({store.last_requestable_day})"
-    day = days[bisect_right(days, requested) - 1]
+    day = days[index_on_or_before(days, requested)]
     if (requested - day).days > MAX_STALE_DAYS:
         return None, (f"the store has no snapshot within {_days(MAX_STALE_DAYS)} before {requested} "
                       f"(nearest earlier: {day})")
@@ -353,14 +355,12 @@ def _num(v: float, metric: str) -> str:
     return f"{v:,.2f}%" if metric == "occupied_share_pct" else f"{v:,.1f} km²"
 
 
-def figure_verdict(store, note: Note, figure: Figure, change=None) -> dict:
+def figure_verdict(store, note: Note, figure: Figure) -> dict:
     """Check one quoted area figure against the engine's own measurement.
 
-    ``change`` optionally replaces :func:`change_between` (a cached version, say).
     The row carries ``claimed_value``, ``engine_value`` and ``rel_diff``
     (``(claimed - engine) / engine``).
     """
-    change = change or (lambda a, b: change_between(store, a, b))
     row = _base_row(note)
     row["check"] = "figure"
     metric = figure.metric
@@ -378,7 +378,7 @@ def figure_verdict(store, note: Note, figure: Figure, change=None) -> dict:
         db, why_b = _resolved(store, b)
         if why_a or why_b:
             return _verdict(row, "no map data", f"Claimed {what}; no map to measure it: {why_a or why_b}.")
-        ch = change(da, db)
+        ch = store.change(da, db)
         engine = ch.gained_km2 if metric == "gained_km2" else ch.net_km2
         measured = f"between the maps of {da} and {db}"
         extra = "" if metric == "net_km2" else f"; net {ch.net_km2:+,.1f} km²"
@@ -413,14 +413,14 @@ def figure_verdict(store, note: Note, figure: Figure, change=None) -> dict:
 
 # --- the report --------------------------------------------------------------------------------------
 
-def note_rows(store, gazetteer, note: Note, window_days: int = 14, change=None) -> list[dict]:
+def note_rows(store, gazetteer, note: Note, window_days: int = 14) -> list[dict]:
     """Every row of one note: one per town (claims) and one per figure.
 
     A note with neither towns nor figures gives a single "not checkable" row, so that
     every note is listed.
     """
     rows = [verdict_for(store, gazetteer, note, window_days, town=t) for t in note.towns]
-    rows += [figure_verdict(store, note, f, change) for f in note.figures]
+    rows += [figure_verdict(store, note, f) for f in note.figures]
     # Towns as the gazetteer names them (a note may use an alias, e.g. Artemivsk).
     towns = [r["town"] for r in rows if r["check"] == "town"] or list(note.towns)
     if not rows:
@@ -434,11 +434,12 @@ def note_rows(store, gazetteer, note: Note, window_days: int = 14, change=None) 
     return rows
 
 
-def notes_report(store, gazetteer, notes_dir: Path, window_days: int = 14) -> list[dict]:
-    """One row per (note, town) and per (note, figure), in the registry's order.
+def notes_report(store, gazetteer, notes: Iterable[Note], window_days: int = 14) -> list[dict]:
+    """One row per (note, town) and per (note, figure), in the order of ``notes``.
 
-    Notes that fail validation are left out (``frontline notes check`` reports them).
-    Town names are resolved here, from the note's own spelling ("Andriivka, Donetsk"
+    ``notes`` are the registry's valid notes (:func:`~dashboard.sources.notes.load_notes`;
+    those that fail validation are left out there, ``frontline notes check`` reports
+    them), loaded without a town resolver.  Town names are resolved here, from the note's own spelling ("Andriivka, Donetsk"
     stays the Donetsk village), not from the canonical name the loader would keep, and
     a name the gazetteer does not know gives a "no map data" row instead of dropping the
     note.
@@ -448,15 +449,7 @@ def notes_report(store, gazetteer, notes_dir: Path, window_days: int = 14) -> li
     map_day, gap_days, metric, claimed_value, engine_value, rel_diff, date`` (``date``:
     the day to show on the map for the row).  All values are JSON-ready.
     """
-    notes, _problems = load_notes(Path(notes_dir))
-    cache: dict[tuple[date, date], object] = {}
-
-    def change(a: date, b: date):
-        if (a, b) not in cache:
-            cache[(a, b)] = change_between(store, a, b)
-        return cache[(a, b)]
-
     rows: list[dict] = []
     for note in notes:
-        rows.extend(note_rows(store, gazetteer, note, window_days, change))
+        rows.extend(note_rows(store, gazetteer, note, window_days))
     return rows

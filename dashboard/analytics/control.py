@@ -1,8 +1,12 @@
 """Area, change and town-status analytics: pure functions over the store's data.
 
-Every function takes the opened :class:`~dashboard.store.reader.Store` (a read-only
-data object) plus plain values and returns plain dicts / dataclasses, ready for the
-CLI's ``--json`` and for the dashboard's panels.
+The measurements (:func:`measure_change`, :class:`WindowSums`, :func:`status_spans`)
+take geometry and tables and return plain dicts / dataclasses, ready for the CLI's
+``--json`` and for the dashboard's panels. The store memoises them per generation
+(``store.change``, ``store.window_sums``). The small readers (:func:`area_on`,
+:func:`status_on`, :func:`town_timeline`, :func:`distance_to_front_km`) take the opened
+:class:`~dashboard.store.reader.Store` (a read-only data object) and read one row or
+one column of it.
 """
 from __future__ import annotations
 
@@ -106,36 +110,29 @@ class Change:
         }
 
 
-def _zones(store) -> Zones:
-    """The store's oblast measurement zones, prepared once per store."""
-    z = getattr(store, "_measurement_zones", None)
-    if z is None:
-        z = store._measurement_zones = Zones.of(store.oblasts["oblast"], store.oblasts["zone"].values)
-    return z
+def measure_change(day_a: date, day_b: date, held_a: BaseGeometry, held_b: BaseGeometry,
+                   fronts: list[BaseGeometry | None], zones: Zones) -> Change:
+    """Territory that became / ceased to be Russian-held from the map of ``day_a`` to that of ``day_b``.
 
-
-def change_between(store, a: date, b: date) -> Change:
-    """Territory that became / ceased to be Russian-held between ``a`` and ``b``.
-
-    Any two dates work (not only consecutive days); each resolves to the nearest
-    earlier day with data. Computed on full-resolution geometry. The totals count
-    every change, as DeepState does; the parts that touch neither day's front line
-    are told apart as *map revisions* (a coast, a lagoon or a border redrawn).
+    Parameters
+    ----------
+    day_a, day_b
+        The two days with data (``day_a`` not after ``day_b``); on one day nothing changed.
+    held_a, held_b
+        All Russian-held territory on each day, full resolution (lon/lat).
+    fronts
+        Both days' front lines: a changed part touching neither is a *map revision* (a
+        coast, a lagoon or a border redrawn), counted in the totals as DeepState counts it.
+    zones
+        The oblasts' measurement zones, for the by-oblast breakdown.
     """
-    ra, rb = store.resolve_day(a), store.resolve_day(b)
-    notes = [n for n in (ra.note(), rb.note()) if n]
-    if rb.day < ra.day:
-        raise ValueError(f"--to ({b}) is before --from ({a})")
     empty = shapely.MultiPolygon()
-    if ra.day == rb.day:
+    if day_a == day_b:
         gained = lost = empty
     else:
-        ha, hb = store.held(ra.day), store.held(rb.day)
-        gained = shapely.difference(hb, ha)
-        lost = shapely.difference(ha, hb)
-    fronts = [store.front_geometry(ra.day), store.front_geometry(rb.day)]
+        gained = shapely.difference(held_b, held_a)
+        lost = shapely.difference(held_a, held_b)
     g, lo = Changed.of(gained, fronts), Changed.of(lost, fronts)
-    zones = _zones(store)
     (go, rgo), (lso, rlo) = g.by_oblast(zones), lo.by_oblast(zones)
     names = [n for n in set(go) | set(lso) if go.get(n, 0.0) + lso.get(n, 0.0) >= 0.05]
     per = [
@@ -144,9 +141,19 @@ def change_between(store, a: date, b: date) -> Change:
          "revision_gained_km2": round(rgo.get(n, 0.0), 1), "revision_lost_km2": round(rlo.get(n, 0.0), 1)}
         for n in sorted(names, key=lambda n: -(go.get(n, 0) + lso.get(n, 0)))
     ]
-    return Change(ra.day, rb.day, g.total_km2, lo.total_km2, g.geometry(False), lo.geometry(False), per, notes,
+    return Change(day_a, day_b, g.total_km2, lo.total_km2, g.geometry(False), lo.geometry(False), per, [],
                   revision_gained=g.geometry(True), revision_lost=lo.geometry(True),
                   revision_gained_km2=g.revision_km2, revision_lost_km2=lo.revision_km2)
+
+
+def change_between(store, a: date, b: date) -> Change:
+    """Territory that became / ceased to be Russian-held between ``a`` and ``b``.
+
+    Any two dates work (not only consecutive days); each resolves to the nearest
+    earlier day with data. The store measures it once per pair of days
+    (:meth:`~dashboard.store.reader.Store.change`): this is ``store.change(a, b)``.
+    """
+    return store.change(a, b)
 
 
 def status_spans(days: list[date], codes: np.ndarray) -> list[dict]:
@@ -272,20 +279,31 @@ class Window:
 class WindowSums:
     """Sums of day-to-day gains and losses over any window, by prefix sums.
 
-    Built once per store (``WindowSums.of(store)``); a window ``(a, b]`` is then the
-    difference of two rows, total and per oblast, with no table scan.
+    Built from the store's tables (the store keeps one per generation:
+    ``store.window_sums``); a window ``(a, b]`` is then the difference of two rows, total
+    and per oblast, with no table scan.
+
+    Parameters
+    ----------
+    day_list
+        The days with data, sorted.
+    days
+        The per-day table, indexed by day, with each day's change since the previous
+        day with data (``gained_km2``, ``lost_km2`` and their map-revision parts).
+    oblast_changes
+        The same per oblast: rows of ``day``, ``oblast`` and those columns.
     """
 
     _COLS = ("gained_km2", "lost_km2", "revision_gained_km2", "revision_lost_km2")
 
-    def __init__(self, store):
-        self.days = np.array(store.day_list, dtype="datetime64[D]")
-        n = len(store.day_list)
+    def __init__(self, day_list: list[date], days, oblast_changes):
+        self.days = np.array(day_list, dtype="datetime64[D]")
+        n = len(day_list)
         self.totals = np.vstack([np.zeros((1, 4)), np.cumsum(np.column_stack([
-            store.days[c].fillna(0.0).to_numpy() if c in store.days else np.zeros(n) for c in self._COLS]), axis=0)])
-        oc = store.oblast_changes
+            days[c].fillna(0.0).to_numpy() if c in days else np.zeros(n) for c in self._COLS]), axis=0)])
+        oc = oblast_changes
         self.oblasts = sorted(oc["oblast"].unique()) if len(oc) else []
-        pos = {d: i for i, d in enumerate(store.day_list)}
+        pos = {d: i for i, d in enumerate(day_list)}
         per = np.zeros((n, len(self.oblasts), 4))
         col = {o: j for j, o in enumerate(self.oblasts)}
         if len(oc):
@@ -298,10 +316,8 @@ class WindowSums:
 
     @classmethod
     def of(cls, store) -> "WindowSums":
-        ws = getattr(store, "_window_sums", None)
-        if ws is None:
-            ws = store._window_sums = cls(store)
-        return ws
+        """The store's own, built once per generation (``store.window_sums``)."""
+        return store.window_sums
 
     def window(self, a: date, b: date) -> Window:
         """Sums over the days in ``(a, b]``."""

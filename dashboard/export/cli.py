@@ -162,9 +162,9 @@ def _range_jobs(store, args) -> list[dict]:
 
 def _briefing_jobs(store, gaz, settings, name: str) -> tuple[list[dict], str]:
     try:
-        from .. import briefing as bmod
+        from ..sources import briefing as bmod
     except ImportError:
-        raise ExportError("briefings are not available in this version (dashboard/briefing.py is missing)") from None
+        raise ExportError("briefings are not available in this version (dashboard/sources/briefing.py is missing)") from None
     folder = Path(settings.briefings_dir)
     if not folder.is_dir():
         raise ExportError(f"no briefings folder at {folder} (set FRONTLINE_BRIEFINGS_DIR)")

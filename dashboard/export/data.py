@@ -70,9 +70,7 @@ def geojson_dict(store, snap: Snapshot, change=None) -> dict:
         "generated": snap.generated.isoformat(),
     }
     if snap.window:
-        from .figure import cached_change
-
-        ch = change if change is not None else cached_change(store, *snap.window)
+        ch = change if change is not None else store.change(*snap.window)
         a, b = snap.window
         for key, g, km2 in (("gained", ch.gained, ch.front_gained_km2), ("lost", ch.lost, ch.front_lost_km2),
                             ("revision_gained", ch.revision_gained, ch.revision_gained_km2),

@@ -86,7 +86,7 @@ def _line_xy(geom: BaseGeometry | None) -> tuple[list, list]:
 
 
 class MapData:
-    """Projected boundaries for one store (cached on the store object: they never change)."""
+    """Projected boundaries for one store (kept with the store's derived data: they never change)."""
 
     def __init__(self, store):
         b = orjson.loads(gzip.decompress(store.boundaries_gz))
@@ -106,11 +106,7 @@ class MapData:
 
     @classmethod
     def of(cls, store) -> "MapData":
-        md = getattr(store, "_export_mapdata", None)
-        if md is None:
-            md = cls(store)
-            store._export_mapdata = md
-        return md
+        return store.memo.once("export-map-data", lambda: cls(store))
 
 
 @lru_cache(maxsize=256)
@@ -127,25 +123,10 @@ def _display_path(store_id: int, h: str, gz: bytes, tol: float, nd: int) -> str:
 def change_geometry(store, snap: Snapshot):
     """The engine's :class:`~dashboard.analytics.control.Change` over the snapshot's window.
 
-    Kept for the last few windows on the store object: a PNG, a PDF and a report of one
-    view ask for the same change, and each costs a geometric difference of two days.
+    The store measures it once (:meth:`~dashboard.store.reader.Store.change`): a PNG, a
+    PDF and a report of one view, and the dashboard's own compare layer, share it.
     """
-    return cached_change(store, *snap.window)
-
-
-def cached_change(store, a, b):
-    """:func:`~dashboard.analytics.control.change_between` of two store days, memoised per store."""
-    from ..analytics.control import change_between
-
-    cache = store.__dict__.setdefault("_export_changes", {})
-    key = (a, b)
-    ch = cache.get(key)
-    if ch is None:
-        ch = change_between(store, a, b)
-        if len(cache) >= 16:
-            cache.pop(next(iter(cache)), None)
-        cache[key] = ch
-    return ch
+    return store.change(*snap.window)
 
 
 def _simplified(g: BaseGeometry) -> BaseGeometry:

@@ -263,11 +263,11 @@ def _notes_section(store, gazetteer, snap: Snapshot, notes_dir: Path | None, win
 
 def report_html(store, gazetteer, snap: Snapshot, notes_dir: Path | None = None, change=None) -> str:
     """The report page as self-contained HTML (SVGs from kaleido embedded as data: images)."""
-    from .figure import cached_change, map_figure
+    from .figure import map_figure
     from .images import figure_bytes
 
     a, b, label = _oblast_window(store, snap)
-    ch = change if (snap.window and change is not None) else cached_change(store, a, b)
+    ch = change if (snap.window and change is not None) else store.change(a, b)
     map_fig = map_figure(store, snap, width=930, height=700, caption=False, title=False,
                          change=ch if snap.window else None, legend="bottom")
     map_svg = figure_bytes(map_fig, "svg", 930, 700)

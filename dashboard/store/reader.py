@@ -3,15 +3,20 @@
 :class:`Store` keeps what every request needs in memory (per-day table, status
 matrix, display geometry as gzipped GeoJSON, boundaries) and reads full-resolution
 geometry lazily, one small row group at a time, for the analytics that need it.
+
+It also owns what is derived from its data (the oblast index, the window sums, changes
+between two days): computed on first use and kept with the generation
+(:class:`~dashboard.store.memo.Memo`), so every page, the API and the exports share them
+and a new generation starts afresh.
 """
 from __future__ import annotations
 
 import gzip
-from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
@@ -22,10 +27,18 @@ from shapely.geometry.base import BaseGeometry
 
 from ..sources.deepstate import LAYERS
 from . import layout
+from .days import day_on_or_before
 from .derive import front_hash
 from .layout import geometry_index
+from .memo import Memo
+
+if TYPE_CHECKING:
+    from ..analytics.control import Change, WindowSums
+    from ..analytics.split import Zones
 
 HELD = "russian_held"
+#: Derived values of many kinds kept per generation (each change between two days is one).
+RECENT_DERIVED = 64
 
 
 def _hash(value) -> str | None:
@@ -118,6 +131,8 @@ class Store:
         self.outline_area_km2 = float(self.manifest["outline_area_km2"])
         self.boundaries_gz = (gen_dir / "boundaries.json.gz").read_bytes()
         self._geom_cache = lru_cache(maxsize=32)(self._read_geometry)
+        #: Derived data of this generation; pages, the API and exports keep theirs here too.
+        self.memo = Memo(RECENT_DERIVED)
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
@@ -167,8 +182,7 @@ class Store:
                 f"{requested} is after the newest synced data ({self.last_requestable_day}); "
                 "run `frontline sync` for newer data."
             )
-        i = bisect_right(self.day_list, requested) - 1
-        return ResolvedDay(requested, self.day_list[i])
+        return ResolvedDay(requested, day_on_or_before(self.day_list, requested))
 
     def day_index(self, day: date) -> int:
         return self._day_pos[day]
@@ -236,3 +250,44 @@ class Store:
 
     def day_status(self, day: date) -> bytes:
         return self.status_matrix[self._day_pos[day]].tobytes()
+
+    # --- derived data: computed on first use, kept with this generation ------------------------
+    @property
+    def zones(self) -> "Zones":
+        """The oblasts' measurement zones with their spatial index (for by-oblast breakdowns)."""
+        from ..analytics.split import Zones
+
+        return self.memo.once("zones", lambda: Zones.of(self.oblasts["oblast"], self.oblasts["zone"].values))
+
+    @property
+    def window_sums(self) -> "WindowSums":
+        """Prefix sums of the day-to-day changes: any window's totals without a table scan."""
+        from ..analytics.control import WindowSums
+
+        return self.memo.once("window_sums", lambda: WindowSums(self.day_list, self.days, self.oblast_changes))
+
+    def change(self, a: date, b: date) -> "Change":
+        """What changed hands between the maps of ``a`` and ``b`` (see
+        :func:`~dashboard.analytics.control.measure_change`).
+
+        Each date resolves to the nearest earlier day with data, and the change carries a
+        note when one did; a date outside the store raises :class:`DateOutOfRange`, ``b``
+        before ``a`` a ``ValueError``. Measured on full-resolution geometry once per pair
+        of days (the most recent pairs are kept), so the panel, the map's compare layer,
+        the exports and the claims check share one measurement.
+        """
+        from ..analytics.control import measure_change
+
+        ra, rb = self.resolve_day(a), self.resolve_day(b)
+        if rb.day < ra.day:
+            raise ValueError(f"--to ({b}) is before --from ({a})")
+
+        def measure() -> "Change":
+            held_a = self.held(ra.day)
+            held_b = held_a if rb.day == ra.day else self.held(rb.day)
+            return measure_change(ra.day, rb.day, held_a, held_b,
+                                  [self.front_geometry(ra.day), self.front_geometry(rb.day)], self.zones)
+
+        ch = self.memo.recent(("change", ra.day, rb.day), measure)
+        notes = [n for n in (ra.note(), rb.note()) if n]
+        return replace(ch, notes=notes) if notes else ch

@@ -22,10 +22,13 @@ import threading
 from datetime import date, timedelta
 from pathlib import Path
 
-from dash import ALL, ClientsideFunction, Input, Output, html
+from dash import ALL, ClientsideFunction, Input, Output, html, no_update
 
 from .. import ids
 from ..analytics.claims import KIND_ORDER, notes_report
+from ..context import app_context
+from ..sources.notes import load_notes
+from .check import checked
 
 __all__ = [
     "NEAR_DAYS",
@@ -34,6 +37,7 @@ __all__ = [
     "make_notes_view",
     "note_item",
     "notes_for_town",
+    "register",
     "register_note_callbacks",
     "verdict_badge",
 ]
@@ -228,6 +232,24 @@ def claims_view(rows: list[dict]) -> html.Div:
     ])
 
 
+def register(app) -> None:
+    """Register the notes' callbacks on ``app``: clicks on notes, and the Claims tab.
+
+    The town panel's notes come with the town panel (:mod:`dashboard.pages.home.panels`);
+    both read the app context's notes view (:func:`make_notes_view`).
+    """
+    register_note_callbacks(app)
+
+    @app.callback(Output(ids.CLAIMS, "children"), Input(ids.TABS, "value"))
+    @checked(tab=str | None)
+    def update_claims(tab):
+        here = app_context()
+        store = here.holder.get()
+        if tab != "claims" or store is None or here.notes is None:
+            return no_update
+        return here.notes.claims(store)
+
+
 def register_note_callbacks(app) -> None:
     """Clicking a note or claims row moves the map (client-side; see the module docstring)."""
     app.clientside_callback(
@@ -265,7 +287,8 @@ def make_notes_view(store_getter, gazetteer, notes_dir: Path):
         key = (getattr(store_getter, "generation", None), str(getattr(store, "path", id(store))))
         with lock:
             if cache["key"] != key:
-                cache["rows"] = notes_report(store, gazetteer, notes_dir)
+                notes, _problems = load_notes(Path(notes_dir))
+                cache["rows"] = notes_report(store, gazetteer, notes)
                 cache["key"] = key
             return cache["rows"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dash import ClientsideFunction, Input, Output, State
 
-from .. import ids
+from ... import ids
 
 SYNC = ids.MAP_SYNC  # a dummy store the client-side callbacks write to
 

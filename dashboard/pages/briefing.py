@@ -1,12 +1,12 @@
 """Briefing-room mode at ``/briefing``: a full-screen map that plays a briefing's scenes.
 
-``register_briefing(app, holder, gazetteer, settings)`` registers the Dash page and its
-callbacks. The page is rendered once from the URL (``?name=default&scene=2``): the
-named briefing is loaded and validated (``dashboard/briefing.py``), its dates are
-resolved against the store, and the result (the *plan*, with the page's ids) goes to
-``assets/briefing.js`` in a ``dcc.Store``; the browser then plays the scenes on the map
-client (``window.frontline``, through its API only) on its own, and a presenter's
-clicker drives it (→/PageDown, ←/PageUp, space, Home).
+:func:`register` adds the Dash page and its callbacks to an app; they serve from the
+app's context (:func:`~dashboard.context.app_context`). The page is rendered once from the
+URL (``?name=default&scene=2``): the named briefing is loaded and validated
+(``dashboard/sources/briefing.py``), its dates are resolved against the store, and the
+result (the *plan*, with the page's ids) goes to ``assets/briefing.js`` in a ``dcc.Store``;
+the browser then plays the scenes on the map client (``window.frontline``, through its API
+only) on its own, and a presenter's clicker drives it (→/PageDown, ←/PageUp, space, Home).
 
 A ``dcc.Interval`` asks the server every minute: it refreshes the freshness line and
 the "data is N days old" banner (the wall runs for days), and sends a new plan when
@@ -19,15 +19,15 @@ range or a briefing file with problems each give a polite notice and a fallback.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
-from . import briefing as bf
-from . import ids, vocab
-from .callbacks.check import Fields, checked
+from .. import ids, vocab
+from ..context import AppContext, app_context
+from ..sources import briefing as bf
+from .check import Fields, checked
 
 # Component ids of the briefing page (dashboard/ids.py); assets/briefing.js gets them with the plan.
 ROOT, PLAN, POLL, SYNC = ids.BRIEFING, ids.BRIEFING_PLAN, ids.BRIEFING_POLL, ids.BRIEFING_SYNC
@@ -38,10 +38,8 @@ MAP, MAP_ERROR = ids.MAP, ids.MAP_ERROR  # the map client draws into MAP and rep
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 60
 #: The plan the page holds, as far as the poll callback reads it.
 PLAN_SPEC = Fields(optional=True, name=str | None, version=str | None, start=int | None)
-CONFIG_KEY = "FRONTLINE_BRIEFING"
 
 #: Shown when no briefing file is usable: the latest day, all of Ukraine.
 FALLBACK = bf.Briefing(
@@ -51,30 +49,6 @@ FALLBACK = bf.Briefing(
                      compare=None, layers=tuple(k for k in vocab.MAP_LAYERS if k != "change"),
                      bbox=None, town=None, zoom=None, duration=30.0, line=0),),
 )
-
-
-@dataclass
-class _Context:
-    holder: object
-    gazetteer: object
-    settings: object
-    poll_seconds: float
-
-
-def _context(default: _Context) -> _Context:
-    """The context of the app serving this request.
-
-    Dash's page registry is global to the process, so when several apps are built (tests
-    do) the last registered layout function serves them all; each app's own holder and
-    settings are found through Flask's ``current_app``.
-    """
-    import flask
-
-    if flask.has_app_context():
-        ctx = flask.current_app.config.get(CONFIG_KEY)
-        if ctx is not None:
-            return ctx
-    return default
 
 
 def _one(value) -> str | None:
@@ -98,7 +72,7 @@ def _resolver(gazetteer):
     return None if gazetteer is None else gazetteer.resolve
 
 
-def _load(ctx: _Context, name: str) -> tuple[bf.Briefing | None, list[bf.BriefingProblem]]:
+def _load(ctx: AppContext, name: str) -> tuple[bf.Briefing | None, list[bf.BriefingProblem]]:
     """Load briefing ``name``; problems name the file without its folder."""
     try:
         path = bf.briefing_path(ctx.settings.briefings_dir, name)
@@ -115,7 +89,7 @@ def _problem_notice(name: str, problems: list[bf.BriefingProblem], skipped: bool
     return f"The briefing “{name}” has {len(problems)} problem(s), so {what}: {first}{more}."
 
 
-def build_plan(ctx: _Context, store, name=None, scene=None) -> dict:
+def build_plan(ctx: AppContext, store, name=None, scene=None) -> dict:
     """Everything the page needs to play a briefing, resolved against ``store`` (JSON-ready)."""
     notices: list[str] = []
     requested = _one(name)
@@ -169,7 +143,7 @@ def build_plan(ctx: _Context, store, name=None, scene=None) -> dict:
     }
 
 
-def _version(ctx: _Context, name: str) -> str:
+def _version(ctx: AppContext, name: str) -> str:
     """Changes when the store has a new generation or the briefing's file changes."""
     generation = int(getattr(ctx.holder, "generation", 0))
     try:
@@ -222,7 +196,7 @@ def fresh_children(store) -> list:
 
 # --- layout ------------------------------------------------------------------------------------
 
-def _safe_plan(ctx: _Context, store, name=None, scene=None) -> dict:
+def _safe_plan(ctx: AppContext, store, name=None, scene=None) -> dict:
     """:func:`build_plan`, or on an unexpected error the built-in scene and a notice.
 
     A wall must show a map rather than a blank screen; the error goes to the log.
@@ -238,7 +212,7 @@ def _safe_plan(ctx: _Context, store, name=None, scene=None) -> dict:
                 "ids": ids.browser()}
 
 
-def layout(ctx: _Context, store, name=None, scene=None) -> html.Div:
+def layout(ctx: AppContext, store, name=None, scene=None) -> html.Div:
     plan = _safe_plan(ctx, store, name, scene) if store is not None else None
     notices = plan["notices"] if plan else []
     return html.Div(id=ROOT, className="fl-briefing", children=[
@@ -271,31 +245,22 @@ def layout(ctx: _Context, store, name=None, scene=None) -> html.Div:
         ]),
         dcc.Store(id=PLAN, data=plan),
         dcc.Store(id=SYNC),
-        dcc.Interval(id=POLL, interval=int(ctx.poll_seconds * 1000)),
+        dcc.Interval(id=POLL, interval=int(ctx.briefing_poll_seconds * 1000)),
     ])
 
 
 # --- registration ------------------------------------------------------------------------------
 
-def register_briefing(app, holder, gazetteer, settings, poll_seconds: float = POLL_SECONDS) -> None:
-    """Register the ``/briefing`` page and its callbacks on ``app``.
+def page_layout(name=None, scene=None, **_other) -> html.Div:
+    """The page for this request's URL query (``?name=…&scene=…``)."""
+    ctx = app_context()
+    return layout(ctx, ctx.holder.get(), name, scene)
 
-    Calling it again for the same app only updates the app's holder, gazetteer and
-    settings (the callbacks are registered once per app).
-    """
-    ctx = _Context(holder, gazetteer, settings, poll_seconds)
-    first_time = CONFIG_KEY not in app.server.config
-    app.server.config[CONFIG_KEY] = ctx
 
-    def briefing_layout(name=None, scene=None, **_other):
-        c = _context(ctx)
-        return layout(c, c.holder.get(), name, scene)
-
-    dash.register_page("briefing", path="/briefing", layout=briefing_layout,
+def register(app) -> None:
+    """Register the ``/briefing`` page and its callbacks on ``app``."""
+    dash.register_page("briefing", path="/briefing", layout=page_layout,
                        title="Frontline — briefing", name="Briefing")
-    if not first_time:
-        return
-
     app.clientside_callback(
         ClientsideFunction("briefing", "load"),  # assets/briefing.js
         Output(SYNC, "data"),
@@ -312,7 +277,7 @@ def register_briefing(app, holder, gazetteer, settings, poll_seconds: float = PO
     )
     @checked(_n=int | None, plan=PLAN_SPEC)
     def poll(_n, plan):
-        c = app.server.config.get(CONFIG_KEY, ctx)
+        c = app_context()
         store = c.holder.get()
         status = status_children(store, c.settings.stale_days, problem=getattr(c.holder, "problem", None))
         if store is None:

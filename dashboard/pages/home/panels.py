@@ -5,13 +5,13 @@ from datetime import date, timedelta
 
 from dash import Input, Output, Patch, State, ctx, html, no_update
 
-from .. import ids
-from ..analytics.control import (STATUS_NAMES, WindowSums, change_between, distance_to_front_km, status_on,
-                                 town_timeline)
-from ..analytics.geo import UKRAINE_OFFICIAL_KM2
-from ..components import figures
-from ..store.reader import DateOutOfRange
-from .check import OPTIONS, VIEW_STATE, ListOf, checked
+from ... import ids
+from ...analytics.control import STATUS_NAMES, distance_to_front_km, status_on, town_timeline
+from ...analytics.geo import UKRAINE_OFFICIAL_KM2
+from ...components import figures
+from ...context import app_context
+from ...store.reader import DateOutOfRange
+from ..check import OPTIONS, VIEW_STATE, ListOf, checked
 
 
 def _fmt(v: float | None, unit: str, signed: bool = False) -> str:
@@ -55,20 +55,16 @@ def area_summary(store, day: date, unit: str) -> list:
     return items
 
 
-def _window_rows(store, a: date, b: date):
-    """Sum of day-to-day changes over (a, b] — cheap, from prefix sums built once per store."""
-    return WindowSums.of(store).window(a, b)
-
-
-def window_summary(store, day: date, compare: date | None, window: str, unit: str, change_cache) -> list:
+def window_summary(store, day: date, compare: date | None, window: str, unit: str) -> list:
     if window == "compare" and compare:
         a, b = min(day, compare), max(day, compare)
-        ch = change_cache(a, b)
+        ch = store.change(a, b)
         title = f"{a} → {b} (compare window, measured directly)"
     else:
         n = 30 if window == "30" else 7
         a = max(store.first_day, day - timedelta(days=n))
-        ch = _window_rows(store, a, day)
+        # The sum of day-to-day changes over (a, day]: two rows of the store's prefix sums.
+        ch = store.window_sums.window(a, day)
         title = f"{a} → {day} (last {n} days, sum of day-to-day changes)"
         if window == "compare":
             title += " — pick a compare date to use the compare window"
@@ -128,19 +124,13 @@ def town_panel(store, town, day: date) -> list:
     ]
 
 
-def register(app, holder, gazetteer, notes_view=None) -> None:
-    """Register the panel callbacks on ``app``."""
-    from functools import lru_cache
+def register(app) -> None:
+    """Register the panel callbacks on ``app``; they serve from the app's context (:func:`app_context`)."""
 
-    @lru_cache(maxsize=32)
-    def change_cache(a: date, b: date, _gen: int = 0):
-        return change_between(holder.get(), a, b)
-
-    @lru_cache(maxsize=64)
-    def strip_figure(tid: str, _gen: int) -> dict:
+    def strip_figure(store, town) -> dict:
         """The town's status strip, built once per town and store generation."""
-        store = holder.get()
-        return figures.town_strip(town_timeline(store, gazetteer.get(tid))["spans"]).to_plotly_json()
+        return store.memo.recent(("town-strip", town.id), lambda: figures.town_strip(
+            town_timeline(store, town)["spans"]).to_plotly_json())
 
     @app.callback(
         Output(ids.AREA_SUMMARY, "children"),
@@ -153,7 +143,7 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
     )
     @checked(state=VIEW_STATE, unit=str | None, window=str | None)
     def update_area(state, unit, window):
-        store = holder.get()
+        store = app_context().holder.get()
         if store is None or not state:
             return no_update, no_update, no_update, no_update
         day = _day(state.get("date"), store) or store.last_day
@@ -166,8 +156,7 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
             area_fig, weekly_fig = Patch(), Patch()
             area_fig["layout"]["shapes"] = [figures.marker_shape(day)]
             weekly_fig["layout"]["shapes"] = [figures.marker_shape(day)]
-        summary = window_summary(store, day, compare, window or "7", unit,
-                                 lambda a, b: change_cache(a, b, holder.generation))
+        summary = window_summary(store, day, compare, window or "7", unit)
         return area_summary(store, day, unit), area_fig, weekly_fig, summary
 
     @app.callback(
@@ -180,7 +169,8 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
     )
     @checked(state=VIEW_STATE, show_all=ListOf(str, optional=True))
     def update_town(state, show_all):
-        store = holder.get()
+        here = app_context()
+        store = here.holder.get()
         if store is None or not state:
             return no_update, no_update, no_update, no_update
         day = _day(state.get("date"), store) or store.last_day
@@ -190,15 +180,15 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
                             "sourced notes about it.", className="fl-hint")],
                     no_update, {"display": "none"}, [])
         try:
-            town = gazetteer.get(tid)
+            town = here.gazetteer.get(tid)
         except KeyError:
             return [html.P("Unknown town.", className="fl-warn")], no_update, {"display": "none"}, []
         if tid not in store.settlement_pos:
             return ([html.P(f"{town.name} is not in the synced store yet: run `frontline sync`.", className="fl-warn")],
                     no_update, {"display": "none"}, [])
-        fig = strip_figure(tid, holder.generation)
+        fig = strip_figure(store, town)
         fig = {**fig, "layout": {**fig["layout"], "shapes": [figures.marker_shape(day)]}}
-        notes = notes_view(store, town, day, bool(show_all)) if notes_view else []
+        notes = here.notes(store, town, day, bool(show_all)) if here.notes else []
         return town_panel(store, town, day), fig, {"display": "block"}, notes
 
     @app.callback(
@@ -213,21 +203,12 @@ def register(app, holder, gazetteer, notes_view=None) -> None:
         if not search or len(search.strip()) < 2:
             return [o for o in (options or []) if o.get("value") == value] or no_update
         try:
-            found = gazetteer.search(search[:100], limit=12)
+            found = app_context().gazetteer.search(search[:100], limit=12)
         except Exception:
             found = []
         out = [{"label": f"{s.name} ({s.oblast})", "value": s.id, "search": f"{search} {s.name}"} for s in found]
         keep = [o for o in (options or []) if o.get("value") == value and value not in {s.id for s in found}]
         return keep + out
-
-
-    if notes_view is not None and hasattr(notes_view, "claims"):
-        @app.callback(Output(ids.CLAIMS, "children"), Input(ids.TABS, "value"))
-        @checked(tab=str | None)
-        def update_claims(tab):
-            if tab != "claims" or holder.get() is None:
-                return no_update
-            return notes_view.claims(holder.get())
 
 
 __all__ = ["register", "STATUS_NAMES"]

@@ -3,7 +3,7 @@
 A briefing is a titled list of scenes (the schema is in ``geodata/briefings/README.md``).
 Each scene frames an area (a bounding box, or a town and a zoom), shows one date or
 animates a date range, optionally against a compare date, with a caption, for a number
-of seconds. The briefing page (``dashboard/pages_briefing.py``) plays the scenes in a
+of seconds. The briefing page (``dashboard/pages/briefing.py``) plays the scenes in a
 loop; the export can walk the same scenes.
 
 Design decisions:
@@ -32,9 +32,10 @@ from typing import Callable, Sequence
 
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
-from .sources.yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
+from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
-from .urlstate import MAP_LAYERS
+from ..store.days import day_on_or_before
+from ..urlstate import MAP_LAYERS
 
 __all__ = [
     "Briefing",
@@ -513,10 +514,8 @@ def check_briefings(briefings_dir: Path, resolve_town: Callable[[str], object] |
 # --- resolving against the store -----------------------------------------------------------
 
 def _earlier_or_equal(days: Sequence[date], d: date) -> date:
-    """The nearest day with data on or before ``d`` (``days`` sorted, ``d`` within them)."""
-    from bisect import bisect_right
-
-    return days[max(0, bisect_right(days, d) - 1)]
+    """The nearest day with data on or before ``d`` (``days`` sorted; the first day for an earlier ``d``)."""
+    return day_on_or_before(days, d) or days[0]
 
 
 def _thin(frames: list[date], limit: int) -> list[date]:

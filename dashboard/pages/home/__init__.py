@@ -1,0 +1,113 @@
+"""The main page: the map, its timeline and the side panels.
+
+:func:`register` adds the page (``/``) and its callbacks to an app: the timeline's
+client-side controls (:mod:`.controls`), the side panels (:mod:`.panels`) and the
+sourced notes (:mod:`dashboard.pages.notes`). The page is rendered from the URL's
+query (:mod:`dashboard.urlstate`) against the current store.
+"""
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from ... import ids, vocab
+from ...components.layout import freshness, notices, side_panels, timeline
+from ...context import app_context
+from ...urlstate import ViewState, parse_query
+from .. import notes
+from . import controls, panels
+
+
+def register(app) -> None:
+    """Register the main page and all its callbacks on ``app``."""
+    dash.register_page("home", path="/", layout=layout, title="Frontline")
+    controls.register(app)
+    panels.register(app)
+    notes.register(app)
+
+
+def layout(**query) -> html.Div:
+    """The page for this request's URL query (``?date=…&town=…``), or why there is none."""
+    ctx = app_context()
+    store = ctx.holder.get()
+    if store is None:
+        return empty(getattr(ctx.holder, "problem", None))
+    return page(store, parse_query(query, store, ctx.gazetteer))
+
+
+def page(store, state: ViewState) -> html.Div:
+    """The whole page for one view state: header, map, side panels, timeline."""
+    init = {"date": str(state.date), "compare": str(state.compare) if state.compare else None,
+            "town_id": state.town_id, "town_name": state.town_name, "layers": list(state.layers),
+            "view": list(state.view) if state.view else None,
+            "ids": ids.browser()}  # the page's ids for the map client's Dash bridge
+    return html.Div(className="fl-app", children=[
+        html.Header(className="fl-header", children=[
+            html.Div(className="fl-title", children=[html.H1("Frontline"),
+                                                      html.Span("territorial control in Ukraine, day by day",
+                                                                className="fl-subtitle")]),
+            html.Div(str(state.date), id=ids.DATE_DISPLAY, className="fl-date", **{"aria-live": "polite"}),
+            html.Div(className="fl-links", children=[
+                html.Details(className="fl-export", children=[
+                    html.Summary("Export", className="fl-link"),
+                    html.Div(className="fl-export-menu", children=[
+                        html.Button(f.label, className="fl-export-btn", id=ids.export_button(f.key),
+                                    **{"data-format": f.key})
+                        for f in vocab.EXPORT_FORMATS
+                    ]),
+                ]),
+                html.A("Permalink", id=ids.PERMALINK, href=state.query(), className="fl-link"),
+                html.A("Briefing mode", href="/briefing", className="fl-link"),
+            ]),
+        ]),
+        freshness(store),
+        html.Div(notices(state.notices), id=ids.NOTICES, className="fl-notices"),
+        html.Main(className="fl-main", children=[
+            html.Div(className="fl-mapwrap", children=[
+                html.Div(id=ids.MAP, className="fl-map", role="img",
+                         **{"aria-label": "Map of control zones in Ukraine"}),
+                html.Div(id=ids.MAP_ERROR, className="fl-map-error", style={"display": "none"}),
+            ]),
+            side_panels(store, state),
+        ]),
+        timeline(store, state),
+        dcc.Store(id=ids.INIT, data=init),
+        # Output of the client-side timeline callbacks: it must arrive with their inputs, or Dash
+        # runs every prevent_initial_call callback when the page is (re)inserted (e.g. browser Back).
+        dcc.Store(id=ids.MAP_SYNC),
+        dcc.Store(id=ids.VIEW_STATE, data={"date": init["date"], "compare": init["compare"],
+                                           "town": state.town_id, "layers": init["layers"]}),
+    ])
+
+
+def empty(problem: str | None = None) -> html.Div:
+    """What the page shows when there is no store to serve.
+
+    ``problem``: ``"unreadable"`` when a store is there but cannot be read (damaged, no
+    permission), else nothing has been synced yet. Visitors get what to do, never a path
+    or an error text: the server log has those.
+    """
+    if problem == "unreadable":
+        title = "Data temporarily unavailable"
+        body = [
+            html.P("The map data on this server cannot be read right now. The details are in the server's log."),
+            html.P("Whoever runs this server can repair the store with:"),
+            html.Pre("frontline sync"),
+            html.P("The dashboard picks up a repaired store by itself, without a restart: reload this page in a "
+                   "minute."),
+        ]
+    else:
+        title = "No data yet"
+        body = [
+            html.P("The dashboard reads a local store of DeepState control-zone history that has not been built on "
+                   "this machine yet."),
+            html.P("Build it once (it downloads the history; later runs fetch only what is new):"),
+            html.Pre("frontline sync"),
+            html.P("Offline, from local mirrors:"),
+            html.Pre("frontline sync --deepstate-api DIR --deepstate-daily DIR --boundaries DIR"),
+            html.P("Then reload this page. (The server's log names the store folder it reads.)"),
+        ]
+    return html.Div(className="fl-app fl-empty", children=[
+        html.Header(className="fl-header", children=[html.Div(className="fl-title", children=[html.H1("Frontline")])]),
+        html.Div(className="fl-empty-body", children=[html.H2(title), *body]),
+    ])
