@@ -42,6 +42,15 @@ TOWN_STRIP = "town-strip"
 NOTES_LIST = "notes-list"
 NOTES_ALL = "notes-all"
 CLAIMS = "claims-view"
+# Figures inside the panels (tests read them)
+AREA_TOTAL = "area-total"
+WINDOW_GAINED = "window-gained"
+WINDOW_LOST = "window-lost"
+WINDOW_NET = "window-net"
+WINDOW_REVISION = "window-revision"
+TOWN_STATUS = "town-status"
+TOWN_FIRST_OCCUPIED = "town-first-occupied"
+TOWN_DISTANCE = "town-distance"
 #: Pattern-matching id type of every clickable note element (``{"type": NOTE, "index": key}``).
 NOTE = "note"
 

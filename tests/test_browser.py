@@ -17,6 +17,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from dashboard import ids
+
 pytestmark = pytest.mark.browser
 
 T = 20_000    # ms: a page's first paint (it also loads boundaries and settlements)
@@ -329,10 +331,10 @@ def test_compare_from_url_matches_analytics(page, live_server, store):
     # The panel's window is the compare window and shows the same numbers.
     expect(page.locator("#change-window input[value='compare']")).to_be_checked()
     expect(page.locator("#window-summary")).to_contain_text(f"{a} → {b}")
-    gained = page.locator("#window-gained")
+    gained = page.locator(f"#{ids.WINDOW_GAINED}")
     expect(gained).to_contain_text("km²")
     assert numbers(gained.inner_text())[0] == pytest.approx(ch.gained_km2, abs=0.2)
-    assert numbers(page.inner_text("#window-lost"))[0] == pytest.approx(ch.lost_km2, abs=0.2)
+    assert numbers(page.inner_text(f"#{ids.WINDOW_LOST}"))[0] == pytest.approx(ch.lost_km2, abs=0.2)
 
 
 def test_a_crimea_redraw_shows_as_a_map_revision(page, live_server, store):
@@ -346,8 +348,8 @@ def test_a_crimea_redraw_shows_as_a_map_revision(page, live_server, store):
     # Four change layers: front-line gains and losses, and the two revision layers (dashed).
     assert page.evaluate("window.frontline.debug.changeLayers.length") == 4
     assert page.evaluate("window.frontline.debug.changeLayers.filter(l => l.options.style.dashArray).length") == 2
-    expect(page.locator("#window-revision")).to_be_visible()
-    assert numbers(page.inner_text("#window-revision"))[0] == pytest.approx(ch.revision_gained_km2, abs=0.2)
+    expect(page.locator(f"#{ids.WINDOW_REVISION}")).to_be_visible()
+    assert numbers(page.inner_text(f"#{ids.WINDOW_REVISION}"))[0] == pytest.approx(ch.revision_gained_km2, abs=0.2)
     crimea = page.locator("#window-summary tr", has_text="Autonomous Republic of Crimea")
     expect(crimea).to_contain_text("map revision")
 
@@ -363,7 +365,7 @@ def test_compare_picker_sets_compare(page, live_server, store):
     wait_url_param(page, "compare", str(a))
     page.locator("#change-window label", has_text="compare window").click()
     expect(page.locator("#window-summary")).to_contain_text("compare window")
-    assert numbers(page.inner_text("#window-gained"))[0] == pytest.approx(ch.gained_km2, abs=0.2)
+    assert numbers(page.inner_text(f"#{ids.WINDOW_GAINED}"))[0] == pytest.approx(ch.gained_km2, abs=0.2)
 
 
 # --- 5. town search -----------------------------------------------------------------------------------
@@ -383,7 +385,7 @@ def test_town_search_by_alias(page, live_server, store, gazetteer):
     bakhmut = gazetteer.resolve("Bakhmut")
     status, since = status_on(store, bakhmut, day)
     expect(page.locator("#town-panel .fl-town-name")).to_have_text("Bakhmut")
-    expect(page.locator("#town-status")).to_have_text(status)
+    expect(page.locator(f"#{ids.TOWN_STATUS}")).to_have_text(status)
     assert status == "occupied"
     expect(page.locator("#town-panel")).to_contain_text(f"since {since}")
     expect(page.locator("#town-panel")).to_contain_text(f"on {day}")
@@ -440,7 +442,7 @@ def test_permalink_restores_date_town_compare_layers_and_view(page, live_server,
     click_tab(page, "Town")
     status, since = status_on(store, gazetteer.resolve("Bakhmut"), day)
     expect(page.locator("#town-panel .fl-town-name")).to_have_text("Bakhmut")
-    expect(page.locator("#town-status")).to_have_text(status)
+    expect(page.locator(f"#{ids.TOWN_STATUS}")).to_have_text(status)
     expect(page.locator("#town-search")).to_contain_text("Bakhmut")
 
 

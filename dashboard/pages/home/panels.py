@@ -33,7 +33,7 @@ def area_summary(store, day: date, unit: str) -> list:
     complete = bool(row["complete"])
     total = float(row["russian_held_km2"])
     items = [
-        html.Div([html.Span("Russian-held", className="k"), html.Span(_fmt(total, unit), className="v", id="area-total"),
+        html.Div([html.Span("Russian-held", className="k"), html.Span(_fmt(total, unit), className="v", id=ids.AREA_TOTAL),
                   html.Span(f"{total / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's 603,628 km²", className="s",
                             title="share of Ukraine's official area, 603,628 km², as DeepState counts it")],
                  className="fl-kv fl-kv-main"),
@@ -86,14 +86,14 @@ def window_summary(store, day: date, compare: date | None, window: str, unit: st
                      html.Td(_fmt(p["net_km2"], unit, True), className="num")])
             for p in ch.per_oblast]
     kv = [
-        html.Span(["gained ", html.B(_fmt(gained, unit), id="window-gained")], className="gain"),
-        html.Span(["lost ", html.B(_fmt(lost, unit), id="window-lost")], className="loss"),
-        html.Span(["net ", html.B(_fmt(gained - lost, unit, True), id="window-net")]),
+        html.Span(["gained ", html.B(_fmt(gained, unit), id=ids.WINDOW_GAINED)], className="gain"),
+        html.Span(["lost ", html.B(_fmt(lost, unit), id=ids.WINDOW_LOST)], className="loss"),
+        html.Span(["net ", html.B(_fmt(gained - lost, unit, True), id=ids.WINDOW_NET)]),
     ]
     out = [html.Div(title, className="fl-window-title"), html.Div(className="fl-window-kv", children=kv)]
     if rg + rl >= 0.05:
         out.append(html.Div(
-            [html.B("of which map revision ", className="rev"), html.Span(revision(rg, rl), id="window-revision"),
+            [html.B("of which map revision ", className="rev"), html.Span(revision(rg, rl), id=ids.WINDOW_REVISION),
              html.Span(f" — redrawn away from the front (coast, lagoon, border), counted in the totals as DeepState "
                        f"counts them; at the front: +{_fmt(gained - rg, unit)} / −{_fmt(lost - rl, unit)}",
                        className="s")], className="fl-note fl-revision-note"))
@@ -113,14 +113,14 @@ def town_panel(store, town, day: date) -> list:
         html.Div(f"{town.name_uk} · {town.oblast} · population {town.population:,}" if town.name_uk
                  else f"{town.oblast} · population {town.population:,}", className="fl-town-meta"),
         html.Div(className="fl-kv", children=[html.Span(f"on {day}", className="k"),
-                                               html.Span(st, className=f"v fl-status fl-status-{st}", id="town-status"),
+                                               html.Span(st, className=f"v fl-status fl-status-{st}", id=ids.TOWN_STATUS),
                                                html.Span(f"since {since}" if since else "", className="s")]),
         html.Div(className="fl-kv", children=[html.Span("first occupied", className="k"),
                                                html.Span(tl["first_occupied"] or "never in the record", className="v",
-                                                         id="town-first-occupied")]),
+                                                         id=ids.TOWN_FIRST_OCCUPIED)]),
         html.Div(className="fl-kv", children=[html.Span("distance to front line", className="k"),
                                                html.Span(f"{dist:,.1f} km" if dist is not None else "—", className="v",
-                                                         id="town-distance")]),
+                                                         id=ids.TOWN_DISTANCE)]),
     ]
 
 
@@ -129,7 +129,7 @@ def register(app) -> None:
 
     def strip_figure(store, town) -> dict:
         """The town's status strip, built once per town and store generation."""
-        return store.memo.recent(("town-strip", town.id), lambda: figures.town_strip(
+        return store.memo.recent(("town strip figure", town.id), lambda: figures.town_strip(
             town_timeline(store, town)["spans"]).to_plotly_json())
 
     @app.callback(
