@@ -322,6 +322,7 @@ def name_places(places: Iterable[Place]) -> None:
             if p.name_uk != expected:
                 raise BuildError(f"{p.code} is now {p.name_uk!r}, expected {expected!r}: "
                                  "check ENGLISH_NAMES")
+            p.alias_sources.append(p.name)  # the official romanisation stays findable
             p.name = english
 
 
@@ -451,6 +452,7 @@ def apply_matches(places: list[Place], matches: list[tuple[dict, OldMatch]]) -> 
 
 
 def fix_populations(places: Iterable[Place]) -> None:
+    """Apply :data:`POPULATION_FIXES`, checking each place still has the expected name."""
     for p in places:
         if p.code in POPULATION_FIXES:
             expected, people, _source = POPULATION_FIXES[p.code]
