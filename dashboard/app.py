@@ -47,6 +47,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     data_api = api.DataAPI(holder, gazetteer, settings.notes_dir,
                            exports=ExportQueue(settings.export_workers, settings.export_queue))
     app.server.register_blueprint(api.make_blueprint(data_api))
+    from .sources.basemap import BaseMap
+
+    basemap = BaseMap(settings.basemap_dir)
+    app.server.register_blueprint(api.make_basemap_blueprint(basemap))
 
     def home_layout(**query):
         # Dash's page registry is per process; find this request's own app (tests build several).
@@ -61,7 +65,8 @@ def create_app(settings: Settings | None = None) -> Dash:
 
     dash.register_page("home", path="/", layout=home_layout, title="Frontline")
     app.layout = html.Div([dash.page_container])
-    app._frontline = {"settings": settings, "holder": holder, "gazetteer": gazetteer, "api": data_api}
+    app._frontline = {"settings": settings, "holder": holder, "gazetteer": gazetteer, "api": data_api,
+                      "basemap": basemap}
     app.server.config["FRONTLINE"] = app._frontline
     from .components.notes import make_notes_view, register_note_callbacks
 
