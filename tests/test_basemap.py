@@ -141,7 +141,7 @@ def test_the_kakhovka_reservoir_until_its_dam_was_destroyed_and_the_dnipro_after
         # What the map draws on either side of the date at the middle of the former reservoir
         here = shapely.Point(KAKHOVKA_BED).buffer(0.05)
 
-        def drawn(features, day):
+        def drawn(features, day, here=here):
             return [f for f in features if shown_on(f["properties"], day) and geom(f).intersects(here)]
 
         assert drawn(lakes, "2023-06-05") and not drawn(rivers, "2023-06-05")
@@ -250,10 +250,17 @@ def test_readme_sizes_are_the_committed_ones():
     readme = (ROOT / "geodata" / "README.md").read_text()
     for layer, spec in index["layers"].items():
         for f in spec["files"]:
-            row = re.search(rf"^\| `{layer}/{f['band']}` \|[^|]*\| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$", readme, re.M)
+            row = re.search(rf"^\| `{layer}/{f['band']}` \|[^|]*\| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$", readme, re.MULTILINE)
             assert row, f"{layer}/{f['band']} is missing from geodata/README.md's sizes"
             assert [int(v.replace(",", "")) for v in row.groups()] == [f["features"], f["bytes"], f["gzip_bytes"]]
             assert (COMMITTED / f["file"]).stat().st_size == f["bytes"]
+
+    def load(z):  # what a first view at zoom z fetches, as the README says it
+        files = [f for spec in index["layers"].values() for f in spec["files"] if f["zoom"][0] <= z < (f["zoom"][1] or 99)]
+        return sum(f["bytes"] for f in files), sum(f["gzip_bytes"] for f in files)
+
+    assert f"{load(5)[0] / 1e3:.0f} KB ({load(5)[1] / 1e3:.0f} KB gzipped)" in readme
+    assert f"{load(10)[0] / 1e6:.1f} MB ({load(10)[1] / 1e3:.0f} KB gzipped)" in readme
 
 
 # --- the endpoints ----------------------------------------------------------------------------------

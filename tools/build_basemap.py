@@ -171,6 +171,7 @@ def polygonal(geom: BaseGeometry, min_area: float = 0.0) -> BaseGeometry:
 
 
 def lineal(geom: BaseGeometry, min_length: float = 0.0) -> BaseGeometry:
+    """The lines of ``geom``, joined where they meet end to end, longer than ``min_length``."""
     parts = [p for p in shapely.get_parts(shapely.line_merge(geom) if geom.geom_type == "MultiLineString" else geom)
              if p.geom_type == "LineString" and p.length > min_length]
     return shapely.multilinestrings(parts) if parts else shapely.MultiLineString()
@@ -270,6 +271,9 @@ def _read_geojson(path: Path) -> gpd.GeoDataFrame:
 # --- layers ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Layer:
+    """One layer: its group (a legend toggle), what it is, and its files (band, zoom range);
+    :class:`Builder` has a ``build_<name>`` for it."""
+
     name: str
     group: str
     title: str

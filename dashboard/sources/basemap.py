@@ -116,4 +116,4 @@ def shown_on(properties: dict, day: date | str) -> bool:
     its ``until`` (if any) after it. The Kakhovka reservoir carries ``until``, the Dnipro's
     channel through its drained bed ``from`` (ISO dates)."""
     d = str(day)
-    return properties.get("from", d) <= d and d < properties.get("until", "9999-12-31")
+    return properties.get("from", d) <= d < properties.get("until", "9999-12-31")
