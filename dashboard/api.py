@@ -363,4 +363,42 @@ def make_blueprint(api: DataAPI) -> Blueprint:
     return bp
 
 
-__all__ = ["DataAPI", "make_blueprint", "LAYERS", "STATUS_NAMES"]
+def make_basemap_blueprint(basemap) -> Blueprint:
+    """The base map's layers (a :class:`~dashboard.sources.basemap.BaseMap`); they need no store.
+
+    ``/data/basemap/index.json`` lists the layers, their zoom bands and sources, and each
+    file's ``url``, which carries a hash of the file: asked for with its current hash
+    (``?v=``), a file is cached for a year; without it (or with an old one), it is revalidated.
+    """
+    from flask import current_app
+
+    from .sources.basemap import NAME, BaseMapError
+
+    bp = Blueprint("frontline_basemap", __name__)
+
+    def broken(exc: BaseMapError) -> Response:
+        current_app.logger.error("base map: %s", exc)
+        return _error("the base map cannot be read on the server right now", 503, retry_after=60)
+
+    @bp.route("/data/basemap/index.json")
+    def basemap_index():
+        try:
+            return _send(basemap.index_gz(), "no-cache")
+        except BaseMapError as exc:
+            return broken(exc)
+
+    @bp.route("/data/basemap/<layer>/<band>.json")
+    def basemap_file(layer: str, band: str):
+        try:
+            found = basemap.file_gz(layer, band) if NAME.match(layer) and NAME.match(band) else None
+        except BaseMapError as exc:
+            return broken(exc)
+        if found is None:
+            return _error(f"no base layer {layer[:40]!r} at band {band[:40]!r} (/data/basemap/index.json lists them)")
+        gz, h = found
+        return _send(gz, IMMUTABLE if request.args.get("v") == h else "no-cache")
+
+    return bp
+
+
+__all__ = ["DataAPI", "make_blueprint", "make_basemap_blueprint", "LAYERS", "STATUS_NAMES"]

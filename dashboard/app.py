@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
     from .export.queue import ExportQueue
     from .pages import briefing, home
     from .pages.notes import make_notes_view
+    from .sources.basemap import BaseMap
     from .sources.settlements import Gazetteer
     from .store.holder import StoreHolder
 
@@ -55,10 +56,12 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
         briefing_poll_seconds=BRIEFING_POLL_SECONDS if briefing_poll_seconds is None else briefing_poll_seconds,
         api=api.DataAPI(holder, gazetteer, settings.notes_dir,
                         exports=ExportQueue(settings.export_workers, settings.export_queue)),
-        notes=make_notes_view(holder, gazetteer, settings.notes_dir))
+        notes=make_notes_view(holder, gazetteer, settings.notes_dir),
+        basemap=BaseMap(settings.basemap_dir))
     install(app.server, ctx)
-    # The blueprint is made for this app, so it serves the context's API object directly.
+    # The blueprints are made for this app, so they serve the context's objects directly.
     app.server.register_blueprint(api.make_blueprint(ctx.api))
+    app.server.register_blueprint(api.make_basemap_blueprint(ctx.basemap))
     app.layout = html.Div([dash.page_container])
     home.register(app)
     briefing.register(app)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from .api import DataAPI
     from .settings import Settings
+    from .sources.basemap import BaseMap
     from .sources.settlements import Gazetteer
     from .store.holder import StoreHolder
 
@@ -36,6 +37,7 @@ class AppContext:
     api: "DataAPI | None" = None  # the JSON endpoints' response caches and export queue
     #: The town panel's sourced notes and the claims view (:func:`dashboard.pages.notes.make_notes_view`).
     notes: Callable[..., Any] | None = None
+    basemap: "BaseMap | None" = None  # the offline base layers (geodata/basemap/)
 
 
 def install(server, ctx: AppContext) -> None:

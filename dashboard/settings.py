@@ -38,6 +38,8 @@ class Settings:
     gazetteer: Path = _setting(ROOT / "geodata" / "settlements.csv", "Settlements gazetteer (CSV) the project ships.")
     notes_dir: Path = _setting(ROOT / "geodata" / "notes", "Folder of sourced notes (YAML).")
     briefings_dir: Path = _setting(ROOT / "geodata" / "briefings", "Folder of briefing scene files (YAML).")
+    basemap_dir: Path = _setting(ROOT / "geodata" / "basemap", "Folder of the base map's layers the project ships "
+                                                               "(built by `python -m tools.build_basemap`).")
     http_timeout: float = _setting(30.0, "Seconds before an upstream HTTP request is given up (it is retried next sync).")
     workers: int = _setting(2, "Processes used by `frontline sync` to parse and measure snapshots.")
     host: str = _setting("127.0.0.1", "Address `frontline serve` binds to.")

@@ -142,14 +142,18 @@ class Source:
     url: str = ""
 
 
+#: Credits reused by other sources' records (the base map's index names its sources with them).
+OSM_CREDIT = "© OpenStreetMap contributors"
+NATURAL_EARTH = "Natural Earth"
+
 SOURCES = (
     Source("control zones", "© DeepState (deepstatemap.live)", "© DeepState", "https://deepstatemap.live"),
     Source("daily archive", "cyterat/deepstate-map-data", "", "https://github.com/cyterat/deepstate-map-data"),
     Source("outline and oblasts", "2021 first-level units (ua-settlements, MIT)", "ua-settlements",
            "https://github.com/bnotezz/ua-settlements"),
-    Source("oblast names", "© OpenStreetMap contributors (ODbL)", "© OpenStreetMap contributors",
+    Source("oblast names", f"{OSM_CREDIT} (ODbL)", OSM_CREDIT,
            "https://www.openstreetmap.org/copyright"),
-    Source("neighbours", "Natural Earth", "Natural Earth", "https://www.naturalearthdata.com"),
+    Source("neighbours", NATURAL_EARTH, NATURAL_EARTH, "https://www.naturalearthdata.com"),
     Source("places", "GeoNames (geonames.org), CC BY 4.0", "GeoNames (CC BY 4.0)", "https://www.geonames.org"),
 )
 #: The one attribution line: the page, the briefing and every export carry it.
