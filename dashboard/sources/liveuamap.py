@@ -61,7 +61,6 @@ RAW_LAYERS = ("nochange", "gains", "losses")
 #: The mirror's yearly archives (``nzz-liveuamap-YYYY.tar.xz``, each holding ``data/YYYY-MM-DD.json``).
 ARCHIVE_RE = re.compile(r"nzz-liveuamap-(\d{4})\.tar\.xz")
 _FILE_RE = re.compile(r"(?:.*/)?(\d{4}-\d{2}-\d{2})\.json")
-_EMPTY = shapely.MultiPolygon()
 
 
 class InvalidFile(ValueError):
@@ -73,7 +72,7 @@ class Period:
     """One file read: the state at the end of an NZZ period.
 
     ``layers`` are the raw layers inside Ukraine (an absent one is empty: NZZ leaves out
-    an empty ``gains`` or ``losses``). ``drawn`` is what Liveuamap calls Russian-held at
+    an empty ``gains`` or ``losses``). :attr:`drawn` is what Liveuamap calls Russian-held at
     the period's end (nochange ∪ gains); ``held`` adds the pre-2022 zones handed in, so
     it counts what DeepState counts.
     """
@@ -84,12 +83,16 @@ class Period:
     end: date  # _dateto: the day whose state the file holds
     sha256: str
     layers: dict[str, BaseGeometry]
-    drawn: BaseGeometry
     held: BaseGeometry
     drawn_km2: float
     held_km2: float
     dropped_km2: float  # what the file draws outside Ukraine, left out
     raw_bounds: tuple[float, float, float, float] | None = None  # of every polygon as written
+
+    @property
+    def drawn(self) -> BaseGeometry:
+        """Russian-held as Liveuamap draws it: nochange ∪ gains (made on demand, not kept)."""
+        return shapely.union(self.layers["nochange"], self.layers["gains"])
 
     @property
     def added_before_2022_km2(self) -> float:
@@ -232,7 +235,7 @@ def parse_file(blob: bytes, name: str, region: BaseGeometry, before_2022: Before
     every = [p for v in raw.values() for p in v]
     return Period(
         file=name, file_day=file_day, start=start, end=end, sha256=hashlib.sha256(blob).hexdigest(),
-        layers=layers, drawn=drawn, held=held, drawn_km2=drawn_km2, held_km2=area_km2(held),
+        layers=layers, held=held, drawn_km2=drawn_km2, held_km2=area_km2(held),
         dropped_km2=max(0.0, as_written - drawn_km2),
         raw_bounds=tuple(shapely.total_bounds(every)) if every else None,
     )
