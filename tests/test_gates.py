@@ -67,3 +67,16 @@ def test_change_bound_grows_with_the_gap_and_can_be_overridden():
     assert set(gates.change_refusals(later, stored)) == {nxt}
     # A stored day outside the band (written before the gates) is never a reference.
     assert gates.change_refusals({nxt: 118_000.0}, {d: 600_000.0}) == {}
+
+
+def test_the_invasion_weeks_allow_larger_changes():
+    # Before the withdrawal from the north ended (2022-04-08) a day could move ~16,000 km²:
+    # Liveuamap's -27,368 km² over 2022-04-02..05 is believable, the same over three days later is not.
+    assert gates.max_change_km2(date(2022, 4, 2), date(2022, 4, 5)) == 3 * gates.MAX_CHANGE_KM2_PER_DAY_INVASION
+    assert gates.change_refusals({date(2022, 4, 5): 126_491.0 - 27_368.0}, {date(2022, 4, 2): 126_491.0}) == {}
+    late = gates.change_refusals({date(2022, 5, 5): 99_123.0}, {date(2022, 5, 2): 126_491.0})
+    assert "more than the 18,000 km² believable over 3 day(s)" in late[date(2022, 5, 5)]
+    # A span across the end of those weeks adds each day's own bound.
+    assert gates.max_change_km2(date(2022, 4, 7), date(2022, 4, 10)) == (
+        gates.MAX_CHANGE_KM2_PER_DAY_INVASION + 2 * gates.MAX_CHANGE_KM2_PER_DAY)
+    assert gates.max_change_km2(date(2022, 4, 8), date(2022, 4, 9)) == gates.MAX_CHANGE_KM2_PER_DAY

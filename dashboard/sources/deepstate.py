@@ -102,7 +102,7 @@ def classify_feature(properties: dict) -> str | None:
     return _FILL_LAYERS.get(fill)
 
 
-def _polygonal_parts(geom: BaseGeometry) -> list[BaseGeometry]:
+def polygonal_parts(geom: BaseGeometry) -> list[BaseGeometry]:
     """Polygons inside any geometry (GeometryCollections included), repaired."""
     if geom.is_empty:
         return []
@@ -114,12 +114,12 @@ def _polygonal_parts(geom: BaseGeometry) -> list[BaseGeometry]:
     if hasattr(geom, "geoms"):
         out: list[BaseGeometry] = []
         for part in geom.geoms:
-            out.extend(_polygonal_parts(part))
+            out.extend(polygonal_parts(part))
         return out
     return []
 
 
-def _geometry(gj: dict) -> BaseGeometry:
+def geojson_geometry(gj: dict) -> BaseGeometry:
     """A 2-D shapely geometry from a GeoJSON geometry dict (parsed by GEOS, not Python)."""
     import orjson
 
@@ -213,26 +213,26 @@ def parse_daily_file(doc: object, day: date, region: BaseGeometry) -> Snapshot:
         if not isinstance(gj, dict):
             continue
         try:
-            geoms.extend(_polygonal_parts(_geometry(gj)))
+            geoms.extend(polygonal_parts(geojson_geometry(gj)))
         except Exception as exc:
             raise InvalidSnapshot(f"malformed geometry: {exc}") from exc
     if not geoms:
         raise InvalidSnapshot("no polygons in file")
-    held = _parts_in_ukraine([p for g in geoms for p in getattr(g, "geoms", [g])], region)
+    held = parts_in_ukraine([p for g in geoms for p in getattr(g, "geoms", [g])], region)
     ts = datetime(day.year, day.month, day.day, 3, 0, tzinfo=timezone.utc)
     return Snapshot(day, "deepstate-daily", day.strftime("%Y%m%d"), ts, {"russian_held": held})
 
 
 def _clean(geom: BaseGeometry) -> BaseGeometry:
     """Keep only polygonal parts of an overlay result."""
-    parts = _polygonal_parts(geom)
+    parts = polygonal_parts(geom)
     if not parts:
         return shapely.MultiPolygon()
     g = shapely.union_all(parts)
     return g
 
 
-def _parts_in_ukraine(parts: list[BaseGeometry], region: BaseGeometry) -> BaseGeometry:
+def parts_in_ukraine(parts: list[BaseGeometry], region: BaseGeometry) -> BaseGeometry:
     """Union of the ``parts`` whose inside point lies in ``region``, each kept as drawn."""
     if not parts:
         return shapely.MultiPolygon()
@@ -266,10 +266,10 @@ def _layer_in_ukraine(gjs: list[dict], region: BaseGeometry) -> tuple[bytes, Bas
     parts: list[BaseGeometry] = []
     for gj in gjs:
         try:
-            parts.extend(_polygonal_parts(_geometry(gj)))
+            parts.extend(polygonal_parts(geojson_geometry(gj)))
         except Exception as exc:  # a zone we cannot read would silently shrink the map
             raise InvalidSnapshot(f"malformed {gj.get('type')} geometry: {exc}") from None
-    result = _parts_in_ukraine(parts, region)
+    result = parts_in_ukraine(parts, region)
     if len(_LAYER_CACHE) > 256:
         _LAYER_CACHE.clear()
     _LAYER_CACHE[key] = result

@@ -36,6 +36,12 @@ HELD_KM2_BAND = (50_000.0, 200_000.0)
 #: Largest believable change of the Russian-held area per day (km², net): about 1.7 times
 #: the largest real one (3,539 km², 2022-09-10). Over a gap the bound grows with the days.
 MAX_CHANGE_KM2_PER_DAY = 6_000.0
+#: The invasion's first weeks, up to the end of the withdrawal from the north (Sumy oblast,
+#: 2022-04-08), moved far more: Liveuamap records +16,051 km² on 2022-02-25 and -27,368 km²
+#: over 2022-04-02..05 (Kyiv, Chernihiv and Sumy oblasts). Until :data:`INVASION_END` a day's
+#: bound is about 1.7 times the largest of those days.
+INVASION_END = date(2022, 4, 9)
+MAX_CHANGE_KM2_PER_DAY_INVASION = 27_000.0
 #: The layers a complete (API) day must carry, by the era it falls in: (first day, layers).
 #: All 1,359 snapshots of the API mirror (2022-04-03 .. 2025-08-03) carry all four.
 ERA_LAYERS: tuple[tuple[date, tuple[str, ...]], ...] = (
@@ -105,6 +111,17 @@ def looks_swapped(bounds) -> bool:
     return BBOX[1] <= x0 and x1 <= BBOX[3] and BBOX[0] <= y0 and y1 <= BBOX[2]
 
 
+def max_change_km2(prev: date, day: date) -> float:
+    """The largest believable net change of the Russian-held area from ``prev`` to ``day`` (km²).
+
+    Each day of the span adds its era's bound: :data:`MAX_CHANGE_KM2_PER_DAY_INVASION` before
+    :data:`INVASION_END`, :data:`MAX_CHANGE_KM2_PER_DAY` from then on.
+    """
+    span = (day - prev).days
+    invasion = min(span, max(0, (INVASION_END - prev).days - 1))
+    return invasion * MAX_CHANGE_KM2_PER_DAY_INVASION + (span - invasion) * MAX_CHANGE_KM2_PER_DAY
+
+
 def change_refusals(candidates: dict[date, float], stored: dict[date, float],
                     accept: frozenset[date] | set[date] = frozenset()) -> dict[date, Refusal]:
     """Days whose Russian-held area changes more than believable since the previous day.
@@ -123,12 +140,14 @@ def change_refusals(candidates: dict[date, float], stored: dict[date, float],
             area = candidates[day]
             if prev is not None and day not in accept:
                 span = (day - prev[0]).days
-                bound = MAX_CHANGE_KM2_PER_DAY * span
+                bound = max_change_km2(prev[0], day)
                 if abs(area - prev[1]) > bound:
+                    record = ("16,051 km² in a day in the invasion's first weeks" if prev[0] < INVASION_END
+                              else "3,539 km² in a day")
                     refused[day] = Refusal(
                         f"Russian-held area changes by {area - prev[1]:+,.0f} km² since {prev[0]}, more than "
                         f"the {bound:,.0f} km² believable over {span} day(s) (the largest real change was "
-                        f"3,539 km² in a day); if this day is real, sync with --accept-change {day}")
+                        f"{record}); if this day is real, sync with --accept-change {day}")
                     if day in stored and lo <= stored[day] <= hi:
                         prev = (day, stored[day])
                     continue
