@@ -240,13 +240,22 @@ def permalink(day, compare=None, town: str | None = None, layers=None, view=None
 # --- dates -------------------------------------------------------------------------------------
 
 
-def snap_day(days, d: date) -> tuple[date | None, bool]:
-    """The day whose data answers for ``d``: ``d`` itself or the nearest earlier day with data.
+def snap_index(days, d: date) -> int:
+    """The date-snapping rule: the index in sorted ``days`` of the day whose data answers for
+    ``d`` — ``d`` itself or the nearest earlier day with data (the map as it stood when last
+    drawn, never a guess at what came after); -1 when ``d`` is before them all.
 
-    ``days`` is sorted. Returns ``(day, exact)``; ``(None, False)`` when ``d`` is before the
-    first day (the caller says what that means: an error, or the first day).
+    Every part of the project uses this rule: the store's ``resolve_day`` (which adds its
+    bounds and a note for the user), briefing scenes, the claims check, and the browser's
+    copy in ``assets/map/1-data.js``.
     """
-    i = bisect_right(days, d) - 1
+    return bisect_right(days, d) - 1
+
+
+def snap_day(days, d: date) -> tuple[date | None, bool]:
+    """:func:`snap_index` as ``(day, exact)``; ``(None, False)`` when ``d`` is before the
+    first day (the caller says what that means: an error, or the first day)."""
+    i = snap_index(days, d)
     if i < 0:
         return None, False
     return days[i], days[i] == d

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from dashboard.sources import briefing as bf
-from dashboard.store.days import day_on_or_before, index_on_or_before
+from dashboard.vocab import snap_day, snap_index
 from dashboard.store.memo import Memo
 from dashboard.store.reader import DateOutOfRange, Store
 
@@ -18,11 +18,11 @@ from .conftest import run_sync
 
 def test_a_date_without_data_is_answered_by_the_nearest_earlier_day():
     days = [date(2024, 1, 1), date(2024, 1, 3), date(2024, 1, 10)]
-    assert day_on_or_before(days, date(2024, 1, 3)) == date(2024, 1, 3)
-    assert day_on_or_before(days, date(2024, 1, 9)) == date(2024, 1, 3)
-    assert day_on_or_before(days, date(2030, 1, 1)) == date(2024, 1, 10)
-    assert day_on_or_before(days, date(2023, 12, 31)) is None
-    assert (index_on_or_before(days, date(2024, 1, 2)), index_on_or_before(days, date(2023, 12, 31))) == (0, -1)
+    assert snap_day(days, date(2024, 1, 3))[0] == date(2024, 1, 3)
+    assert snap_day(days, date(2024, 1, 9))[0] == date(2024, 1, 3)
+    assert snap_day(days, date(2030, 1, 1))[0] == date(2024, 1, 10)
+    assert snap_day(days, date(2023, 12, 31))[0] is None
+    assert (snap_index(days, date(2024, 1, 2)), snap_index(days, date(2023, 12, 31))) == (0, -1)
 
 
 def test_the_map_a_briefing_and_a_change_agree_on_days_without_data(store):

@@ -107,7 +107,7 @@
 
   /* The index of the day whose data answers for `d` (YYYY-MM-DD) in the sorted `days`:
    * `d` itself or the nearest earlier day with data; -1 when `d` is before the first.
-   * The rule of dashboard/vocab.py's snap_day. */
+   * The rule of dashboard/vocab.py's snap_index. */
   function snapDay(days, d) {
     var lo = 0, hi = days.length;
     while (lo < hi) {

@@ -64,7 +64,7 @@ from datetime import date, timedelta
 from typing import Iterable
 
 from ..sources.notes import COMPATIBLE_STATUSES, WINDOW_METRICS, Figure, Note
-from ..store.days import index_on_or_before
+from ..vocab import snap_index
 from .control import STATUS_NAMES, area_on, status_on
 
 __all__ = [
@@ -256,7 +256,7 @@ def verdict_for(store, gazetteer, note: Note, window_days: int = 14, town: str |
     i0, i1 = bisect_left(days, a), bisect_right(days, d)
     period = list(range(i0, i1))
     if not period:
-        r = index_on_or_before(days, d)
+        r = snap_index(days, d)
         if r >= 0 and (d - days[r]).days <= MAX_STALE_DAYS:
             period = [r]
         else:
@@ -344,7 +344,7 @@ def _resolved(store, requested: date) -> tuple[date | None, str | None]:
         return None, f"{requested} is before the first day with data ({days[0] if days else 'none'})"
     if requested > store.last_requestable_day:
         return None, f"{requested} is after the newest synced data ({store.last_requestable_day})"
-    day = days[index_on_or_before(days, requested)]
+    day = days[snap_index(days, requested)]
     if (requested - day).days > MAX_STALE_DAYS:
         return None, (f"the store has no snapshot within {_days(MAX_STALE_DAYS)} before {requested} "
                       f"(nearest earlier: {day})")

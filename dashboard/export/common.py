@@ -102,6 +102,26 @@ class Snapshot:
         return lines
 
 
+def held_summary(held_km2: float, ch=None, window: tuple[date, date] | None = None, *, official: bool = False,
+                 net_only: bool = False) -> str:
+    """The line under an export's title: the Russian-held area with its share of Ukraine's
+    official area and, with a compare window, what it gained and lost (split off the map
+    revision) — the same words in the PNG/SVG/PDF map, the HTML map and the report."""
+    from ..analytics.geo import UKRAINE_OFFICIAL_KM2
+
+    word = "official " if official else ""
+    out = (f"Russian-held: {held_km2:,.0f} km² ({held_km2 / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's "
+           f"{word}{UKRAINE_OFFICIAL_KM2:,.0f} km²)")
+    if ch is None or window is None:
+        return out
+    if net_only:
+        return out + f" · {window[0]} → {window[1]}: net {ch.net_km2:+,.1f} km²"
+    out += (f" · {window[0]} → {window[1]}: +{ch.gained_km2:,.1f} / −{ch.lost_km2:,.1f} km², "
+            f"net {ch.net_km2:+,.1f} km²")
+    if ch.revision_gained_km2 + ch.revision_lost_km2 >= 0.05:
+        out += f" (of which map revision +{ch.revision_gained_km2:,.1f} / −{ch.revision_lost_km2:,.1f})"
+    return out
+
 def safe_name(text: str) -> str:
     """ASCII letters, digits and '-' only (for file names built from user input)."""
     import re

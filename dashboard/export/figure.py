@@ -20,9 +20,10 @@ import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from ..analytics.geo import UKRAINE_OFFICIAL_KM2, to_equal_area
+from ..analytics.geo import to_equal_area
 from ..vocab import LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
-from .common import COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot
+from .common import (COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot,
+                     held_summary)
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -349,13 +350,7 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         head = f"Territorial control in Ukraine on {snap.day}"
         if snap.town is not None:
             head += f" — around {snap.town.name}"
-        held = float(row["russian_held_km2"])
-        sub = f"Russian-held: {held:,.0f} km² ({held / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's 603,628 km²)"
-        if ch is not None:
-            sub += (f" · {snap.window[0]} → {snap.window[1]}: +{ch.gained_km2:,.1f} / −{ch.lost_km2:,.1f} km², "
-                    f"net {ch.net_km2:+,.1f} km²")
-            if ch.revision_gained_km2 + ch.revision_lost_km2 >= 0.05:
-                sub += f" (of which map revision +{ch.revision_gained_km2:,.1f} / −{ch.revision_lost_km2:,.1f})"
+        sub = held_summary(float(row["russian_held_km2"]), ch, snap.window)
         ttl = dict(text=head, subtitle=dict(text=_esc(sub), font=dict(size=14, color="#4a5560")),
                    x=margin["l"] / width, xanchor="left", xref="container",
                    y=1 - 12 / height, yanchor="top", yref="container", font=dict(size=20))

@@ -23,10 +23,9 @@ import orjson
 import shapely
 from shapely.geometry import mapping
 
-from ..analytics.geo import UKRAINE_OFFICIAL_KM2
 from ..vocab import LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
 from .common import (ATTRIBUTION, COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, ExportError,
-                     Snapshot)
+                     Snapshot, held_summary)
 
 LEAFLET_DIR = Path(__file__).resolve().parents[2] / "assets" / "vendor" / "leaflet"
 
@@ -212,13 +211,7 @@ def html_page(store, snap: Snapshot, change=None) -> str:
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds(bounds)
 
-    held = float(row["russian_held_km2"])
-    sub = f"Russian-held: {held:,.0f} km² ({held / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's 603,628 km²)"
-    if ch is not None:
-        sub += (f" · {snap.window[0]} → {snap.window[1]}: +{ch.gained_km2:,.1f} / −{ch.lost_km2:,.1f} km², "
-                f"net {ch.net_km2:+,.1f} km²")
-        if ch.revision_gained_km2 + ch.revision_lost_km2 >= 0.05:
-            sub += f" (of which map revision +{ch.revision_gained_km2:,.1f} / −{ch.revision_lost_km2:,.1f})"
+    sub = held_summary(float(row["russian_held_km2"]), ch, snap.window)
     warn = ("" if snap.complete else
             "<div class='fl-warn'>Occupied-only data on this day: the grey zone and liberated areas are "
             "<b>unknown</b> (not drawn).</div>")

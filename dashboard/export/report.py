@@ -16,9 +16,8 @@ import html as htmllib
 from datetime import date, timedelta
 from pathlib import Path
 
-from ..analytics.geo import UKRAINE_OFFICIAL_KM2
 from ..vocab import rgba
-from .common import COLORS, STATUS_COLORS, STATUS_LABELS, ExportError, Snapshot
+from .common import COLORS, STATUS_COLORS, STATUS_LABELS, ExportError, Snapshot, held_summary
 
 #: Days before the date used for the oblast table when no compare date is given.
 DEFAULT_WINDOW_DAYS = 30
@@ -273,11 +272,9 @@ def report_html(store, gazetteer, snap: Snapshot, notes_dir: Path | None = None,
     map_svg = figure_bytes(map_fig, "svg", 930, 700)
     chart_svg = figure_bytes(area_chart(store, snap), "svg", 620, 250)
     row = store.row(snap.day)
-    held = float(row["russian_held_km2"])
     title = f"Territorial control in Ukraine on {snap.day}" + (f" — {snap.town.name}" if snap.town else "")
-    sub = f"Russian-held: {held:,.0f} km² ({held / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's official 603,628 km²)"
-    if snap.window:
-        sub += f" · {snap.window[0]} → {snap.window[1]}: net {ch.net_km2:+,.1f} km²"
+    sub = held_summary(float(row["russian_held_km2"]), ch if snap.window else None, snap.window,
+                       official=True, net_only=True)
     warn = ("" if snap.complete else "<div class='warn'>Occupied-only data on this day: grey zone and liberated "
             "areas are unknown (not drawn, not counted).</div>")
     notes_html = "".join(f"<div class='warn'>{_esc(n)}</div>" for n in snap.notes)

@@ -34,8 +34,8 @@ import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
 from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
-from ..store.days import day_on_or_before
 from ..urlstate import MAP_LAYERS
+from ..vocab import snap_day
 
 __all__ = [
     "Briefing",
@@ -515,7 +515,7 @@ def check_briefings(briefings_dir: Path, resolve_town: Callable[[str], object] |
 
 def _earlier_or_equal(days: Sequence[date], d: date) -> date:
     """The nearest day with data on or before ``d`` (``days`` sorted; the first day for an earlier ``d``)."""
-    return day_on_or_before(days, d) or days[0]
+    return snap_day(days, d)[0] or days[0]
 
 
 def _thin(frames: list[date], limit: int) -> list[date]:

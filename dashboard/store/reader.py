@@ -26,8 +26,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..sources.deepstate import LAYERS
+from ..vocab import snap_day
 from . import layout
-from .days import day_on_or_before
 from .derive import front_hash
 from .layout import geometry_index
 from .memo import Memo
@@ -182,7 +182,7 @@ class Store:
                 f"{requested} is after the newest synced data ({self.last_requestable_day}); "
                 "run `frontline sync` for newer data."
             )
-        return ResolvedDay(requested, day_on_or_before(self.day_list, requested))
+        return ResolvedDay(requested, snap_day(self.day_list, requested)[0])
 
     def day_index(self, day: date) -> int:
         return self._day_pos[day]
