@@ -26,8 +26,8 @@ from flask import Blueprint, Response, request
 from shapely.geometry import mapping
 
 from . import delta, vocab
-from .guard import json_error
 from .analytics.control import STATUS_NAMES, status_on
+from .guard import json_error
 from .sources.deepstate import LAYERS
 from .store.reader import DateOutOfRange
 

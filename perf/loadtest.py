@@ -48,10 +48,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from dashboard.settings import load_settings
+
 from .harness import Gunicorn, rss_mb
 from .page import StepPayloads, geometry_requests, pages_body
 from .report import dist, percentile
-from dashboard.settings import load_settings
 
 MAX_USERS = 500
 MAX_SECONDS = 600
@@ -157,7 +158,7 @@ class Viewer:
         t = time.perf_counter()
         try:
             status, data = await self.conn.request(method, path, body)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.stats.error(kind, f"timeout {path[:60]}")
             await self.conn.close()
             return None
@@ -242,7 +243,7 @@ async def exporter(n: int, port: int, days: list[str], stats: Stats, deadline: f
             t = time.perf_counter()
             try:
                 status, data = await conn.request("GET", f"/export?format=report&date={rng.choice(days)}")
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 stats.error("export", "timeout")
                 await conn.close()
                 continue
@@ -277,7 +278,7 @@ async def meta_probe(port: int, stats: Stats, deadline: float, timeout: float):
             t = time.perf_counter()
             try:
                 status, _ = await conn.request("GET", "/data/meta.json")
-            except (asyncio.TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 stats.error("meta_probe", type(exc).__name__)
                 await conn.close()
                 continue
@@ -297,13 +298,14 @@ async def sample_rss(g: Gunicorn, stop: asyncio.Event, peaks: dict):
                 peaks[pid] = max(peaks.get(pid, 0), v)
         try:
             await asyncio.wait_for(stop.wait(), 1.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
 async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: int, exports: int = 0) -> dict:
-    from .harness import Http
     from dashboard.sources.settlements import Gazetteer
+
+    from .harness import Http
 
     client = Http(g.url)
     deps = client.get("/_dash-dependencies").json()

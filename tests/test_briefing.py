@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import textwrap
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -282,10 +282,10 @@ def test_long_ranges_are_thinned(tmp_path):
 
 
 def test_data_age():
-    taken = datetime(2025, 8, 12, 3, 0, tzinfo=timezone.utc)
-    assert bf.data_age_days(taken, datetime(2025, 8, 12, 23, 0, tzinfo=timezone.utc)) == 0
-    assert bf.data_age_days(taken, datetime(2025, 8, 15, 3, 0, tzinfo=timezone.utc)) == 3
-    assert bf.data_age_days(taken.replace(tzinfo=None), datetime(2025, 8, 20, tzinfo=timezone.utc)) == 7
+    taken = datetime(2025, 8, 12, 3, 0, tzinfo=UTC)
+    assert bf.data_age_days(taken, datetime(2025, 8, 12, 23, 0, tzinfo=UTC)) == 0
+    assert bf.data_age_days(taken, datetime(2025, 8, 15, 3, 0, tzinfo=UTC)) == 3
+    assert bf.data_age_days(taken.replace(tzinfo=None), datetime(2025, 8, 20, tzinfo=UTC)) == 7
 
 
 # --- the page, server side (no browser) ------------------------------------------------------------

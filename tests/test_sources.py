@@ -3,7 +3,7 @@ agreement of sources, and agreement with DeepState's own published totals."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import shapely
@@ -48,7 +48,7 @@ def raw_held_in_ukraine(doc: dict, land) -> shapely.Geometry:
 
 def _last_snapshot(mirror, day: date):
     files = [p for p in mirror["api"].glob("*.geojson")
-             if datetime.fromtimestamp(int(p.stem), tz=timezone.utc).date() == day]
+             if datetime.fromtimestamp(int(p.stem), tz=UTC).date() == day]
     return max(files, key=lambda p: int(p.stem))
 
 

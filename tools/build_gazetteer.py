@@ -32,9 +32,9 @@ import math
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 #: The repository root (the folder holding ``geodata/``).
 ROOT = Path(__file__).resolve().parents[1]

@@ -60,8 +60,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Iterable
 
 from ..sources.notes import COMPATIBLE_STATUSES, WINDOW_METRICS, Figure, Note
 from ..store.days import index_on_or_before

@@ -105,7 +105,7 @@ class MapData:
         return self._paths[k]
 
     @classmethod
-    def of(cls, store) -> "MapData":
+    def of(cls, store) -> MapData:
         return store.memo.once("export-map-data", lambda: cls(store))
 
 
@@ -195,7 +195,7 @@ def _nice(x: float) -> float:
 
 
 def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, caption: bool = True,
-               change=None, title: bool = True, legend: str = "right") -> "go.Figure":
+               change=None, title: bool = True, legend: str = "right") -> go.Figure:
     """The map of ``snap`` as a Plotly figure (shapes + traces; nothing fetched at render time).
 
     Parameters

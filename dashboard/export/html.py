@@ -25,8 +25,17 @@ from shapely.geometry import mapping
 
 from ..analytics.geo import UKRAINE_OFFICIAL_KM2
 from ..vocab import LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
-from .common import (ATTRIBUTION, COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, ExportError,
-                     Snapshot)
+from .common import (
+    ATTRIBUTION,
+    COLORS,
+    LABELS,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    UNKNOWN_ON_PARTIAL,
+    ZONES,
+    ExportError,
+    Snapshot,
+)
 
 LEAFLET_DIR = Path(__file__).resolve().parents[2] / "assets" / "vendor" / "leaflet"
 

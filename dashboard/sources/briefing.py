@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Sequence
 
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
-from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
 from ..store.days import day_on_or_before
 from ..urlstate import MAP_LAYERS
+from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
 __all__ = [
     "Briefing",
@@ -399,8 +399,7 @@ class _Reader(YamlReader):
                     msg = exc.args[0] if exc.args else str(exc)
                     self.problem(line_of(k_node), f"town: {msg}")
                     return
-                town = Town(query, str(getattr(s, "id")), str(getattr(s, "name")),
-                            float(getattr(s, "lat")), float(getattr(s, "lon")))
+                town = Town(query, str(s.id), str(s.name), float(s.lat), float(s.lon))
             got["town"] = town
             got.setdefault("zoom", DEFAULT_TOWN_ZOOM)
         if "bbox" in keys:
@@ -624,9 +623,9 @@ def plan_scenes(briefing: Briefing, days: Sequence[date]) -> tuple[list[dict], l
 
 def data_age_days(taken: datetime, now: datetime | None = None) -> int:
     """Whole days between the newest snapshot (``taken``, UTC if naive) and ``now`` (UTC)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if taken.tzinfo is None:
-        taken = taken.replace(tzinfo=timezone.utc)
+        taken = taken.replace(tzinfo=UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     return max(0, (now - taken) // timedelta(days=1))

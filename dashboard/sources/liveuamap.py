@@ -36,7 +36,7 @@ import re
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -120,7 +120,7 @@ class Day:
     def snapshot(self) -> ds.Snapshot:
         """The day in the project's common schema: an occupied-only snapshot (Russian-held)."""
         p = self.period
-        taken = datetime(p.file_day.year, p.file_day.month, p.file_day.day, tzinfo=timezone.utc)
+        taken = datetime(p.file_day.year, p.file_day.month, p.file_day.day, tzinfo=UTC)
         return ds.Snapshot(p.end, SOURCE, p.file[: -len(".json")], taken, {"russian_held": p.held})
 
     def provenance(self) -> dict:
@@ -251,7 +251,7 @@ def list_archives(loc: Location) -> list[str]:
 def list_files(loc: Location, until: date | None = None) -> list[str]:
     """File names a folder holds (``*.json`` in it or in its ``data/``), or a URL may hold (every day to ``until``)."""
     if loc.is_url:
-        until = until or datetime.now(timezone.utc).date()
+        until = until or datetime.now(UTC).date()
         return [f"{FIRST_FILE + timedelta(days=i)}.json" for i in range((until - FIRST_FILE).days + 1)]
     sub = Location(str(loc.folder / "data"), loc.timeout)
     use = sub if sub.folder.is_dir() else loc
@@ -323,7 +323,7 @@ def read_archive(loc: Location, region: BaseGeometry, before_2022: Before2022, *
     """
     from ..store import gates
 
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     out = Reading()
     by_sha: dict[str, Period | str] = {}  # checksum -> parsed period, or why it failed
     chosen: dict[date, tuple[Period, list[str]]] = {}

@@ -22,14 +22,15 @@ Design decisions:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
+
 from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
 __all__ = [

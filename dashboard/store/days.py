@@ -10,8 +10,8 @@ the claims check) uses these functions directly. The browser's copy of the rule 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from datetime import date
-from typing import Sequence
 
 
 def index_on_or_before(days: Sequence[date], d: date) -> int:

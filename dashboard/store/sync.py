@@ -32,7 +32,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -89,7 +89,7 @@ def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None
             file_day = datetime.strptime(key, "%Y%m%d").date()
             snap = ds.parse_daily_file(doc, ds.daily_state_day(file_day), _ctx("region"))
             snap = ds.Snapshot(snap.day, snap.source, key, datetime(file_day.year, file_day.month, file_day.day, 3,
-                                                                    tzinfo=timezone.utc), snap.layers)
+                                                                    tzinfo=UTC), snap.layers)
     except ds.InvalidSnapshot as exc:
         return kind, key, None, str(exc)
     except Exception as exc:  # a malformed file must never stop the sync
@@ -257,7 +257,7 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
     t0 = time.perf_counter()
     report = SyncReport(checked=opts.check)
     data_dir = Path(opts.data_dir)
-    today = opts.today or datetime.now(timezone.utc).date()
+    today = opts.today or datetime.now(UTC).date()
     # A check writes nothing, so it neither waits for nor blocks a running sync.
     with contextlib.nullcontext() if opts.check else layout.sync_lock(data_dir):
         if not opts.check:
@@ -311,7 +311,7 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         if opts.daily is not None and opts.daily.is_url and old is not None:
             # Files known to be missing upstream are not asked for again, except recent ones.
             missing = set(old.manifest.get("daily_missing", []))
-            recent = (opts.until or datetime.now(timezone.utc).date()) - timedelta(days=7)
+            recent = (opts.until or datetime.now(UTC).date()) - timedelta(days=7)
             daily_dates = [d for d in daily_dates if f"{d:%Y%m%d}" not in missing or d >= recent]
         api_refs, daily_dates = _date_gate(api_refs, daily_dates, today, report)
         picks = plan(api_refs, daily_dates)
@@ -348,7 +348,7 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
             changed = _derive_and_merge(tables, parsed, restatus, opts, gaz, report)
             manifest = {
                 "format": layout.FORMAT_VERSION,
-                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "boundaries_hash": bounds_hash,
                 "gazetteer_hash": gaz_hash,
                 "sources": {
