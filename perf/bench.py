@@ -90,7 +90,7 @@ def run_bench(args, settings: Settings) -> int:
         def section(name, fn):
             try:
                 return fn()
-            except Exception as exc:  # one broken section should not hide the others
+            except Exception as exc:  # noqa: BLE001 - one broken section should not hide the others
                 res["errors"][name] = f"{type(exc).__name__}: {exc}"
                 log(f"{name} failed: {res['errors'][name]}")
                 return None

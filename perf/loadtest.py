@@ -317,7 +317,7 @@ async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: i
     for name in TOWNS:
         try:
             towns[name] = gaz.resolve(name).id
-        except Exception:
+        except Exception:  # noqa: BLE001 - a town the gazetteer cannot resolve is left out of the load
             pass
     stats = Stats()
     peaks: dict[int, float] = {}
@@ -362,7 +362,8 @@ async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: i
         "latency_ms": {"p50": round(percentile(all_lat, 50), 1), "p95": round(percentile(all_lat, 95), 1),
                        "p99": round(percentile(all_lat, 99), 1), "max": round(max(all_lat), 1) if all_lat else None},
         "by_kind": {k: {**dist(v), "p99": round(percentile(v, 99), 1)} for k, v in sorted(stats.lat.items())},
-        "errors": sum(stats.errors.values()), "errors_by_kind": dict(stats.errors), "error_samples": stats.error_samples,
+        "errors": sum(stats.errors.values()), "errors_by_kind": dict(stats.errors),
+        "error_samples": stats.error_samples,
         "rss_mb_peak": {str(k): v for k, v in peaks.items()}, "rss_mb_final": {str(k): v for k, v in final.items()},
     }
 
@@ -376,7 +377,8 @@ def render(res: dict) -> str:
         f"{res['mb_received']:,.1f} MB received",
         f"  latency all requests: p50 {res['latency_ms']['p50']:,.1f}  p95 {res['latency_ms']['p95']:,.1f}  "
         f"p99 {res['latency_ms']['p99']:,.1f}  max {res['latency_ms']['max']:,.1f} ms",
-        f"  errors: {res['errors']}" + (f"  {res['errors_by_kind']}  e.g. {res['error_samples'][:3]}" if res["errors"] else ""),
+        f"  errors: {res['errors']}"
+        + (f"  {res['errors_by_kind']}  e.g. {res['error_samples'][:3]}" if res["errors"] else ""),
         "  RSS per worker: peak " + ", ".join(f"{v:,.0f}" for v in res["rss_mb_peak"].values())
         + " MB; at end " + ", ".join(f"{v:,.0f}" for v in res["rss_mb_final"].values() if v) + " MB",
         "",

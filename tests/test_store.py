@@ -238,11 +238,13 @@ def test_killed_sync_leaves_the_store_readable_and_resumes(tmp_path, mirror, sto
     api2 = tmp_path / "api2"
     subprocess.run(["cp", "-a", str(mirror["api"]), str(api2)], check=True)
     extract_api(api2, _days("2023-07-01", "2023-07-20"))
+    paths = (ROOT, data_dir, api2, mirror["daily"], mirror["boundaries"])
+    root, out, api, daily, bounds = (repr(str(p)) for p in paths)
     code = (
-        "import sys; from pathlib import Path; sys.path.insert(0, %r);"
+        f"import sys; from pathlib import Path; sys.path.insert(0, {root});"
         "from tests.conftest import run_sync;"
-        "run_sync(Path(%r), {'api': Path(%r), 'daily': Path(%r), 'boundaries': Path(%r)}, workers=1)"
-        % (str(ROOT), str(data_dir), str(api2), str(mirror["daily"]), str(mirror["boundaries"]))
+        f"run_sync(Path({out}), {{'api': Path({api}), 'daily': Path({daily}), "
+        f"'boundaries': Path({bounds})}}, workers=1)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, start_new_session=True)
     cache = data_dir / "cache" / "api"

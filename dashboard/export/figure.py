@@ -257,8 +257,9 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         return _display_path(id(store), h, gz, tol, nd) or None
 
     shapes: list[dict] = []
-    shapes.append(dict(type="path", path=boundary_path("outline", md.outline), fillrule="evenodd", fillcolor=COLORS["land"],
-                       line=dict(color=COLORS["land_edge"], width=STYLE["land"]["weight"]), layer="below"))
+    shapes.append(dict(type="path", path=boundary_path("outline", md.outline), fillrule="evenodd",
+                       fillcolor=COLORS["land"], line=dict(color=COLORS["land_edge"], width=STYLE["land"]["weight"]),
+                       layer="below"))
     zone_km2: dict[str, float | None] = {}
     row = store.row(snap.day)
     for k in ZONES:

@@ -211,7 +211,8 @@ class _Reader(YamlReader):
     def text(self, key: str, key_node: Node, node: Node, limit: int) -> str:
         node = self.scalar(key, key_node, node)
         if node.tag != TAG + "str":
-            raise self.fail(line_of(key_node), f"'{key}' must be text (quote it if it looks like a number, date or yes/no)")
+            raise self.fail(line_of(key_node),
+                            f"'{key}' must be text (quote it if it looks like a number, date or yes/no)")
         value = " ".join(node.value.split())
         if not value:
             raise self.fail(line_of(key_node), f"'{key}' must not be empty")
@@ -266,7 +267,8 @@ class _Reader(YamlReader):
             return None
         key_node, node = keys["scenes"]
         if not isinstance(node, SequenceNode) or not node.value:
-            self.problem(line_of(key_node), "'scenes' must be a non-empty list of scenes (each starting with '- title:')")
+            self.problem(line_of(key_node),
+                         "'scenes' must be a non-empty list of scenes (each starting with '- title:')")
             return None
         scenes = []
         for item in node.value:
@@ -354,7 +356,8 @@ class _Reader(YamlReader):
                         raise self.fail(line_of(k_node), f"'step' must be a whole number of days, got {node.value!r}")
                     step = int(self._constructor.construct_object(node))
                     if not 1 <= step <= MAX_STEP_DAYS:
-                        raise self.fail(line_of(k_node), f"'step' must be between 1 and {MAX_STEP_DAYS} days, got {step}")
+                        raise self.fail(line_of(k_node),
+                                        f"'step' must be between 1 and {MAX_STEP_DAYS} days, got {step}")
                     got["step"] = step
                 except Invalid:
                     pass

@@ -125,7 +125,7 @@ def geojson_geometry(gj: dict) -> BaseGeometry:
 
     try:
         geom = shapely.from_geojson(orjson.dumps(gj))
-    except Exception:
+    except Exception:  # noqa: BLE001 - any GEOS error: try shapely's reader below
         geom = shape(gj)  # GEOS rejects some odd-but-usable inputs shapely accepts
     return shapely.force_2d(geom)
 
@@ -267,7 +267,7 @@ def _layer_in_ukraine(gjs: list[dict], region: BaseGeometry) -> tuple[bytes, Bas
     for gj in gjs:
         try:
             parts.extend(polygonal_parts(geojson_geometry(gj)))
-        except Exception as exc:  # a zone we cannot read would silently shrink the map
+        except Exception as exc:  # noqa: BLE001 - a zone we cannot read would silently shrink the map
             raise InvalidSnapshot(f"malformed {gj.get('type')} geometry: {exc}") from None
     result = parts_in_ukraine(parts, region)
     if len(_LAYER_CACHE) > 256:

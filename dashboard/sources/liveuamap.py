@@ -213,7 +213,7 @@ def parse_file(blob: bytes, name: str, region: BaseGeometry, before_2022: Before
             raise InvalidFile(f"{name}: feature {i} ({kind}) is not a polygon")
         try:
             raw[kind].extend(ds.polygonal_parts(ds.geojson_geometry(gj)))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the geometry readers raise, the feature is malformed
             raise InvalidFile(f"{name}: feature {i} ({kind}) has a malformed geometry ({exc})") from None
     if len(ends) != 1 or len(starts) > 1:
         raise InvalidFile(f"{name}: its features describe different periods")
@@ -350,7 +350,7 @@ def read_archive(loc: Location, region: BaseGeometry, before_2022: Before2022, *
                 hit = parse_file(blob, base, region, before_2022)
             except InvalidFile as exc:
                 hit = str(exc)
-            except Exception as exc:  # a malformed file must never stop the read
+            except Exception as exc:  # noqa: BLE001 - a malformed file must never stop the read
                 hit = f"{base}: {type(exc).__name__}: {exc}"
             by_sha[sha] = hit
         if isinstance(hit, str):

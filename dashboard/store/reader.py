@@ -227,8 +227,9 @@ class Store:
         try:
             t = pq.ParquetFile(part, memory_map=True).read_row_group(rg, columns=["hash", "geometry"])
         except (OSError, ValueError) as exc:  # a part damaged after the store was opened
-            raise layout.StoreError(f"a geometry file of the store cannot be read ({type(exc).__name__}); "
-                                    "`frontline doctor` says what is damaged and `frontline sync` rebuilds it.") from exc
+            raise layout.StoreError(
+                f"a geometry file of the store cannot be read ({type(exc).__name__}); "
+                "`frontline doctor` says what is damaged and `frontline sync` rebuilds it.") from exc
         hashes = t.column("hash").to_pylist()
         return shapely.from_wkb(t.column("geometry")[hashes.index(h)].as_py())
 

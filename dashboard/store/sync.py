@@ -92,7 +92,7 @@ def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None
                                                                     tzinfo=UTC), snap.layers)
     except ds.InvalidSnapshot as exc:
         return kind, key, None, str(exc)
-    except Exception as exc:  # a malformed file must never stop the sync
+    except Exception as exc:  # noqa: BLE001 - a malformed file must never stop the sync
         return kind, key, None, f"{type(exc).__name__}: {exc}"
     if "russian_held" in snap.layers:
         held = snap.layers["russian_held"]
@@ -119,7 +119,7 @@ def _raw_bounds(blob: bytes):
     """Bounds of every geometry a file holds, as written (None when GEOS cannot read it whole)."""
     try:
         g = shapely.from_geojson(blob)
-    except Exception:
+    except Exception:  # noqa: BLE001 - not readable whole: no bounds, so no hint of swapped coordinates
         return None
     return None if g.is_empty else g.bounds
 
@@ -394,7 +394,7 @@ def _open_current(data_dir: Path) -> tuple[StoreTables | None, list[str], bool]:
         return None, [], True
     try:
         return StoreTables.load(gen), [], False
-    except Exception as exc:  # verified but unreadable all the same: rebuild, never crash
+    except Exception as exc:  # noqa: BLE001 - verified but unreadable all the same: rebuild, never crash
         return None, [f"{gen.name}: cannot be read ({type(exc).__name__}: {exc})"], False
 
 
@@ -502,7 +502,7 @@ def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, ta
                         del pending[day]
                         bar.update(1)
                         continue
-                    except Exception:
+                    except Exception:  # noqa: BLE001 - an unreadable or stale cache entry is fetched and parsed again
                         if not opts.check:
                             cp.unlink(missing_ok=True)
                 loc = opts.api if kind == "api" else opts.daily
@@ -547,7 +547,8 @@ def _collect(futures: dict, pending: dict, parsed: dict, cache: Path | None, rep
     for fut, days in futures.items():
         for day, (kind, key, result, error) in zip(days, fut.result()):
             if error is not None:
-                (report.refused if isinstance(error, gates.Refusal) else report.skipped).append((f"{kind} {key}", error))
+                to = report.refused if isinstance(error, gates.Refusal) else report.skipped
+                to.append((f"{kind} {key}", error))
                 _next_candidate(pending, day, bar)
                 continue
             if cache is not None:
