@@ -1,5 +1,5 @@
-// ESLint for the browser code in assets/ (vendored Leaflet excluded):
-//   npm ci && npx eslint assets --ignore-pattern assets/vendor
+// ESLint for the browser code: assets/ (vendored Leaflet excluded) and the benchmark's in-page
+// code perf/js/. Run by `./dev lint` (or: npm ci && npx eslint assets perf/js).
 const js = require("@eslint/js");
 const globals = require("globals");
 
@@ -17,6 +17,19 @@ module.exports = [
       "no-unused-vars": ["error", { args: "none" }],
       eqeqeq: ["error", "always"],
       "no-var": "off",
+    },
+  },
+  {
+    // Each file is one function expression that Playwright's page.evaluate runs in the page.
+    files: ["perf/js/*.js"],
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: "script",
+      globals: globals.browser,
+    },
+    rules: {
+      "no-unused-vars": ["error", { args: "none" }],
+      eqeqeq: ["error", "always"],
     },
   },
 ];

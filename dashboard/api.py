@@ -26,8 +26,8 @@ from flask import Blueprint, Response, request
 from shapely.geometry import mapping
 
 from . import delta, vocab
-from .guard import json_error
 from .analytics.control import STATUS_NAMES, status_on
+from .guard import json_error
 from .sources.deepstate import LAYERS
 from .store.reader import DateOutOfRange
 
@@ -91,6 +91,10 @@ class DataAPI:
         self._settlements: bytes | None = None
         self._deltas: OrderedDict[tuple[str, str], bytes] = OrderedDict()  # least recently used first
         self._delta_bytes = 0
+        # Parsed geometries for deltas built on request: in a run of steps each geometry is the target
+        # of one delta, then the base of the next. Cached per instance (lru_cache on the method would
+        # be one cache for every DataAPI, holding each alive and cleared by any of them).
+        self._parsed = lru_cache(maxsize=12)(self._parse)
         # Exports are heavy: a few at a time, a short line, the rest refused (see export/queue.py).
         self.exports = exports if exports is not None else ExportQueue()
 
@@ -191,9 +195,7 @@ class DataAPI:
                 self._delta_bytes -= len(self._deltas.popitem(last=False)[1])
         return gz
 
-    @lru_cache(maxsize=12)
-    def _parsed(self, h: str) -> delta.Geometry:
-        # In a run of steps each geometry is the target of one delta, then the base of the next.
+    def _parse(self, h: str) -> delta.Geometry:
         return delta.Geometry(orjson.loads(gzip.decompress(self.holder.get().display_gz(h))))
 
     @staticmethod
@@ -352,7 +354,7 @@ def make_blueprint(api: DataAPI) -> Blueprint:
             return _error(str(exc), 503, retry_after=exc.retry_after)
         except ExportError as exc:
             return _error(f"Export failed: {exc}", 400)
-        except Exception as exc:  # never take the app down
+        except Exception as exc:  # noqa: BLE001 - never take the app down
             return _error(f"Export failed: {type(exc).__name__}", 500)
         # content_type, not mimetype: the formats' types already carry their charset.
         resp = Response(data, content_type=mime)

@@ -141,8 +141,8 @@ def cmd_area(args) -> int:
     for k, v in res["layers_km2"].items():
         lines.append(f"  {k:<22} {_fmt(v)}")
     lines.append(f"  {'Russian-held total':<22} {res['occupied_total_km2']:,.1f} km²  = "
-                 f"{res['occupied_share_pct']:.2f}% of Ukraine (of its official {res['ukraine_official_km2']:,.0f} km², "
-                 "as DeepState counts it)")
+                 f"{res['occupied_share_pct']:.2f}% of Ukraine "
+                 f"(of its official {res['ukraine_official_km2']:,.0f} km², as DeepState counts it)")
     if not res["complete"]:
         lines.append("  Grey-zone and liberated layers are unknown on this day (occupied-only data).")
     lines.append(f"  Source: {res['source']} snapshot {res['snapshot_id']} ({res['snapshot_taken']})")
@@ -162,8 +162,8 @@ def cmd_change(args) -> int:
     res = ch.to_dict()
     lines = [f"Russian-held territory, {res['from']} → {res['to']}"]
     lines += [f"  note: {n}" for n in res["notes"]]
-    lines.append(f"  gained {res['gained_km2']:,.1f} km²   lost {res['lost_km2']:,.1f} km²   net {res['net_km2']:+,.1f} km²"
-                 "   (totals, as DeepState counts them)")
+    lines.append(f"  gained {res['gained_km2']:,.1f} km²   lost {res['lost_km2']:,.1f} km²   "
+                 f"net {res['net_km2']:+,.1f} km²   (totals, as DeepState counts them)")
     fr, rv = res["front_line"], res["map_revision"]
     lines.append(f"    at the front line: +{fr['gained_km2']:,.1f} / -{fr['lost_km2']:,.1f} km²")
     lines.append(f"    map revision:      +{rv['gained_km2']:,.1f} / -{rv['lost_km2']:,.1f} km²"
@@ -325,7 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", required=True, choices=list(FORMATS))
     sp.add_argument("--out", required=True, help="output file (single) or folder (batch)")
     sp.add_argument("--force", action="store_true", help="overwrite files that already exist (default: refuse)")
-    sp.add_argument("--base-url", default="http://127.0.0.1:8050", help="where the dashboard is served (for permalinks)")
+    sp.add_argument("--base-url", default="http://127.0.0.1:8050",
+                    help="where the dashboard is served (for permalinks)")
     sp.set_defaults(func=cmd_export)
 
     # The benchmark's own options (perf/bench.py) are passed on as they are: see main().

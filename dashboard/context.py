@@ -10,8 +10,9 @@ the request came to.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .api import DataAPI
@@ -30,14 +31,14 @@ BRIEFING_POLL_SECONDS = 60.0
 class AppContext:
     """Everything the pages and the API of one app serve from."""
 
-    holder: "StoreHolder"  # the current store generation (``holder.get()``), reopened after a sync
-    gazetteer: "Gazetteer"
-    settings: "Settings"
+    holder: StoreHolder  # the current store generation (``holder.get()``), reopened after a sync
+    gazetteer: Gazetteer
+    settings: Settings
     briefing_poll_seconds: float = BRIEFING_POLL_SECONDS
-    api: "DataAPI | None" = None  # the JSON endpoints' response caches and export queue
+    api: DataAPI | None = None  # the JSON endpoints' response caches and export queue
     #: The town panel's sourced notes and the claims view (:func:`dashboard.pages.notes.make_notes_view`).
     notes: Callable[..., Any] | None = None
-    basemap: "BaseMap | None" = None  # the offline base layers (geodata/basemap/)
+    basemap: BaseMap | None = None  # the offline base layers (geodata/basemap/)
 
 
 def install(server, ctx: AppContext) -> None:

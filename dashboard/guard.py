@@ -6,9 +6,10 @@
 * **Security headers** on every response: on the page, a Content-Security-Policy that
   allows only this server's own scripts (Dash's inline scripts by their hashes), styles,
   images and connections, so the page keeps working with no internet and nothing else runs
-  in it (on anything else, a policy that loads nothing); ``X-Content-Type-Options: nosniff``; framing only by pages of the same site
-  (``frame-ancestors 'self'`` and ``X-Frame-Options: SAMEORIGIN``); ``Referrer-Policy:
-  same-origin`` (links to sources do not learn which view was open).
+  in it (on anything else, a policy that loads nothing); ``X-Content-Type-Options:
+  nosniff``; framing only by pages of the same site (``frame-ancestors 'self'`` and
+  ``X-Frame-Options: SAMEORIGIN``); ``Referrer-Policy: same-origin`` (links to sources do
+  not learn which view was open).
 * **Errors answer in one line**: a callback's bad input (:class:`~dashboard.pages.check.BadInput`)
   is a 400 with a JSON message and no traceback; a store file that cannot be read in the
   middle of a request is a 503 saying the data is unavailable, with the details (path,

@@ -31,16 +31,19 @@ class Settings:
     deepstate_api: str = _setting(DEEPSTATE_API_URL,
                                   "DeepState API history: base URL (…/api/history) or a folder of <id>.geojson files.")
     deepstate_daily: str = _setting(DEEPSTATE_DAILY_URL,
-                                    "Daily occupied-area archive: base URL or a folder of deepstatemap_data_YYYYMMDD.geojson files.")
+                                    "Daily occupied-area archive: base URL or a folder of "
+                                    "deepstatemap_data_YYYYMMDD.geojson files.")
     boundaries: str = _setting(BOUNDARIES_URL,
-                               "Boundaries: 'upstream' (each file from its own upstream URL), or a base URL or folder with "
-                               "ukraine_outline_ne10m.geojson, ua_admin1_2021_land.geojson and ua_oblasts_osm.geojson.")
+                               "Boundaries: 'upstream' (each file from its own upstream URL), "
+                               "or a base URL or folder with ukraine_outline_ne10m.geojson, "
+                               "ua_admin1_2021_land.geojson and ua_oblasts_osm.geojson.")
     gazetteer: Path = _setting(ROOT / "geodata" / "settlements.csv", "Settlements gazetteer (CSV) the project ships.")
     notes_dir: Path = _setting(ROOT / "geodata" / "notes", "Folder of sourced notes (YAML).")
     briefings_dir: Path = _setting(ROOT / "geodata" / "briefings", "Folder of briefing scene files (YAML).")
     basemap_dir: Path = _setting(ROOT / "geodata" / "basemap", "Folder of the base map's layers the project ships "
                                                                "(built by `python -m tools.build_basemap`).")
-    http_timeout: float = _setting(30.0, "Seconds before an upstream HTTP request is given up (it is retried next sync).")
+    http_timeout: float = _setting(30.0, "Seconds before an upstream HTTP request is given up "
+                                         "(it is retried next sync).")
     workers: int = _setting(2, "Processes used by `frontline sync` to parse and measure snapshots.")
     host: str = _setting("127.0.0.1", "Address `frontline serve` binds to.")
     port: int = _setting(8050, "Port `frontline serve` binds to (gunicorn uses $PORT).")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+
 from . import vocab
 
 #: Map layers a link can switch (control zones, then overlays).

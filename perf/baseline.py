@@ -22,11 +22,12 @@ timed, so the figure's basemap (which Plotly would fetch from a CDN) never loads
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from dashboard.sources.deepstate import DAILY_PREFIX, LAYERS, classify_feature
 from dashboard.vocab import COLORS  # the dashboard's palette, so the two maps match
+
 DATE_INPUT = "baseline-date"
 MAP = "baseline-map"
 
@@ -49,7 +50,7 @@ def snapshot_index(api_dir: Path | None, daily_dir: Path | None) -> dict[date, P
             stem = p.name[: -len(".geojson")] if p.name.endswith(".geojson") else ""
             if stem.isdigit():
                 ts = int(stem)
-                d = datetime.fromtimestamp(ts, tz=timezone.utc).date()
+                d = datetime.fromtimestamp(ts, tz=UTC).date()
                 if d not in last or ts > last[d][0]:
                     last[d] = (ts, p)
         out.update({d: p for d, (_, p) in last.items()})

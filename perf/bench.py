@@ -47,7 +47,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dashboard.settings import Settings, load_settings
@@ -56,8 +56,17 @@ from .harness import Http
 from .machine import cpu_probe_ms, cpu_ticks, machine_facts
 from .mirror import NoData, find_sources, quick_mirror
 from .report import check_targets, render_table
-from .scenarios import (bench_baseline, bench_browser, bench_export, bench_gunicorn_start, bench_gunicorn_steps,
-                        bench_server, bench_store, bench_sync, log)
+from .scenarios import (
+    bench_baseline,
+    bench_browser,
+    bench_export,
+    bench_gunicorn_start,
+    bench_gunicorn_steps,
+    bench_server,
+    bench_store,
+    bench_sync,
+    log,
+)
 
 
 def run_bench(args, settings: Settings) -> int:
@@ -65,7 +74,7 @@ def run_bench(args, settings: Settings) -> int:
     quick = bool(getattr(args, "quick", False))
     t_start = time.perf_counter()
     res: dict = {"mode": "quick" if quick else "full",
-                 "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                 "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                  "machine": machine_facts(), "errors": {}}
     src = find_sources(args, settings)
     tmp = Path(tempfile.mkdtemp(prefix="frontline-bench-"))
@@ -81,7 +90,7 @@ def run_bench(args, settings: Settings) -> int:
         def section(name, fn):
             try:
                 return fn()
-            except Exception as exc:  # one broken section should not hide the others
+            except Exception as exc:  # noqa: BLE001 - one broken section should not hide the others
                 res["errors"][name] = f"{type(exc).__name__}: {exc}"
                 log(f"{name} failed: {res['errors'][name]}")
                 return None

@@ -48,10 +48,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from dashboard.settings import load_settings
+
 from .harness import Gunicorn, rss_mb
 from .page import StepPayloads, geometry_requests, pages_body
 from .report import dist, percentile
-from dashboard.settings import load_settings
 
 MAX_USERS = 500
 MAX_SECONDS = 600
@@ -157,7 +158,7 @@ class Viewer:
         t = time.perf_counter()
         try:
             status, data = await self.conn.request(method, path, body)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.stats.error(kind, f"timeout {path[:60]}")
             await self.conn.close()
             return None
@@ -242,7 +243,7 @@ async def exporter(n: int, port: int, days: list[str], stats: Stats, deadline: f
             t = time.perf_counter()
             try:
                 status, data = await conn.request("GET", f"/export?format=report&date={rng.choice(days)}")
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 stats.error("export", "timeout")
                 await conn.close()
                 continue
@@ -277,7 +278,7 @@ async def meta_probe(port: int, stats: Stats, deadline: float, timeout: float):
             t = time.perf_counter()
             try:
                 status, _ = await conn.request("GET", "/data/meta.json")
-            except (asyncio.TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 stats.error("meta_probe", type(exc).__name__)
                 await conn.close()
                 continue
@@ -297,13 +298,14 @@ async def sample_rss(g: Gunicorn, stop: asyncio.Event, peaks: dict):
                 peaks[pid] = max(peaks.get(pid, 0), v)
         try:
             await asyncio.wait_for(stop.wait(), 1.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
 async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: int, exports: int = 0) -> dict:
-    from .harness import Http
     from dashboard.sources.settlements import Gazetteer
+
+    from .harness import Http
 
     client = Http(g.url)
     deps = client.get("/_dash-dependencies").json()
@@ -315,7 +317,7 @@ async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: i
     for name in TOWNS:
         try:
             towns[name] = gaz.resolve(name).id
-        except Exception:
+        except Exception:  # noqa: BLE001 - a town the gazetteer cannot resolve is left out of the load
             pass
     stats = Stats()
     peaks: dict[int, float] = {}
@@ -360,7 +362,8 @@ async def drive(g: Gunicorn, users: int, seconds: float, timeout: float, seed: i
         "latency_ms": {"p50": round(percentile(all_lat, 50), 1), "p95": round(percentile(all_lat, 95), 1),
                        "p99": round(percentile(all_lat, 99), 1), "max": round(max(all_lat), 1) if all_lat else None},
         "by_kind": {k: {**dist(v), "p99": round(percentile(v, 99), 1)} for k, v in sorted(stats.lat.items())},
-        "errors": sum(stats.errors.values()), "errors_by_kind": dict(stats.errors), "error_samples": stats.error_samples,
+        "errors": sum(stats.errors.values()), "errors_by_kind": dict(stats.errors),
+        "error_samples": stats.error_samples,
         "rss_mb_peak": {str(k): v for k, v in peaks.items()}, "rss_mb_final": {str(k): v for k, v in final.items()},
     }
 
@@ -374,7 +377,8 @@ def render(res: dict) -> str:
         f"{res['mb_received']:,.1f} MB received",
         f"  latency all requests: p50 {res['latency_ms']['p50']:,.1f}  p95 {res['latency_ms']['p95']:,.1f}  "
         f"p99 {res['latency_ms']['p99']:,.1f}  max {res['latency_ms']['max']:,.1f} ms",
-        f"  errors: {res['errors']}" + (f"  {res['errors_by_kind']}  e.g. {res['error_samples'][:3]}" if res["errors"] else ""),
+        f"  errors: {res['errors']}"
+        + (f"  {res['errors_by_kind']}  e.g. {res['error_samples'][:3]}" if res["errors"] else ""),
         "  RSS per worker: peak " + ", ".join(f"{v:,.0f}" for v in res["rss_mb_peak"].values())
         + " MB; at end " + ", ".join(f"{v:,.0f}" for v in res["rss_mb_final"].values() if v) + " MB",
         "",

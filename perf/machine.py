@@ -62,7 +62,8 @@ def machine_facts() -> dict:
     chromium = None
     if Path(CHROMIUM).exists():
         try:
-            chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=20).stdout.strip()
+            chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True,
+                                      timeout=20).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             pass
     return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from dashboard.settings import Settings
@@ -58,7 +58,7 @@ def find_sources(args, settings: Settings) -> Sources:
 
 def api_day(name: str) -> date | None:
     stem = name[: -len(".geojson")] if name.endswith(".geojson") else ""
-    return datetime.fromtimestamp(int(stem), tz=timezone.utc).date() if stem.isdigit() else None
+    return datetime.fromtimestamp(int(stem), tz=UTC).date() if stem.isdigit() else None
 
 
 def daily_state_day(name: str) -> date | None:

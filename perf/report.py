@@ -181,17 +181,21 @@ def render_table(res: dict) -> str:
             row("cold start: → page content callback", _ms(g["cold_start_content_s"], "s"))
         if g.get("steps"):
             row(f"steps through gunicorn ({g['steps']['steps']})", _ms(g["steps"]["step_ms"]))
-            row("RSS per worker after those steps", ", ".join(f"{v:,.0f} MB" for v in g["rss_mb_per_worker"].values() if v)
+            row("RSS per worker after those steps",
+                ", ".join(f"{v:,.0f} MB" for v in g["rss_mb_per_worker"].values() if v)
                 + f"  (master {g['rss_mb_master']} MB; after start: "
                 + ", ".join(f"{v:,.0f}" for v in g["rss_mb_after_start"].values() if v) + " MB)")
-            row("PSS per worker (shared pages split)", ", ".join(f"{v:,.0f} MB" for v in g["pss_mb_per_worker"].values() if v))
+            row("PSS per worker (shared pages split)",
+                ", ".join(f"{v:,.0f} MB" for v in g["pss_mb_per_worker"].values() if v))
     br = res.get("browser", {})
     if br.get("random"):
         sec("browser (Chromium, Playwright)")
         row("first paint after page load", f"{br['first_paint_s']:,.2f} s")
-        row("slider-to-paint, random days", _ms(br["random"]["ms"]) + (f", {br['random']['lost']} lost" if br["random"]["lost"] else ""))
+        row("slider-to-paint, random days",
+            _ms(br["random"]["ms"]) + (f", {br['random']['lost']} lost" if br["random"]["lost"] else ""))
         row("  of which waiting for /data/ responses", _ms(br["random"]["fetch_ms"]))
-        row("slider-to-paint, next day", _ms(br["next_day"]["ms"]) + (f", {br['next_day']['lost']} lost" if br["next_day"]["lost"] else ""))
+        row("slider-to-paint, next day",
+            _ms(br["next_day"]["ms"]) + (f", {br['next_day']['lost']} lost" if br["next_day"]["lost"] else ""))
         row("  of which waiting for /data/ responses", _ms(br["next_day"]["fetch_ms"]))
         pb = br["playback"]
         row("playback at the 20 days/s setting", f"{pb['days_per_s']} days/s over {pb['days']} days from {pb['from']}; "

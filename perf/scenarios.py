@@ -247,7 +247,7 @@ def _town(settings: Settings, name: str = "Bakhmut") -> tuple[str | None, str]:
 
     try:
         return Gazetteer.load(settings.gazetteer).resolve(name).id, name
-    except Exception:
+    except Exception:  # noqa: BLE001 - no gazetteer or no such town: the town steps are skipped
         return None, name
 
 
@@ -280,7 +280,8 @@ def bench_server(store_dir: Path, settings: Settings, quick: bool) -> tuple[dict
                          "geometries + both panel callbacks, requested one after another",
                "cold": {**summarise_steps(cold), "cpu_ms_per_step": round((c1 - c0) * 1000 / max(1, len(days)), 2)},
                "warm": {**summarise_steps(warm), "cpu_ms_per_step": round((c2 - c1) * 1000 / max(1, len(days)), 2)},
-               "with_town": {"town": f"{town_name} ({town})", **summarise_steps(town_rows)} if town_rows else {"town": None},
+               "with_town": ({"town": f"{town_name} ({town})", **summarise_steps(town_rows)} if town_rows
+                             else {"town": None}),
                "jumps": summarise_steps(jumps),
                "payload_inputs": [[f"{i['id']}.{i['property']}" for i in d["inputs"]] for d in payloads.deps]}
         by_day = {r["date"]: r for r in cold}
@@ -342,7 +343,7 @@ def bench_gunicorn_start(store_dir: Path, tmp: Path, repeats: int) -> tuple[dict
     """Cold starts (process start → first page); the last server is left running and returned."""
     starts, contents = [], []
     g = None
-    for i in range(repeats):
+    for _ in range(repeats):
         if g is not None:
             g.stop()
         g = Gunicorn(store_dir, tmp / "gunicorn.log")
@@ -397,7 +398,8 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
             errors, offhost = watch_page(page)
 
             def on_request(req):
-                if req.method == "POST" and "_dash-update-component" in req.url and "view-state.data" in (req.post_data or ""):
+                if (req.method == "POST" and "_dash-update-component" in req.url
+                        and "view-state.data" in (req.post_data or "")):
                     try:
                         posts.append(json.loads(req.post_data))
                     except ValueError:
@@ -408,7 +410,7 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
             page.goto(url + "/", timeout=120000)
             try:
                 page.wait_for_selector("#map[data-painted]", timeout=60000)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - Playwright's timeout or a closed page: either way the map never painted
                 raise RuntimeError(f"the map never painted ({type(exc).__name__}); console errors: {errors[:3]}; "
                                    f"off-host requests: {offhost[:3]}") from None
             first_paint_s = time.perf_counter() - t

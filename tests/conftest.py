@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tarfile
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,7 +62,7 @@ def extract_api(dest: Path, days: set[date]) -> list[Path]:
                 if not member.isfile() or not name.endswith(".geojson"):
                     continue
                 stem = name[: -len(".geojson")]
-                if stem.isdigit() and datetime.fromtimestamp(int(stem), tz=timezone.utc).date() in days:
+                if stem.isdigit() and datetime.fromtimestamp(int(stem), tz=UTC).date() in days:
                     fh = tar.extractfile(member)
                     (dest / name).write_bytes(fh.read())
                     out.append(dest / name)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -66,7 +66,7 @@ class MirrorServer:
         parts = path.strip("/").split("/")
         if parts[:3] == ["api", "history", "public"]:
             ids = sorted(int(p.stem) for p in self.api.glob("*.geojson"))
-            return json.dumps([{"id": i, "datetime": datetime.fromtimestamp(i, tz=timezone.utc).isoformat()}
+            return json.dumps([{"id": i, "datetime": datetime.fromtimestamp(i, tz=UTC).isoformat()}
                                for i in ids]).encode()
         if parts[:2] == ["api", "history"] and len(parts) == 4 and parts[3] == "geojson":
             p = self.api / f"{parts[2]}.geojson"

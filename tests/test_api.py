@@ -250,7 +250,8 @@ def test_text_exports_have_one_charset(client, fmt, ctype):
     r = client.get(f"/export?format={fmt}&date={DAY}")
     assert r.status_code == 200
     assert r.headers["Content-Type"] == ctype
-    assert r.headers["Content-Disposition"].startswith("attachment; filename=") and r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert r.headers["Cache-Control"] == "no-store"
 
 
 def test_a_bad_export_request_is_a_json_error(client):

@@ -197,7 +197,8 @@ def test_railways_carry_the_odbl_attribution_and_keep_the_network(built, subset)
         lines = shapely.get_parts(np.asarray([geom(f) for f in files_of(built, "railways")[band]["features"]]))
         near = shapely.STRtree(lines).query(pts, predicate="dwithin", distance=reach)[0]
         assert len(np.unique(near)) > 0.995 * len(pts), band
-    assert len(orjson.dumps(built["railways/local.geojson"])) < 0.5 * (subset / "osm_ua_railways.geojson").stat().st_size
+    source_bytes = (subset / "osm_ua_railways.geojson").stat().st_size
+    assert len(orjson.dumps(built["railways/local.geojson"])) < 0.5 * source_bytes
 
 
 def test_railway_gaps_mark_where_the_data_has_stations_but_no_lines(built, gazetteer):
@@ -250,13 +251,15 @@ def test_readme_sizes_are_the_committed_ones():
     readme = (ROOT / "geodata" / "README.md").read_text()
     for layer, spec in index["layers"].items():
         for f in spec["files"]:
-            row = re.search(rf"^\| `{layer}/{f['band']}` \|[^|]*\| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$", readme, re.MULTILINE)
+            row = re.search(rf"^\| `{layer}/{f['band']}` \|[^|]*\| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \|$", readme,
+                            re.MULTILINE)
             assert row, f"{layer}/{f['band']} is missing from geodata/README.md's sizes"
             assert [int(v.replace(",", "")) for v in row.groups()] == [f["features"], f["bytes"], f["gzip_bytes"]]
             assert (COMMITTED / f["file"]).stat().st_size == f["bytes"]
 
     def load(z):  # what a first view at zoom z fetches, as the README says it
-        files = [f for spec in index["layers"].values() for f in spec["files"] if f["zoom"][0] <= z < (f["zoom"][1] or 99)]
+        files = [f for spec in index["layers"].values() for f in spec["files"]
+                 if f["zoom"][0] <= z < (f["zoom"][1] or 99)]
         return sum(f["bytes"] for f in files), sum(f["gzip_bytes"] for f in files)
 
     assert f"{load(5)[0] / 1e3:.0f} KB ({load(5)[1] / 1e3:.0f} KB gzipped)" in readme
@@ -285,7 +288,8 @@ def test_index_lists_every_layer_with_hashed_urls(client):
     for layer, spec in index["layers"].items():
         for f in spec["files"]:
             assert re.fullmatch(rf"/data/basemap/{layer}/{f['band']}\.json\?v=[0-9a-f]{{16}}", f["url"])
-    again = client.get("/data/basemap/index.json", headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["ETag"]})
+    again = client.get("/data/basemap/index.json",
+                       headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["ETag"]})
     assert again.status_code == 304
 
 

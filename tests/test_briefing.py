@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import textwrap
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -120,7 +120,8 @@ def test_good_briefing_loads(tmp_path):
 @pytest.mark.parametrize("old, new, expected", [
     ("    duration: 5", "    durration: 5", "b.yaml:12: unknown key 'durration' in scene (did you mean 'duration'?)"),
     ("  - title: Scene one\n    from:", "  - from:", "b.yaml:3: missing required field 'title'"),
-    ("    to: 2024-10-20", "    to: 2024-09-20", "b.yaml:5: the range ends (2024-09-20) on or before it starts (2024-10-01)"),
+    ("    to: 2024-10-20", "    to: 2024-09-20",
+     "b.yaml:5: the range ends (2024-09-20) on or before it starts (2024-10-01)"),
     ("    to: 2024-10-20", "    date: 2024-10-20", "b.yaml:5: give either 'date' or 'from'/'to', not both"),
     ("    to: 2024-10-20", "    too: 2024-10-20", ["b.yaml:4: 'from' needs 'to' too",
                                                    "b.yaml:5: unknown key 'too' in scene (did you mean 'to'?)"]),
@@ -132,7 +133,8 @@ def test_good_briefing_loads(tmp_path):
                                                    "'latest', or e.g. 'latest-90d', 'latest-12w'"),
     ("    town: Pokrovsk", "    town: Atlantis", "b.yaml:8: town: Unknown town 'Atlantis'."),
     ("    zoom: 10", "    zoom: 20", "b.yaml:9: 'zoom' must be between 5 and 13, got 20"),
-    ("    zoom: 10", "    bbox: [[47, 36], [48, 38]]", "b.yaml:9: give either 'town' (with 'zoom') or 'bbox', not both"),
+    ("    zoom: 10", "    bbox: [[47, 36], [48, 38]]",
+     "b.yaml:9: give either 'town' (with 'zoom') or 'bbox', not both"),
     ("    layers: [occupied, front, change]", "    layers: [occupied, frontline]",
      "b.yaml:10: unknown layer 'frontline' (did you mean 'front'?)"),
     ("    layers: [occupied, front, change]", "    layers: occupied",
@@ -158,14 +160,16 @@ def test_scene_errors_name_file_and_line(tmp_path, old, new, expected):
      ["b.yaml:5: 'compare: previous' needs a range ('from' and 'to'); give a date instead"]),
     ("title: T\nscenes:\n  - title: A\n    date: latest\n    zoom: 9\n",
      ["b.yaml:5: 'zoom' goes with 'town' (a bbox sets its own zoom)"]),
-    ("title: T\nscenes:\n  - title: A\n", ["b.yaml:3: missing 'date' (one day) or 'from' and 'to' (a range to animate)"]),
+    ("title: T\nscenes:\n  - title: A\n",
+     ["b.yaml:3: missing 'date' (one day) or 'from' and 'to' (a range to animate)"]),
     ("title: T\nscenes:\n  - title: A\n    date: latest\n    bbox: [[47, 36]]\n",
      ["b.yaml:5: 'bbox' must be two corners [[lat, lon], [lat, lon]], e.g. [[47.8, 36.6], [48.7, 38.0]]"]),
     ("title: T\nscenes:\n  - title: A\n    date: latest\n    bbox:\n      - [36, 47]\n      - [38, 48]\n",
      ["b.yaml:6: bbox latitude 36 is outside the map (43 to 53.5); corners are [lat, lon], latitude first"]),
     ("title: T\nscenes:\n  - title: A\n    from: latest-10d\n    to: latest-20d\n",
      ["b.yaml:5: the range ends (latest-20d) on or before it starts (latest-10d)"]),
-    ("title: T\nscenes: []\n", ["b.yaml:2: 'scenes' must be a non-empty list of scenes (each starting with '- title:')"]),
+    ("title: T\nscenes: []\n",
+     ["b.yaml:2: 'scenes' must be a non-empty list of scenes (each starting with '- title:')"]),
     ("title: T\n", ["b.yaml:1: missing required field 'scenes' (a list of scenes)"]),
     ("- title: T\n", ["b.yaml:1: the briefing must be a mapping of keys to values"]),
     ("", ["b.yaml:0: the file is empty: a briefing needs a 'title' and a list of 'scenes'"]),
@@ -266,7 +270,8 @@ def test_dates_outside_the_store_are_clamped_with_a_notice(tmp_path):
     """)
     assert one["frames"] == [{"date": "2024-10-01", "compare": "2024-11-09"}]
     assert two["frames"][0]["date"] == "2024-10-01" and two["frames"][-1]["date"] == "2024-11-09"
-    assert (two["center"], two["zoom"], two["town_id"], two["town_name"]) == ([48.15, 37.3], 11, "id-selydove", "Selydove")
+    assert (two["center"], two["zoom"]) == ([48.15, 37.3], 11)
+    assert (two["town_id"], two["town_name"]) == ("id-selydove", "Selydove")
     assert notices == ["Scene 1: the date 2020-01-01 is before the first day with data; using 2024-10-01.",
                        "Scene 2: the end date 2030-01-01 is after the newest data; using 2024-11-09."]
 
@@ -282,10 +287,10 @@ def test_long_ranges_are_thinned(tmp_path):
 
 
 def test_data_age():
-    taken = datetime(2025, 8, 12, 3, 0, tzinfo=timezone.utc)
-    assert bf.data_age_days(taken, datetime(2025, 8, 12, 23, 0, tzinfo=timezone.utc)) == 0
-    assert bf.data_age_days(taken, datetime(2025, 8, 15, 3, 0, tzinfo=timezone.utc)) == 3
-    assert bf.data_age_days(taken.replace(tzinfo=None), datetime(2025, 8, 20, tzinfo=timezone.utc)) == 7
+    taken = datetime(2025, 8, 12, 3, 0, tzinfo=UTC)
+    assert bf.data_age_days(taken, datetime(2025, 8, 12, 23, 0, tzinfo=UTC)) == 0
+    assert bf.data_age_days(taken, datetime(2025, 8, 15, 3, 0, tzinfo=UTC)) == 3
+    assert bf.data_age_days(taken.replace(tzinfo=None), datetime(2025, 8, 20, tzinfo=UTC)) == 7
 
 
 # --- the page, server side (no browser) ------------------------------------------------------------

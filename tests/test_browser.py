@@ -453,7 +453,8 @@ def test_map_keeps_its_centre_when_the_layout_around_it_changes(page, live_serve
     open_page(page, live_server, f"?date=2023-05-21&view={lat},{lon},{zoom}", painted="2023-05-21")
     settle(page)
     get = ("(() => { const c = window.frontline.debug.map.getCenter(); return [c.lat, c.lng,"
-           " window.frontline.debug.map.getZoom(), document.getElementById('map').getBoundingClientRect().height]; })()")
+           " window.frontline.debug.map.getZoom(),"
+           " document.getElementById('map').getBoundingClientRect().height]; })()")
     before = page.evaluate(get)
     # 120 px more above the map, as a second notice line would take (no window resize).
     page.evaluate("() => { const d = document.createElement('div'); d.style.height = '120px';"

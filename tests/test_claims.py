@@ -34,8 +34,6 @@ from dashboard.sources.notes import Figure, Note, Source, load_notes
 
 from .conftest import ROOT
 
-from .conftest import ROOT
-
 NOTES_DIR = ROOT / "geodata" / "notes"
 HOSTILE = "Taken <script>alert(1)</script> and <img src=x onerror=alert(1)> too"
 

@@ -8,6 +8,7 @@ test_api.py.
 from __future__ import annotations
 
 import gzip
+from datetime import UTC
 
 import orjson
 
@@ -97,14 +98,14 @@ def test_sync_stores_a_delta_for_every_consecutive_change(store, store_dir):
 
 
 def test_incremental_sync_adds_the_new_days_deltas_and_keeps_the_old(tmp_path, mirror):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from dashboard.store.reader import Store
 
     from .conftest import run_sync
 
     def day_of(p):
-        return datetime.fromtimestamp(int(p.stem), tz=timezone.utc).date()
+        return datetime.fromtimestamp(int(p.stem), tz=UTC).date()
 
     files = sorted(p for p in mirror["api"].glob("*.geojson") if date(2024, 10, 26) <= day_of(p) <= date(2024, 10, 31))
     api, empty, data = tmp_path / "api", tmp_path / "daily", tmp_path / "store"

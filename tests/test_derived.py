@@ -2,17 +2,16 @@
 per store generation (changes between two days, window sums) on real store data."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from dashboard.sources import briefing as bf
-from dashboard.vocab import snap_day, snap_index
 from dashboard.store.memo import Memo
 from dashboard.store.reader import DateOutOfRange, Store
+from dashboard.vocab import snap_day, snap_index
 
 from .conftest import run_sync
-
 
 # --- the nearest earlier day with data ---------------------------------------------------------
 
@@ -95,7 +94,7 @@ def test_a_new_generation_measures_afresh(tmp_path, mirror):
 
     snapshots: dict[date, list] = {}
     for p in sorted(mirror["api"].glob("*.geojson")):
-        snapshots.setdefault(datetime.fromtimestamp(int(p.stem), tz=timezone.utc).date(), []).append(p)
+        snapshots.setdefault(datetime.fromtimestamp(int(p.stem), tz=UTC).date(), []).append(p)
     api, daily = tmp_path / "api", tmp_path / "daily"
     api.mkdir()
     daily.mkdir()

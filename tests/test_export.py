@@ -23,8 +23,8 @@ import pytest
 from dashboard.export.common import COLORS, ExportError, resolve
 
 CHROMIUM = Path("/usr/bin/chromium")
-needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
-                                    reason="Debian's chromium is not installed at /usr/bin/chromium (./dev test installs it)")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium (./dev test installs it)")
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                    reason="poppler-utils (pdftotext) is not installed (./dev test installs it)")
 

@@ -11,7 +11,7 @@ import http.server
 import json
 import tarfile
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -79,7 +79,7 @@ def region(bounds):
 def deepstate_2024_10_31(mirror, region) -> ds.Snapshot:
     """DeepState's last API snapshot of 2024-10-31 (in the test mirror)."""
     ids = sorted((p.stem for p in mirror["api"].glob("*.geojson")
-                  if datetime.fromtimestamp(int(p.stem), tz=timezone.utc).date() == date(2024, 10, 31)), key=int)
+                  if datetime.fromtimestamp(int(p.stem), tz=UTC).date() == date(2024, 10, 31)), key=int)
     doc = json.loads((mirror["api"] / f"{ids[-1]}.geojson").read_bytes())
     return ds.parse_api_snapshot(doc, ids[-1], region)
 

@@ -3,7 +3,7 @@ agreement of sources, and agreement with DeepState's own published totals."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import shapely
@@ -48,7 +48,7 @@ def raw_held_in_ukraine(doc: dict, land) -> shapely.Geometry:
 
 def _last_snapshot(mirror, day: date):
     files = [p for p in mirror["api"].glob("*.geojson")
-             if datetime.fromtimestamp(int(p.stem), tz=timezone.utc).date() == day]
+             if datetime.fromtimestamp(int(p.stem), tz=UTC).date() == day]
     return max(files, key=lambda p: int(p.stem))
 
 
@@ -125,7 +125,8 @@ def test_classification_rules():
     assert c({"name": "ОРДЛО /// CADR and CALR /// geoJSON.territories.ordlo"}) == "occupied_before_2022"
     assert c({"name": "Придністров'я/// Transnistria /// geoJSON.territories.transnistria"}) == "foreign"
     assert c({"name": "Статус невідомий /// Unknown status /// geoJSON.status.unknown\n"}) == "contested"
-    assert c({"name": "Звільнено 25.03 /// Liberated 25.03 /// geoJSON.status.dismissed_at {{at:25.03}}"}) == "liberated"
+    dismissed = "Звільнено 25.03 /// Liberated 25.03 /// geoJSON.status.dismissed_at {{at:25.03}}"
+    assert c({"name": dismissed}) == "liberated"
     assert c({"name": "Під питанням /// Contested\n"}) == "contested"
     assert c({"name": "Звільнено /// Taken back"}) == "liberated"
     assert c({"name": "Окупований Крим /// Occupied Crimea"}) == "occupied_before_2022"
@@ -158,9 +159,11 @@ def test_daily_file_maps_to_previous_day():
     ([], "not a GeoJSON FeatureCollection"),
     ({"type": "FeatureCollection", "features": []}, "no features"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "Окуповано"},
-                                                 "geometry": {"type": "Polygon", "coordinates": "oops"}}]}, "malformed"),
+                                                 "geometry": {"type": "Polygon", "coordinates": "oops"}}]},
+     "malformed"),
     ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "x"},
-                                                 "geometry": {"type": "Point", "coordinates": [30, 50]}}]}, "no occupied"),
+                                                 "geometry": {"type": "Point", "coordinates": [30, 50]}}]},
+     "no occupied"),
 ])
 def test_invalid_snapshots_are_rejected_with_a_reason(region, doc, reason):
     with pytest.raises(ds.InvalidSnapshot, match=reason):

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +14,6 @@ import pytest
 import shapely
 
 from dashboard.analytics.geo import area_km2
-
 from dashboard.store import layout
 from dashboard.store.reader import Store
 
@@ -23,9 +22,9 @@ from .httpmirror import MirrorServer
 
 
 def _api_days(mirror) -> set[date]:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return {datetime.fromtimestamp(int(p.stem), tz=timezone.utc).date() for p in mirror["api"].glob("*.geojson")}
+    return {datetime.fromtimestamp(int(p.stem), tz=UTC).date() for p in mirror["api"].glob("*.geojson")}
 
 
 def test_store_holds_every_day_of_the_mirror(store, mirror):
@@ -190,12 +189,12 @@ def test_stored_held_area_is_the_raw_polygons_inside_ukraine(store, mirror):
 
 
 def test_http_faults_skip_items_and_keep_the_store(tmp_path, mirror, store_dir):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     ids = sorted(int(p.stem) for p in mirror["api"].glob("*.geojson"))
     by_day: dict[date, list[int]] = {}
     for i in ids:
-        by_day.setdefault(datetime.fromtimestamp(i, tz=timezone.utc).date(), []).append(i)
+        by_day.setdefault(datetime.fromtimestamp(i, tz=UTC).date(), []).append(i)
     last_of_day = {d: v[-1] for d, v in by_day.items()}
     # Days with several snapshots: when the last fails, an earlier one of the same day is used.
     several = sorted(d for d, v in by_day.items() if len(v) > 1)[-5:]
@@ -234,16 +233,18 @@ def test_killed_sync_leaves_the_store_readable_and_resumes(tmp_path, mirror, sto
     data_dir = _copy_store(store_dir, tmp_path / "store")
     before = Store.open(data_dir)
     # New upstream data: the mirror plus more API days (2024-03 era, already in the store? no: new ones).
-    from .conftest import extract_api, _days
+    from .conftest import _days, extract_api
 
     api2 = tmp_path / "api2"
     subprocess.run(["cp", "-a", str(mirror["api"]), str(api2)], check=True)
     extract_api(api2, _days("2023-07-01", "2023-07-20"))
+    paths = (ROOT, data_dir, api2, mirror["daily"], mirror["boundaries"])
+    root, out, api, daily, bounds = (repr(str(p)) for p in paths)
     code = (
-        "import sys; from pathlib import Path; sys.path.insert(0, %r);"
+        f"import sys; from pathlib import Path; sys.path.insert(0, {root});"
         "from tests.conftest import run_sync;"
-        "run_sync(Path(%r), {'api': Path(%r), 'daily': Path(%r), 'boundaries': Path(%r)}, workers=1)"
-        % (str(ROOT), str(data_dir), str(api2), str(mirror["daily"]), str(mirror["boundaries"]))
+        f"run_sync(Path({out}), {{'api': Path({api}), 'daily': Path({daily}), "
+        f"'boundaries': Path({bounds})}}, workers=1)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, start_new_session=True)
     cache = data_dir / "cache" / "api"

@@ -175,7 +175,8 @@ def test_an_unbelievable_change_is_refused_unless_accepted(tmp_path, tiny):
         doc = json.loads(_daily_path(NEXT_DAILY).read_bytes())
         # ~12,000 km² around Uman: inside Ukraine and inside the area band, but in one day.
         doc["features"].append({"type": "Feature", "properties": {}, "geometry": {
-            "type": "Polygon", "coordinates": [[[30.0, 48.5], [31.5, 48.5], [31.5, 49.5], [30.0, 49.5], [30.0, 48.5]]]}})
+            "type": "Polygon",
+            "coordinates": [[[30.0, 48.5], [31.5, 48.5], [31.5, 49.5], [30.0, 49.5], [30.0, 48.5]]]}})
         _write(tm["daily"] / _daily_path(NEXT_DAILY).name, doc)
 
     report, data_dir, tm = _sync_refuses(tmp_path, tiny, add)

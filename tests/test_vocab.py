@@ -48,7 +48,7 @@ def palette_hits(path: Path, text: str) -> list[str]:
     pal = vocab.palette()
     hits = [f"{_where(path, text, m.start())}: {m.group(0)}" for m in HEX.finditer(text) if _hex(m.group(0)) in pal]
     for m in RGB.finditer(text):
-        if "#%02x%02x%02x" % tuple(int(x) for x in m.groups()) in pal:
+        if "#" + "".join(f"{int(x):02x}" for x in m.groups()) in pal:
             hits.append(f"{_where(path, text, m.start())}: {m.group(0)}")
     return hits
 

@@ -214,7 +214,7 @@ class Inputs:
             raise FetchError(f"{path}: missing (the base map mirror's README lists its files)")
         try:
             gdf = gpd.read_file(path)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the reader's errors have many types; each means an unreadable file
             raise FetchError(f"{path}: not a readable GeoJSON file ({exc})") from None
         return gdf.set_crs(4326, allow_override=True)
 
@@ -265,7 +265,7 @@ class Inputs:
 def _read_geojson(path: Path) -> gpd.GeoDataFrame:
     try:
         return gpd.read_file(path).set_crs(4326, allow_override=True)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the reader's errors have many types; each means an unreadable file
         raise FetchError(f"{path}: not a readable GeoJSON file ({exc})") from None
 
 

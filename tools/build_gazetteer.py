@@ -32,9 +32,9 @@ import math
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 #: The repository root (the folder holding ``geodata/``).
 ROOT = Path(__file__).resolve().parents[1]
@@ -395,10 +395,10 @@ def match_previous(places: list[Place], records: list[dict]) -> list[tuple[dict,
     for r in records:
         own = {key(t) for t in (r["name"], r["name_uk"]) if t} - {""}
         other = {key(a) for a in r["aliases"]} - own - {""}
-        for kind, find in (("name", lambda: by_key(r, own, NAME_MATCH_KM)),
-                           ("alias", lambda: by_key(r, other, ALIAS_MATCH_KM)),
-                           ("spelling", lambda: by_spelling(r))):
-            if hit := find():
+        for kind, find, args in (("name", by_key, (r, own, NAME_MATCH_KM)),
+                                 ("alias", by_key, (r, other, ALIAS_MATCH_KM)),
+                                 ("spelling", by_spelling, (r,))):
+            if hit := find(*args):
                 out.append((r, OldMatch(r["id"], r["name"], places[hit[1]].code, kind, hit[0])))
                 break
         else:

@@ -27,8 +27,8 @@ import argparse
 import csv
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from dashboard.sources.names import merge_aliases, name_key, pick_ukrainian_name, romanize_uk, useful_alias
 from dashboard.sources.settlements import COLUMNS, DEFAULT_CSV, OBLASTS, ROOT

@@ -60,8 +60,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Iterable
 
 from ..sources.notes import COMPATIBLE_STATUSES, WINDOW_METRICS, Figure, Note
 from ..vocab import snap_index
@@ -439,10 +439,10 @@ def notes_report(store, gazetteer, notes: Iterable[Note], window_days: int = 14)
 
     ``notes`` are the registry's valid notes (:func:`~dashboard.sources.notes.load_notes`;
     those that fail validation are left out there, ``frontline notes check`` reports
-    them), loaded without a town resolver.  Town names are resolved here, from the note's own spelling ("Andriivka, Donetsk"
-    stays the Donetsk village), not from the canonical name the loader would keep, and
-    a name the gazetteer does not know gives a "no map data" row instead of dropping the
-    note.
+    them), loaded without a town resolver.  Town names are resolved here, from the note's
+    own spelling ("Andriivka, Donetsk" stays the Donetsk village), not from the canonical
+    name the loader would keep, and a name the gazetteer does not know gives a "no map
+    data" row instead of dropping the note.
     Row keys: ``id, towns, town, town_id, scope, claim, claimant, about, about_from,
     about_to, published, published_approx, source, source_kind, source_title, url, summary,
     check ("town" | "figure" | "none"), verdict, kind, detail, map_status, map_since,

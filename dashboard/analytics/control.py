@@ -20,8 +20,8 @@ from shapely.geometry.base import BaseGeometry
 
 from ..sources.deepstate import LAYERS
 from ..vocab import STATUSES
-from .split import Changed, Zones
 from .geo import UKRAINE_OFFICIAL_KM2, distance_km
+from .split import Changed, Zones
 
 #: The status matrix's codes (bytes) -> status names (dashboard/vocab.py).
 STATUS_NAMES = {ord(s.code): s.name for s in STATUSES}
@@ -315,7 +315,7 @@ class WindowSums:
         self.per = np.concatenate([np.zeros((1, len(self.oblasts), 4)), np.cumsum(per, axis=0)])
 
     @classmethod
-    def of(cls, store) -> "WindowSums":
+    def of(cls, store) -> WindowSums:
         """The store's own, built once per generation (``store.window_sums``)."""
         return store.window_sums
 

@@ -38,7 +38,7 @@ class Zones:
     tree: shapely.STRtree
 
     @classmethod
-    def of(cls, names, geoms) -> "Zones":
+    def of(cls, names, geoms) -> Zones:
         geoms = np.asarray(list(geoms), dtype=object)
         shapely.prepare(geoms)
         return cls(list(names), geoms, shapely.STRtree(geoms))
@@ -53,7 +53,7 @@ class Changed:
     revision: np.ndarray  # bool per part
 
     @classmethod
-    def of(cls, geom: BaseGeometry, fronts: list[BaseGeometry | None]) -> "Changed":
+    def of(cls, geom: BaseGeometry, fronts: list[BaseGeometry | None]) -> Changed:
         parts = shapely.get_parts(shapely.get_parts(np.asarray([geom], dtype=object))) if not geom.is_empty \
             else np.zeros(0, dtype=object)
         parts = parts[shapely.get_type_id(parts) == 3] if len(parts) else parts  # polygons only

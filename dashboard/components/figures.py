@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from ..analytics.control import KM2_PER_SQMI
 from ..vocab import COLORS, STATUS_COLORS
+
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif", size=12)
 
 

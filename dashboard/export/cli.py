@@ -164,7 +164,8 @@ def _briefing_jobs(store, gaz, settings, name: str) -> tuple[list[dict], str]:
     try:
         from ..sources import briefing as bmod
     except ImportError:
-        raise ExportError("briefings are not available in this version (dashboard/sources/briefing.py is missing)") from None
+        raise ExportError("briefings are not available in this version "
+                          "(dashboard/sources/briefing.py is missing)") from None
     folder = Path(settings.briefings_dir)
     if not folder.is_dir():
         raise ExportError(f"no briefings folder at {folder} (set FRONTLINE_BRIEFINGS_DIR)")

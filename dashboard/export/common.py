@@ -9,7 +9,7 @@ dashboard can show it as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .. import vocab
 
@@ -49,7 +49,7 @@ class Snapshot:
     source: str = ""
     snapshot_id: str = ""
     taken: str = ""
-    generated: datetime = field(default_factory=lambda: datetime.now(timezone.utc).replace(microsecond=0))
+    generated: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     #: An explicit frame ((south, west), (north, east)) in degrees (briefing scenes); else
     #: the town's surroundings, or all of Ukraine.
     bbox: tuple | None = None

@@ -88,7 +88,7 @@ class Exporter:
             data = self.render(fmt, snap)
         except ExportError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the app must get a message, never a crash
+        except Exception as exc:  # the app must get a message, never a crash
             log.exception("export failed")
             raise ExportError(f"the export failed ({type(exc).__name__}: {str(exc)[:200]})") from exc
         mime, ext = FORMATS[fmt]

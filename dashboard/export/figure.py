@@ -22,8 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..analytics.geo import to_equal_area
 from ..vocab import LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
-from .common import (COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot,
-                     held_summary)
+from .common import COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot, held_summary
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -106,7 +105,7 @@ class MapData:
         return self._paths[k]
 
     @classmethod
-    def of(cls, store) -> "MapData":
+    def of(cls, store) -> MapData:
         return store.memo.once("export-map-data", lambda: cls(store))
 
 
@@ -196,7 +195,7 @@ def _nice(x: float) -> float:
 
 
 def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, caption: bool = True,
-               change=None, title: bool = True, legend: str = "right") -> "go.Figure":
+               change=None, title: bool = True, legend: str = "right") -> go.Figure:
     """The map of ``snap`` as a Plotly figure (shapes + traces; nothing fetched at render time).
 
     Parameters
@@ -258,8 +257,9 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         return _display_path(id(store), h, gz, tol, nd) or None
 
     shapes: list[dict] = []
-    shapes.append(dict(type="path", path=boundary_path("outline", md.outline), fillrule="evenodd", fillcolor=COLORS["land"],
-                       line=dict(color=COLORS["land_edge"], width=STYLE["land"]["weight"]), layer="below"))
+    shapes.append(dict(type="path", path=boundary_path("outline", md.outline), fillrule="evenodd",
+                       fillcolor=COLORS["land"], line=dict(color=COLORS["land_edge"], width=STYLE["land"]["weight"]),
+                       layer="below"))
     zone_km2: dict[str, float | None] = {}
     row = store.row(snap.day)
     for k in ZONES:

@@ -24,8 +24,18 @@ import shapely
 from shapely.geometry import mapping
 
 from ..vocab import LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
-from .common import (ATTRIBUTION, COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, ExportError,
-                     Snapshot, held_summary)
+from .common import (
+    ATTRIBUTION,
+    COLORS,
+    LABELS,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    UNKNOWN_ON_PARTIAL,
+    ZONES,
+    ExportError,
+    Snapshot,
+    held_summary,
+)
 
 LEAFLET_DIR = Path(__file__).resolve().parents[2] / "assets" / "vendor" / "leaflet"
 

@@ -84,7 +84,7 @@ class Chrome:
         self._print_lock = None
         self._print_tab = None
 
-    def ensure(self) -> "Chrome":
+    def ensure(self) -> Chrome:
         """Start the browser if it is not running (about a second, once)."""
         with self._lock:
             if self._kaleido is None:

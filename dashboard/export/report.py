@@ -161,7 +161,6 @@ def timeline_svg(store, snap: Snapshot, width: float = 620, height: float = 46) 
 
 def _timeline_section(store, snap: Snapshot) -> str:
     from ..analytics.control import town_timeline
-
     from .figure import town_status
 
     t = snap.town

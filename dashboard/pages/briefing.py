@@ -19,7 +19,7 @@ range or a briefing file with problems each give a polite notice and a fallback.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
@@ -33,7 +33,8 @@ from .check import Fields, checked
 ROOT, PLAN, POLL, SYNC = ids.BRIEFING, ids.BRIEFING_PLAN, ids.BRIEFING_POLL, ids.BRIEFING_SYNC
 STATUS, FRESH, NOTICES = ids.BRIEFING_STATUS, ids.BRIEFING_FRESH, ids.BRIEFING_NOTICES
 KICKER, SCENE_TITLE, DATE, RANGE = ids.BRIEFING_KICKER, ids.BRIEFING_SCENE_TITLE, ids.BRIEFING_DATE, ids.BRIEFING_RANGE
-CHANGE, CAPTION, PROGRESS, PAUSED = ids.BRIEFING_CHANGE, ids.BRIEFING_CAPTION, ids.BRIEFING_PROGRESS, ids.BRIEFING_PAUSED
+CHANGE, CAPTION = ids.BRIEFING_CHANGE, ids.BRIEFING_CAPTION
+PROGRESS, PAUSED = ids.BRIEFING_PROGRESS, ids.BRIEFING_PAUSED
 MAP, MAP_ERROR = ids.MAP, ids.MAP_ERROR  # the map client draws into MAP and reports errors in MAP_ERROR
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ def _taken(store) -> datetime:
         t = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         t = datetime.combine(store.last_day, datetime.max.time())
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def status_children(store, stale_days: int, now: datetime | None = None, problem: str | None = None) -> list:
@@ -203,7 +204,7 @@ def _safe_plan(ctx: AppContext, store, name=None, scene=None) -> dict:
     """
     try:
         return build_plan(ctx, store, name, scene)
-    except Exception:  # noqa: BLE001 - logged; the fallback keeps the wall alive
+    except Exception:  # logged; the fallback keeps the wall alive
         log.exception("briefing %r could not be planned", name)
         scenes, _ = bf.plan_scenes(FALLBACK, store.day_list)
         return {"name": bf.DEFAULT_NAME, "title": FALLBACK.title, "scenes": scenes, "start": 0,

@@ -11,9 +11,10 @@ Each clickable element has the pattern-matching id ``{"type": ids.NOTE, "index":
 and carries ``data-date``, ``data-town`` and ``data-town-name``; one client-side
 callback (:func:`register_note_callbacks`, ``dash_clientside.frontline.note`` in
 ``assets/map/4-dash.js``) reads the clicked element's attributes and calls
-``window.frontline.gotoDate`` / ``setTown``, so a click costs no server round trip.  Keys are the note id in the town panel (a note appears
-once per town there) and ``claims:<n>:<id>`` in the claims table, so the two never
-collide when both are on the page.
+``window.frontline.gotoDate`` / ``setTown``, so a click costs no server round trip.
+Keys are the note id in the town panel (a note appears once per town there) and
+``claims:<n>:<id>`` in the claims table, so the two never collide when both are on
+the page.
 """
 from __future__ import annotations
 

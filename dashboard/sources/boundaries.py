@@ -78,7 +78,7 @@ def read_neighbours_file(path: Path = NEIGHBOURS_FILE) -> bytes:
 def _read(blob: bytes, name: str) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(io.BytesIO(blob))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the reader's errors have many types; each means an unreadable file
         raise FetchError(f"{name}: not a readable GeoJSON file ({exc})") from None
     if gdf.empty:
         raise FetchError(f"{name}: no features")

@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Sequence
 
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
-from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
 from ..urlstate import MAP_LAYERS
 from ..vocab import snap_day
+from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
 __all__ = [
     "Briefing",
@@ -211,7 +211,8 @@ class _Reader(YamlReader):
     def text(self, key: str, key_node: Node, node: Node, limit: int) -> str:
         node = self.scalar(key, key_node, node)
         if node.tag != TAG + "str":
-            raise self.fail(line_of(key_node), f"'{key}' must be text (quote it if it looks like a number, date or yes/no)")
+            raise self.fail(line_of(key_node),
+                            f"'{key}' must be text (quote it if it looks like a number, date or yes/no)")
         value = " ".join(node.value.split())
         if not value:
             raise self.fail(line_of(key_node), f"'{key}' must not be empty")
@@ -266,7 +267,8 @@ class _Reader(YamlReader):
             return None
         key_node, node = keys["scenes"]
         if not isinstance(node, SequenceNode) or not node.value:
-            self.problem(line_of(key_node), "'scenes' must be a non-empty list of scenes (each starting with '- title:')")
+            self.problem(line_of(key_node),
+                         "'scenes' must be a non-empty list of scenes (each starting with '- title:')")
             return None
         scenes = []
         for item in node.value:
@@ -354,7 +356,8 @@ class _Reader(YamlReader):
                         raise self.fail(line_of(k_node), f"'step' must be a whole number of days, got {node.value!r}")
                     step = int(self._constructor.construct_object(node))
                     if not 1 <= step <= MAX_STEP_DAYS:
-                        raise self.fail(line_of(k_node), f"'step' must be between 1 and {MAX_STEP_DAYS} days, got {step}")
+                        raise self.fail(line_of(k_node),
+                                        f"'step' must be between 1 and {MAX_STEP_DAYS} days, got {step}")
                     got["step"] = step
                 except Invalid:
                     pass
@@ -399,8 +402,7 @@ class _Reader(YamlReader):
                     msg = exc.args[0] if exc.args else str(exc)
                     self.problem(line_of(k_node), f"town: {msg}")
                     return
-                town = Town(query, str(getattr(s, "id")), str(getattr(s, "name")),
-                            float(getattr(s, "lat")), float(getattr(s, "lon")))
+                town = Town(query, str(s.id), str(s.name), float(s.lat), float(s.lon))
             got["town"] = town
             got.setdefault("zoom", DEFAULT_TOWN_ZOOM)
         if "bbox" in keys:
@@ -624,9 +626,9 @@ def plan_scenes(briefing: Briefing, days: Sequence[date]) -> tuple[list[dict], l
 
 def data_age_days(taken: datetime, now: datetime | None = None) -> int:
     """Whole days between the newest snapshot (``taken``, UTC if naive) and ``now`` (UTC)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if taken.tzinfo is None:
-        taken = taken.replace(tzinfo=timezone.utc)
+        taken = taken.replace(tzinfo=UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     return max(0, (now - taken) // timedelta(days=1))

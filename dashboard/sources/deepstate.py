@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import shapely
@@ -125,7 +125,7 @@ def geojson_geometry(gj: dict) -> BaseGeometry:
 
     try:
         geom = shapely.from_geojson(orjson.dumps(gj))
-    except Exception:
+    except Exception:  # noqa: BLE001 - any GEOS error: try shapely's reader below
         geom = shape(gj)  # GEOS rejects some odd-but-usable inputs shapely accepts
     return shapely.force_2d(geom)
 
@@ -168,7 +168,7 @@ def parse_api_snapshot(doc: object, snapshot_id: str, region: BaseGeometry) -> S
     if not isinstance(features, list) or not features:
         raise InvalidSnapshot("FeatureCollection has no features")
     try:
-        ts = datetime.fromtimestamp(int(snapshot_id), tz=timezone.utc)
+        ts = datetime.fromtimestamp(int(snapshot_id), tz=UTC)
     except (TypeError, ValueError, OverflowError) as exc:
         raise InvalidSnapshot(f"snapshot id {snapshot_id!r} is not a Unix timestamp") from exc
     raw: dict[str, list[dict]] = {layer: [] for layer in LAYERS}
@@ -219,7 +219,7 @@ def parse_daily_file(doc: object, day: date, region: BaseGeometry) -> Snapshot:
     if not geoms:
         raise InvalidSnapshot("no polygons in file")
     held = parts_in_ukraine([p for g in geoms for p in getattr(g, "geoms", [g])], region)
-    ts = datetime(day.year, day.month, day.day, 3, 0, tzinfo=timezone.utc)
+    ts = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC)
     return Snapshot(day, "deepstate-daily", day.strftime("%Y%m%d"), ts, {"russian_held": held})
 
 
@@ -267,7 +267,7 @@ def _layer_in_ukraine(gjs: list[dict], region: BaseGeometry) -> tuple[bytes, Bas
     for gj in gjs:
         try:
             parts.extend(polygonal_parts(geojson_geometry(gj)))
-        except Exception as exc:  # a zone we cannot read would silently shrink the map
+        except Exception as exc:  # noqa: BLE001 - a zone we cannot read would silently shrink the map
             raise InvalidSnapshot(f"malformed {gj.get('type')} geometry: {exc}") from None
     result = parts_in_ukraine(parts, region)
     if len(_LAYER_CACHE) > 256:
@@ -315,7 +315,7 @@ class SnapshotRef:
 
 
 def _ref_from_id(snapshot_id: str) -> SnapshotRef:
-    return SnapshotRef(snapshot_id, datetime.fromtimestamp(int(snapshot_id), tz=timezone.utc))
+    return SnapshotRef(snapshot_id, datetime.fromtimestamp(int(snapshot_id), tz=UTC))
 
 
 def _refs(ids: list[str], refused: list | None) -> list[SnapshotRef]:
@@ -402,6 +402,6 @@ def list_daily_files(loc, until: date | None = None) -> list[date]:
                 except ValueError:
                     continue
         return sorted(out)
-    until = until or datetime.now(timezone.utc).date()
+    until = until or datetime.now(UTC).date()
     n = (until - DAILY_FIRST).days
     return [DAILY_FIRST + timedelta(days=i) for i in range(n + 1)]

@@ -36,7 +36,7 @@ import re
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -120,7 +120,7 @@ class Day:
     def snapshot(self) -> ds.Snapshot:
         """The day in the project's common schema: an occupied-only snapshot (Russian-held)."""
         p = self.period
-        taken = datetime(p.file_day.year, p.file_day.month, p.file_day.day, tzinfo=timezone.utc)
+        taken = datetime(p.file_day.year, p.file_day.month, p.file_day.day, tzinfo=UTC)
         return ds.Snapshot(p.end, SOURCE, p.file[: -len(".json")], taken, {"russian_held": p.held})
 
     def provenance(self) -> dict:
@@ -213,7 +213,7 @@ def parse_file(blob: bytes, name: str, region: BaseGeometry, before_2022: Before
             raise InvalidFile(f"{name}: feature {i} ({kind}) is not a polygon")
         try:
             raw[kind].extend(ds.polygonal_parts(ds.geojson_geometry(gj)))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the geometry readers raise, the feature is malformed
             raise InvalidFile(f"{name}: feature {i} ({kind}) has a malformed geometry ({exc})") from None
     if len(ends) != 1 or len(starts) > 1:
         raise InvalidFile(f"{name}: its features describe different periods")
@@ -251,7 +251,7 @@ def list_archives(loc: Location) -> list[str]:
 def list_files(loc: Location, until: date | None = None) -> list[str]:
     """File names a folder holds (``*.json`` in it or in its ``data/``), or a URL may hold (every day to ``until``)."""
     if loc.is_url:
-        until = until or datetime.now(timezone.utc).date()
+        until = until or datetime.now(UTC).date()
         return [f"{FIRST_FILE + timedelta(days=i)}.json" for i in range((until - FIRST_FILE).days + 1)]
     sub = Location(str(loc.folder / "data"), loc.timeout)
     use = sub if sub.folder.is_dir() else loc
@@ -323,7 +323,7 @@ def read_archive(loc: Location, region: BaseGeometry, before_2022: Before2022, *
     """
     from ..store import gates
 
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     out = Reading()
     by_sha: dict[str, Period | str] = {}  # checksum -> parsed period, or why it failed
     chosen: dict[date, tuple[Period, list[str]]] = {}
@@ -350,7 +350,7 @@ def read_archive(loc: Location, region: BaseGeometry, before_2022: Before2022, *
                 hit = parse_file(blob, base, region, before_2022)
             except InvalidFile as exc:
                 hit = str(exc)
-            except Exception as exc:  # a malformed file must never stop the read
+            except Exception as exc:  # noqa: BLE001 - a malformed file must never stop the read
                 hit = f"{base}: {type(exc).__name__}: {exc}"
             by_sha[sha] = hit
         if isinstance(hit, str):

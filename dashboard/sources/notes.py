@@ -22,14 +22,15 @@ Design decisions:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
+
 from .yamlcheck import TAG, FileProblem, Invalid, YamlReader, line_of
 
 __all__ = [
@@ -173,7 +174,8 @@ class _FileReader(YamlReader):
     def text(self, key: str, key_node: Node, node: Node, *, allow_empty: bool = False) -> str:
         node = self.scalar(key, key_node, node)
         if node.tag != TAG + "str":
-            raise self.fail(line_of(key_node), f"'{key}' must be text (quote it if it looks like a number, date or yes/no)")
+            raise self.fail(line_of(key_node),
+                            f"'{key}' must be text (quote it if it looks like a number, date or yes/no)")
         value = node.value
         if not allow_empty and not value.strip():
             raise self.fail(line_of(key_node), f"'{key}' must not be empty")
@@ -264,7 +266,8 @@ class _FileReader(YamlReader):
 
         field("scope", self.text)
         if "scope" in f and f["scope"] not in SCOPES:
-            self.problem(line_of(keys["scope"][0]), f"unknown scope {f['scope']!r} (expected one of: {', '.join(SCOPES)})")
+            self.problem(line_of(keys["scope"][0]),
+                         f"unknown scope {f['scope']!r} (expected one of: {', '.join(SCOPES)})")
         self.read_towns(keys, f)
 
         # dates
@@ -288,7 +291,8 @@ class _FileReader(YamlReader):
             f["claimant"] = f["claimant"].strip()
         field("claim", self.text)
         if "claim" in f and f["claim"] not in CLAIMS:
-            self.problem(line_of(keys["claim"][0]), f"unknown claim {f['claim']!r} (expected one of: {', '.join(CLAIMS)})")
+            self.problem(line_of(keys["claim"][0]),
+                         f"unknown claim {f['claim']!r} (expected one of: {', '.join(CLAIMS)})")
         field("summary", self.text)
         if "summary" in f and len(f["summary"]) > MAX_SUMMARY_CHARS:
             self.problem(
@@ -377,9 +381,11 @@ class _FileReader(YamlReader):
             except Invalid:
                 continue
         if "kind" in values and values["kind"] not in KINDS:
-            self.problem(line_of(keys["kind"][0]), f"unknown source kind {values['kind']!r} (expected one of: {', '.join(KINDS)})")
+            self.problem(line_of(keys["kind"][0]),
+                         f"unknown source kind {values['kind']!r} (expected one of: {', '.join(KINDS)})")
         if "url" in values and not _is_web_url(values["url"]):
-            self.problem(line_of(keys["url"][0]), f"malformed url {values['url']!r} (expected http:// or https:// and a host)")
+            self.problem(line_of(keys["url"][0]),
+                         f"malformed url {values['url']!r} (expected http:// or https:// and a host)")
         if "publisher" not in values or "kind" not in values:
             raise Invalid()
         return Source(values["publisher"], values["kind"], values.get("title"), values.get("url"))
@@ -413,10 +419,12 @@ class _FileReader(YamlReader):
                 pass
         metric = got.get("metric")
         if metric is not None and metric not in METRICS:
-            self.problem(line_of(keys["metric"][0]), f"unknown metric {metric!r} (expected one of: {', '.join(METRICS)})")
+            self.problem(line_of(keys["metric"][0]),
+                         f"unknown metric {metric!r} (expected one of: {', '.join(METRICS)})")
         if metric in WINDOW_METRICS:
             if "on" in keys:
-                self.problem(line_of(keys["on"][0]), f"'{metric}' is measured over a window: use 'from' and 'to', not 'on'")
+                self.problem(line_of(keys["on"][0]),
+                             f"'{metric}' is measured over a window: use 'from' and 'to', not 'on'")
             for name in ("from", "to"):
                 if name not in keys:
                     self.problem(line, f"figure '{metric}' needs '{name}'")
@@ -431,7 +439,8 @@ class _FileReader(YamlReader):
         if published is not None:
             for name in ("to", "on"):
                 if name in got and got[name] > published:
-                    self.problem(line_of(keys[name][0]), f"figure date {got[name]} is after the publication date {published}")
+                    self.problem(line_of(keys[name][0]),
+                                 f"figure date {got[name]} is after the publication date {published}")
         value = got.get("value")
         if isinstance(value, float) and metric is not None:
             if metric == "occupied_share_pct" and not 0 <= value <= 100:
@@ -456,7 +465,7 @@ def _is_web_url(url: str) -> bool:
     try:
         parts = urlsplit(url)
         host = parts.hostname
-        parts.port  # raises ValueError on a malformed port
+        _ = parts.port  # raises ValueError on a malformed port
     except ValueError:
         return False
     if parts.scheme not in ("http", "https") or not host:
@@ -547,7 +556,8 @@ def load_notes(
             continue
         if d.id in first_seen:
             first = first_seen[d.id]
-            problems.append(NoteProblem(d.file, d.id_line, f"duplicate id {d.id!r} (first defined at {first.file}:{first.id_line})"))
+            problems.append(NoteProblem(d.file, d.id_line,
+                                        f"duplicate id {d.id!r} (first defined at {first.file}:{first.id_line})"))
             d.ok = False
         else:
             first_seen[d.id] = d

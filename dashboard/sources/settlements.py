@@ -15,9 +15,9 @@ import bisect
 import csv
 import re
 import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from .names import name_key, oblast_key, printable
 
@@ -155,7 +155,7 @@ class Gazetteer:
         self._frame = None
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Gazetteer":
+    def load(cls, path: Path | None = None) -> Gazetteer:
         """Read ``settlements.csv`` (default: the repository's ``geodata/settlements.csv``)."""
         path = Path(path) if path is not None else DEFAULT_CSV
         with path.open(newline="", encoding="utf-8") as f:

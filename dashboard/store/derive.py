@@ -93,7 +93,8 @@ def front_line(held: BaseGeometry, inner_land: BaseGeometry) -> BaseGeometry | N
     # Simplify first: the overlay with the land then handles far fewer vertices.
     edge = shapely.intersection(shapely.simplify(shapely.multilinestrings(outer), 0.0005), inner_land)
     edge = shapely.set_precision(edge, 1e-4)
-    lines = [g for g in getattr(edge, "geoms", [edge]) if g.geom_type in ("LineString", "MultiLineString") and not g.is_empty]
+    lines = [g for g in getattr(edge, "geoms", [edge])
+             if g.geom_type in ("LineString", "MultiLineString") and not g.is_empty]
     if not lines:
         return None
     return shapely.line_merge(shapely.union_all(lines)) if len(lines) > 1 else lines[0]

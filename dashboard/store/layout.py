@@ -26,7 +26,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -172,7 +172,7 @@ def _structure_problem(path: Path) -> str | None:
 
 
 def new_generation_dir(data_dir: Path) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     path = Path(data_dir) / f"gen-{stamp}.tmp"
     path.mkdir(parents=True)
     return path

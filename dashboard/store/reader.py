@@ -136,7 +136,7 @@ class Store:
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, data_dir: Path) -> "Store":
+    def open(cls, data_dir: Path) -> Store:
         """Open the generation ``data_dir/current``; :class:`layout.StoreError` when there is none."""
         gen = layout.current_dir(Path(data_dir))
         if gen is None:
@@ -227,8 +227,9 @@ class Store:
         try:
             t = pq.ParquetFile(part, memory_map=True).read_row_group(rg, columns=["hash", "geometry"])
         except (OSError, ValueError) as exc:  # a part damaged after the store was opened
-            raise layout.StoreError(f"a geometry file of the store cannot be read ({type(exc).__name__}); "
-                                    "`frontline doctor` says what is damaged and `frontline sync` rebuilds it.") from exc
+            raise layout.StoreError(
+                f"a geometry file of the store cannot be read ({type(exc).__name__}); "
+                "`frontline doctor` says what is damaged and `frontline sync` rebuilds it.") from exc
         hashes = t.column("hash").to_pylist()
         return shapely.from_wkb(t.column("geometry")[hashes.index(h)].as_py())
 
@@ -253,20 +254,20 @@ class Store:
 
     # --- derived data: computed on first use, kept with this generation ------------------------
     @property
-    def zones(self) -> "Zones":
+    def zones(self) -> Zones:
         """The oblasts' measurement zones with their spatial index (for by-oblast breakdowns)."""
         from ..analytics.split import Zones
 
         return self.memo.once("zones", lambda: Zones.of(self.oblasts["oblast"], self.oblasts["zone"].values))
 
     @property
-    def window_sums(self) -> "WindowSums":
+    def window_sums(self) -> WindowSums:
         """Prefix sums of the day-to-day changes: any window's totals without a table scan."""
         from ..analytics.control import WindowSums
 
         return self.memo.once("window_sums", lambda: WindowSums(self.day_list, self.days, self.oblast_changes))
 
-    def change(self, a: date, b: date) -> "Change":
+    def change(self, a: date, b: date) -> Change:
         """What changed hands between the maps of ``a`` and ``b`` (see
         :func:`~dashboard.analytics.control.measure_change`).
 
@@ -282,7 +283,7 @@ class Store:
         if rb.day < ra.day:
             raise ValueError(f"--to ({b}) is before --from ({a})")
 
-        def measure() -> "Change":
+        def measure() -> Change:
             held_a = self.held(ra.day)
             held_b = held_a if rb.day == ra.day else self.held(rb.day)
             return measure_change(ra.day, rb.day, held_a, held_b,

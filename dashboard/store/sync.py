@@ -32,7 +32,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -89,10 +89,10 @@ def _parse_item(kind: str, key: str, blob: bytes) -> tuple[str, str, dict | None
             file_day = datetime.strptime(key, "%Y%m%d").date()
             snap = ds.parse_daily_file(doc, ds.daily_state_day(file_day), _ctx("region"))
             snap = ds.Snapshot(snap.day, snap.source, key, datetime(file_day.year, file_day.month, file_day.day, 3,
-                                                                    tzinfo=timezone.utc), snap.layers)
+                                                                    tzinfo=UTC), snap.layers)
     except ds.InvalidSnapshot as exc:
         return kind, key, None, str(exc)
-    except Exception as exc:  # a malformed file must never stop the sync
+    except Exception as exc:  # noqa: BLE001 - a malformed file must never stop the sync
         return kind, key, None, f"{type(exc).__name__}: {exc}"
     if "russian_held" in snap.layers:
         held = snap.layers["russian_held"]
@@ -119,7 +119,7 @@ def _raw_bounds(blob: bytes):
     """Bounds of every geometry a file holds, as written (None when GEOS cannot read it whole)."""
     try:
         g = shapely.from_geojson(blob)
-    except Exception:
+    except Exception:  # noqa: BLE001 - not readable whole: no bounds, so no hint of swapped coordinates
         return None
     return None if g.is_empty else g.bounds
 
@@ -257,7 +257,7 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
     t0 = time.perf_counter()
     report = SyncReport(checked=opts.check)
     data_dir = Path(opts.data_dir)
-    today = opts.today or datetime.now(timezone.utc).date()
+    today = opts.today or datetime.now(UTC).date()
     # A check writes nothing, so it neither waits for nor blocks a running sync.
     with contextlib.nullcontext() if opts.check else layout.sync_lock(data_dir):
         if not opts.check:
@@ -311,7 +311,7 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         if opts.daily is not None and opts.daily.is_url and old is not None:
             # Files known to be missing upstream are not asked for again, except recent ones.
             missing = set(old.manifest.get("daily_missing", []))
-            recent = (opts.until or datetime.now(timezone.utc).date()) - timedelta(days=7)
+            recent = (opts.until or datetime.now(UTC).date()) - timedelta(days=7)
             daily_dates = [d for d in daily_dates if f"{d:%Y%m%d}" not in missing or d >= recent]
         api_refs, daily_dates = _date_gate(api_refs, daily_dates, today, report)
         picks = plan(api_refs, daily_dates)
@@ -348,7 +348,7 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
             changed = _derive_and_merge(tables, parsed, restatus, opts, gaz, report)
             manifest = {
                 "format": layout.FORMAT_VERSION,
-                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "boundaries_hash": bounds_hash,
                 "gazetteer_hash": gaz_hash,
                 "sources": {
@@ -394,7 +394,7 @@ def _open_current(data_dir: Path) -> tuple[StoreTables | None, list[str], bool]:
         return None, [], True
     try:
         return StoreTables.load(gen), [], False
-    except Exception as exc:  # verified but unreadable all the same: rebuild, never crash
+    except Exception as exc:  # noqa: BLE001 - verified but unreadable all the same: rebuild, never crash
         return None, [f"{gen.name}: cannot be read ({type(exc).__name__}: {exc})"], False
 
 
@@ -502,7 +502,7 @@ def _fetch_and_parse(todo: dict[date, Pick], stored: dict, opts: SyncOptions, ta
                         del pending[day]
                         bar.update(1)
                         continue
-                    except Exception:
+                    except Exception:  # noqa: BLE001 - an unreadable or stale cache entry is fetched and parsed again
                         if not opts.check:
                             cp.unlink(missing_ok=True)
                 loc = opts.api if kind == "api" else opts.daily
@@ -547,7 +547,8 @@ def _collect(futures: dict, pending: dict, parsed: dict, cache: Path | None, rep
     for fut, days in futures.items():
         for day, (kind, key, result, error) in zip(days, fut.result()):
             if error is not None:
-                (report.refused if isinstance(error, gates.Refusal) else report.skipped).append((f"{kind} {key}", error))
+                to = report.refused if isinstance(error, gates.Refusal) else report.skipped
+                to.append((f"{kind} {key}", error))
                 _next_candidate(pending, day, bar)
                 continue
             if cache is not None:

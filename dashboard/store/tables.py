@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import gzip
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -50,7 +50,7 @@ _PARQUET = {"compression": "zstd", "compression_level": 9}
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
 
 
 class StoreTables:
@@ -94,12 +94,12 @@ class StoreTables:
 
     # --- construction -------------------------------------------------------------------
     @classmethod
-    def empty(cls, bounds: Boundaries, gaz: pd.DataFrame) -> "StoreTables":
+    def empty(cls, bounds: Boundaries, gaz: pd.DataFrame) -> StoreTables:
         return cls(None, {}, pd.DataFrame(), bounds, gaz[["id", "lon", "lat"]].reset_index(drop=True),
                    pd.DataFrame(columns=_OC_COLUMNS))
 
     @classmethod
-    def load(cls, gen_dir: Path | None) -> "StoreTables | None":
+    def load(cls, gen_dir: Path | None) -> StoreTables | None:
         if gen_dir is None:
             return None
         manifest = orjson.loads((gen_dir / layout.MANIFEST).read_bytes())

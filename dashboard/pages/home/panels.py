@@ -33,11 +33,13 @@ def area_summary(store, day: date, unit: str) -> list:
     complete = bool(row["complete"])
     total = float(row["russian_held_km2"])
     items = [
-        html.Div([html.Span("Russian-held", className="k"), html.Span(_fmt(total, unit), className="v", id=ids.AREA_TOTAL),
+        html.Div([html.Span("Russian-held", className="k"),
+                  html.Span(_fmt(total, unit), className="v", id=ids.AREA_TOTAL),
                   html.Span(f"{total / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's 603,628 km²", className="s",
                             title="share of Ukraine's official area, 603,628 km², as DeepState counts it")],
                  className="fl-kv fl-kv-main"),
-        html.Div([html.Span("occupied since 2022", className="k"), html.Span(_fmt(row["occupied_km2"], unit), className="v")],
+        html.Div([html.Span("occupied since 2022", className="k"),
+                  html.Span(_fmt(row["occupied_km2"], unit), className="v")],
                  className="fl-kv"),
         html.Div([html.Span("occupied before 2022", className="k"),
                   html.Span(_fmt(row["occupied_before_2022_km2"], unit), className="v")], className="fl-kv"),
@@ -113,7 +115,8 @@ def town_panel(store, town, day: date) -> list:
         html.Div(f"{town.name_uk} · {town.oblast} · population {town.population:,}" if town.name_uk
                  else f"{town.oblast} · population {town.population:,}", className="fl-town-meta"),
         html.Div(className="fl-kv", children=[html.Span(f"on {day}", className="k"),
-                                               html.Span(st, className=f"v fl-status fl-status-{st}", id=ids.TOWN_STATUS),
+                                               html.Span(st, className=f"v fl-status fl-status-{st}",
+                                                         id=ids.TOWN_STATUS),
                                                html.Span(f"since {since}" if since else "", className="s")]),
         html.Div(className="fl-kv", children=[html.Span("first occupied", className="k"),
                                                html.Span(tl["first_occupied"] or "never in the record", className="v",
@@ -204,7 +207,7 @@ def register(app) -> None:
             return [o for o in (options or []) if o.get("value") == value] or no_update
         try:
             found = app_context().gazetteer.search(search[:100], limit=12)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a failed search offers no towns, never a broken page
             found = []
         out = [{"label": f"{s.name} ({s.oblast})", "value": s.id, "search": f"{search} {s.name}"} for s in found]
         keep = [o for o in (options or []) if o.get("value") == value and value not in {s.id for s in found}]
