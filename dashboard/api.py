@@ -240,6 +240,12 @@ def make_blueprint(api: DataAPI) -> Blueprint:
     vocab_json = _gz(vocab.browser())
     vocab_css = gzip.compress(vocab.css().encode("utf-8"), compresslevel=6, mtime=0)
 
+    @bp.route("/data/<path:rest>")
+    def unknown(rest: str):
+        # Any other /data/ path is a mistyped or stale URL: a JSON 404, not the page's HTML.
+        return _error(f"no such data: /data/{rest[:60]} (the map's data lives under /data/meta.json, "
+                      "/data/day/, /data/geom/, /data/basemap/)")
+
     @bp.route("/data/vocab.json")
     def vocabulary():
         return _send(vocab_json, SHORT)

@@ -35,8 +35,8 @@ class Settings:
                                     "deepstatemap_data_YYYYMMDD.geojson files.")
     boundaries: str = _setting(BOUNDARIES_URL,
                                "Boundaries: 'upstream' (each file from its own upstream URL), "
-                               "or a base URL or folder with ukraine_outline_ne10m.geojson, "
-                               "ua_admin1_2021_land.geojson and ua_oblasts_osm.geojson.")
+                               "or a base URL or folder with ua_admin1_2021_land.geojson and "
+                               "ua_oblasts_osm.geojson.")
     gazetteer: Path = _setting(ROOT / "geodata" / "settlements.csv", "Settlements gazetteer (CSV) the project ships.")
     notes_dir: Path = _setting(ROOT / "geodata" / "notes", "Folder of sourced notes (YAML).")
     briefings_dir: Path = _setting(ROOT / "geodata" / "briefings", "Folder of briefing scene files (YAML).")

@@ -114,7 +114,7 @@ def test_briefing_poll_with_a_bad_plan_is_a_400(client, deps, caplog):
 
 def test_security_headers_on_every_response(client):
     for path in ("/", "/briefing", "/_dash-layout", "/data/meta.json", "/data/day/1999-01-01.json",
-                 "/assets/frontline.js"):
+                 "/assets/map/3-api.js"):
         r = client.get(path)
         h = r.headers
         csp = h.get("Content-Security-Policy", "")
@@ -128,6 +128,15 @@ def test_security_headers_on_every_response(client):
         assert h.get("X-Content-Type-Options") == "nosniff", path
         assert h.get("X-Frame-Options") == "SAMEORIGIN", path
         assert h.get("Referrer-Policy") == "same-origin", path
+
+
+@pytest.mark.parametrize("path", ["/data/nonexistent", "/data/basemap/sea/national.geojson",
+                                  "/data/day/2024-10-31", "/data/basemap/", "/data/geom/x/y/z.json"])
+def test_an_unknown_data_path_is_a_json_404_not_the_page(client, path):
+    """A mistyped or stale /data/ URL gets a one-line JSON 404, not the dashboard's HTML (a 200)."""
+    r = client.get(path)
+    assert r.status_code == 404 and r.mimetype == "application/json", path
+    assert set(r.get_json()) == {"error"} and "/data/" in r.get_json()["error"]
 
 
 # --- 4. exports in their own bounded queue ---------------------------------------------------------------
