@@ -99,7 +99,7 @@
   function permalink(v) {
     if (!v) {
       if (!S.state) return "";
-      v = { date: S.state.date, compare: S.state.compare, town: S.state.town_name, layers: S.state.layers, view: currentView() };
+      v = { date: S.state.date, compare: S.state.compare, town: S.state.town_id, layers: S.state.layers, view: currentView() };
     }
     var q = new URLSearchParams();
     q.set("date", v.date);
