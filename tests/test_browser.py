@@ -414,6 +414,16 @@ def test_town_search_keeps_the_servers_order(page, live_server, gazetteer, typed
     assert options.all_inner_texts() == expected
 
 
+def test_a_link_to_a_small_village_frames_it(page, live_server, gazetteer):
+    """Villages come after the first paint; a link naming one (by code) still frames it."""
+    z = gazetteer.resolve("Zaporizke, Velykomykhailivka")
+    open_page(page, live_server, f"?date=2025-08-03&town={z.id}", painted="2025-08-03")
+    page.wait_for_function(f"window.frontline.debug.markers.some(m => m._fl.id === '{z.id}')", timeout=20000)
+    page.wait_for_function("() => window.frontline.debug.map.getZoom() >= 10")
+    assert page.evaluate(f"window.frontline.debug.map.getBounds().contains([{z.lat}, {z.lon}])")
+    assert url_param(page, "town") == z.id
+
+
 # --- 6. permalink and history ---------------------------------------------------------------------------
 
 PERMALINK_LAYERS = ("occupied", "occupied_before_2022", "liberated", "front", "settlements", "change")
