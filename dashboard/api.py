@@ -35,6 +35,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=60"
 #: Built deltas kept per process (one step's deltas are 1–10 KB; a whole history's run ~8 MB).
 DELTA_CACHE_BYTES = 16 * 2**20
+#: Places of at least this many people come with the first paint (/data/settlements.json); the
+#: map shows smaller ones only from zoom 9.5 (assets/map/2-draw.js, minZoomFor), so they come
+#: after it (/data/settlements-more.json).
+MAIN_MIN_POPULATION = 5000
 
 
 def content_etag(body: bytes) -> str:
@@ -88,7 +92,7 @@ class DataAPI:
         self._lock = threading.Lock()
         self._days: dict[date, bytes] = {}
         self._meta: bytes | None = None
-        self._settlements: bytes | None = None
+        self._settlements: dict[bool, bytes] = {}
         self._deltas: OrderedDict[tuple[str, str], bytes] = OrderedDict()  # least recently used first
         self._delta_bytes = 0
         # Parsed geometries for deltas built on request: in a run of steps each geometry is the target
@@ -104,7 +108,8 @@ class DataAPI:
             with self._lock:
                 self._gen = self.holder.generation
                 self._days.clear()
-                self._meta = self._settlements = None
+                self._meta = None
+                self._settlements = {}
                 self._deltas.clear()
                 self._delta_bytes = 0
                 self._parsed.cache_clear()
@@ -123,17 +128,26 @@ class DataAPI:
             })
         return self._meta
 
-    def settlements(self, store) -> bytes:
-        if self._settlements is None:
+    def settlements(self, store, more: bool = False) -> bytes:
+        """The store's settlements as rows ``[name, where, lat, lon, population, id, i]`` (``i``:
+        the place's position in each day's status string; ``where``: hromada and oblast).
+
+        Two parts, so that hidden points cost nothing on the first paint: the places of at least
+        :data:`MAIN_MIN_POPULATION` people (the map shows the others from zoom 9.5 only), and
+        ``more``, the rest (about 28,000 villages), which the page loads after its first paint.
+        """
+        if more not in self._settlements:
             rows = []
-            for sid in store.settlement_ids:
+            for i, sid in enumerate(store.settlement_ids):
                 try:
                     s = self.gazetteer.get(sid)
-                    rows.append([s.name, s.oblast, round(s.lat, 4), round(s.lon, 4), int(s.population or 0), sid])
+                    row = [s.name, s.where, round(s.lat, 4), round(s.lon, 4), int(s.population or 0), sid, i]
                 except KeyError:
-                    rows.append([sid, "", 0, 0, 0, sid])
-            self._settlements = _gz(rows)
-        return self._settlements
+                    row = [sid, "", 0, 0, 0, sid, i]
+                if (row[4] >= MAIN_MIN_POPULATION) != more:
+                    rows.append(row)
+            self._settlements[more] = _gz(rows)
+        return self._settlements[more]
 
     def day(self, store, day: date) -> bytes:
         gz = self._days.get(day)
@@ -268,6 +282,11 @@ def make_blueprint(api: DataAPI) -> Blueprint:
     def settlements():
         store, err = need_store()
         return err or _send(api.settlements(store), SHORT)
+
+    @bp.route("/data/settlements-more.json")
+    def settlements_more():
+        store, err = need_store()
+        return err or _send(api.settlements(store, more=True), SHORT)
 
     @bp.route("/data/day/<day>.json")
     def day(day: str):

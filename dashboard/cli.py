@@ -16,6 +16,9 @@ import orjson
 from .settings import Settings, load_settings
 from .vocab import FORMATS
 
+#: Namesakes an ambiguous town name lists.
+MAX_CANDIDATES = 25
+
 
 class UserError(Exception):
     """A problem with what the user asked for; printed without a traceback."""
@@ -183,15 +186,30 @@ def cmd_town(args) -> int:
 
     s = _settings(args)
     gaz = _gazetteer(s)
+    query = args.name if not args.oblast else f"{args.name}, {args.oblast}"
     try:
-        town = gaz.resolve(args.name)
+        match = gaz.lookup(query)
     except UnknownTownError as exc:
         raise UserError(str(exc)) from None
+    if not match.clear:
+        shown = match.candidates[:MAX_CANDIDATES]
+        more = len(match.candidates) - len(shown)
+        raise UserError(
+            f"'{args.name}' is {len(match.candidates)} places; say which: a code, "
+            "'Name, Hromada', 'Name, Raion' or --oblast:\n"
+            + "\n".join(f"  {c.id}  {c.name} ({c.place})" + (f", {c.population:,} people" if c.population else "")
+                        for c in shown)
+            + (f"\n  … and {more} more" if more > 0 else ""))
+    town = match.place
     store = _store(s)
+    if town.id not in store.settlement_pos:
+        why = ("it has no coordinates in the register, so it cannot be placed on the map"
+               if not town.has_point else "the store predates it: run `frontline sync`")
+        raise UserError(f"{town.name} ({town.place}; {town.id}) has no status: {why}")
     res = town_timeline(store, town)
     t = res["town"]
-    lines = [f"{t['name']} ({t['oblast']}; {t['lat']:.4f}N {t['lon']:.4f}E)"
-             + (f" — matched from {args.name!r}" if args.name.strip().lower() != t["name"].lower() else "")]
+    lines = [f"{t['name']} ({town.place}; {t['id']}; {t['lat']:.4f}N {t['lon']:.4f}E)"
+             + (f" — matched from {query!r}" if match.how not in ("name", "code") else "")]
     lines.append(f"  first occupied: {res['first_occupied'] or 'never in the record'}")
     for sp in res["spans"]:
         lines.append(f"  {sp['from']} → {sp['to']}  {sp['status']}")
@@ -301,7 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_change)
 
     sp = sub.add_parser("town", help="a settlement's control-status timeline")
-    sp.add_argument("name")
+    sp.add_argument("name", help="a name ('Bakhmut', 'Zaporizke, Velykomykhailivka', 'Lyman, Kharkiv') "
+                                 "or a KATOTTG code (UA14020010010059145)")
+    sp.add_argument("--oblast", help="only places in this oblast (or raion, or hromada)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_town)
 

@@ -37,7 +37,9 @@ class Settings:
                                "Boundaries: 'upstream' (each file from its own upstream URL), "
                                "or a base URL or folder with ua_admin1_2021_land.geojson and "
                                "ua_oblasts_osm.geojson.")
-    gazetteer: Path = _setting(ROOT / "geodata" / "settlements.csv", "Settlements gazetteer (CSV) the project ships.")
+    gazetteer: Path = _setting(ROOT / "geodata" / "gazetteer" / "settlements.csv",
+                               "Settlements gazetteer (CSV, with units.csv and old_ids.csv beside it) "
+                               "the project ships.")
     notes_dir: Path = _setting(ROOT / "geodata" / "notes", "Folder of sourced notes (YAML).")
     briefings_dir: Path = _setting(ROOT / "geodata" / "briefings", "Folder of briefing scene files (YAML).")
     basemap_dir: Path = _setting(ROOT / "geodata" / "basemap", "Folder of the base map's layers the project ships "

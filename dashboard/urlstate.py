@@ -26,13 +26,15 @@ class ViewState:
     compare: date | None = None
     town_id: str | None = None
     town_name: str | None = None
+    # The name with its hromada and oblast, as the town search shows it (follows from town_id).
+    town_label: str | None = field(default=None, compare=False)
     layers: tuple[str, ...] = DEFAULT_LAYERS
     view: tuple[float, float, float] | None = None  # lat, lon, zoom
     notices: list[str] = field(default_factory=list)
 
     def query(self) -> str:
         """The permalink's query string (the same rules as the browser's: :func:`vocab.permalink`)."""
-        return vocab.permalink(self.date, self.compare, self.town_name, self.layers, self.view)
+        return vocab.permalink(self.date, self.compare, self.town_id, self.layers, self.view)
 
 
 def _parse_date(raw: str, label: str, store, notices: list[str]) -> date | None:
@@ -74,8 +76,12 @@ def parse_query(query: dict, store, gazetteer) -> ViewState:
         from .sources.settlements import UnknownTownError
 
         try:
-            town = gazetteer.resolve(q["town"])
-            state.town_id, state.town_name = town.id, town.name
+            match = gazetteer.lookup(q["town"])
+            town = match.place
+            state.town_id, state.town_name, state.town_label = town.id, town.name, town.label
+            if not match.clear:
+                notices.append(f"“{_shown(q['town'])}” names {len(match.candidates)} places; showing "
+                               f"{_shown(town.label, 120)}. Pick another in the town search.")
         except UnknownTownError as exc:
             notices.append(_shown(str(exc), 300))
     if "layers" in q:

@@ -154,6 +154,10 @@ SOURCES = (
     Source("oblast names", f"{OSM_CREDIT} (ODbL)", OSM_CREDIT,
            "https://www.openstreetmap.org/copyright"),
     Source("neighbours", NATURAL_EARTH, NATURAL_EARTH, "https://www.naturalearthdata.com"),
+    Source("settlements", "KATOTTG codifier (Ministry for Development of Communities and Territories of "
+                          "Ukraine); OCHA / State Service of Ukraine for Geodesy, Cartography and Cadastre "
+                          "(CC BY-IGO), via the Danish Refugee Council's ua-locations", "OCHA (CC BY-IGO)",
+           "https://data.humdata.org/dataset/cod-ab-ukr"),
     Source("places", "GeoNames (geonames.org), CC BY 4.0", "GeoNames (CC BY 4.0)", "https://www.geonames.org"),
 )
 #: The one attribution line: the page, the briefing and every export carry it.
@@ -218,7 +222,8 @@ def _number(x: float, places: int | None = None) -> str:
 def permalink(day, compare=None, town: str | None = None, layers=None, view=None) -> str:
     """The query string of a view (``?date=…``), the same as the browser writes.
 
-    Rules: ``date`` always; ``compare`` and ``town`` (its name) when set; ``layers`` only
+    Rules: ``date`` always; ``compare`` and ``town`` (its KATOTTG code: a name can mean
+    several places, a code one) when set; ``layers`` only
     when they are not all of :data:`MAP_LAYERS` (comma-separated, in that order); ``view``
     as ``lat,lon,zoom`` with lat and lon rounded to 3 decimals.
     """

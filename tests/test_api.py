@@ -104,12 +104,25 @@ def test_a_bad_day_is_a_json_error(client, day, status, text):
 
 
 def test_settlements_are_the_stores_with_names_and_places(client, store, gazetteer):
-    rows = _json(client.get("/data/settlements.json", headers=GZ))
-    assert [r[5] for r in rows] == list(store.settlement_ids)
+    from dashboard.api import MAIN_MIN_POPULATION
+
+    first = client.get("/data/settlements.json", headers=GZ)
+    more = client.get("/data/settlements-more.json", headers=GZ)
+    main_rows, more_rows = _json(first), _json(more)
+    rows = main_rows + more_rows
+    # Together, every place of the store once, each with its position in the status strings.
+    assert sorted(r[6] for r in rows) == list(range(len(store.settlement_ids)))
+    assert all(store.settlement_ids[r[6]] == r[5] for r in rows)
+    # The first paint carries only the places shown below zoom 9.5: a small part of the bytes.
+    assert all(r[4] >= MAIN_MIN_POPULATION for r in main_rows) and all(r[4] < MAIN_MIN_POPULATION for r in more_rows)
+    assert 500 < len(main_rows) < 2000 and len(more_rows) > 25_000
+    assert len(first.data) * 10 < len(more.data), (len(first.data), len(more.data))
     bakhmut = gazetteer.resolve("Bakhmut")
-    name, oblast, lat, lon, population, _id = next(r for r in rows if r[5] == bakhmut.id)
-    assert (name, oblast) == ("Bakhmut", "Donetsk Oblast")
+    name, where, lat, lon, population, _id, _i = next(r for r in main_rows if r[5] == bakhmut.id)
+    assert (name, where) == ("Bakhmut", "Bakhmutska hromada, Donetsk Oblast")
     assert abs(lat - bakhmut.lat) < 1e-3 and abs(lon - bakhmut.lon) < 1e-3 and population > 50_000
+    z = gazetteer.resolve("Zaporizke, Velykomykhailivka")
+    assert next(r for r in more_rows if r[5] == z.id)[:2] == ["Zaporizke", z.where]
 
 
 def test_boundaries_are_the_outline_and_the_oblast_borders(client):
@@ -262,7 +275,8 @@ def test_a_bad_export_request_is_a_json_error(client):
 
 # --- no store, or one that cannot be read --------------------------------------------------------------
 
-PATHS = ["/data/meta.json", "/data/boundaries.json", "/data/settlements.json", f"/data/day/{DAY}.json",
+PATHS = ["/data/meta.json", "/data/boundaries.json", "/data/settlements.json", "/data/settlements-more.json",
+         f"/data/day/{DAY}.json",
          "/data/geom/abc.json", "/data/delta/abc/def.json", f"/data/change.json?from={OTHER}&to={DAY}",
          f"/data/status/x.json?date={DAY}", "/export?format=csv"]
 

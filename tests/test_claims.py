@@ -441,7 +441,7 @@ def test_clicking_a_note_in_the_app_moves_the_map(page, live_server, gazetteer):
     page.click(note + " .fl-note-summary")
     page.wait_for_selector("#map[data-painted='2024-10-30']", timeout=20000)
     assert page.inner_text("#date-display") == "2024-10-30"
-    assert "date=2024-10-30" in page.url and "town=Selydove" in page.url
+    assert "date=2024-10-30" in page.url and f"town={gazetteer.resolve('Selydove').id}" in page.url
     page.get_by_text("Claims", exact=True).click()
     row = "#claims-view .fl-claim-row[data-note='front-2024-08-06-bloomberg-gain']"
     page.wait_for_selector(row, timeout=20000)

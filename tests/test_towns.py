@@ -158,3 +158,35 @@ def test_coastal_places_take_the_nearest_layer_but_not_across_a_land_border():
     assert settlement_status(layers, True, xs, ys, edge) == "oouu"
     assert settlement_status(layers, False, xs, ys, edge) == "oonn"
     assert settlement_status(layers, True, xs, ys, None) == "uouu"
+
+
+def test_cli_lists_namesakes_and_exits_2(cli, store_dir):
+    r = cli("--data-dir", store_dir, "town", "Zaporizke")
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    assert "'Zaporizke' is 13 places" in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("  UA")]
+    dnipro = [ln for ln in lines if "Dnipropetrovsk Oblast" in ln]
+    assert len(dnipro) == 6 and all(" hromada, " in ln and " raion, " in ln for ln in dnipro)
+    assert any(ln.startswith("  UA12140050040024246  Zaporizke (Velykomykhailivska hromada") for ln in dnipro)
+    r = cli("--data-dir", store_dir, "town", "Zaporizke", "--oblast", "Donetsk")
+    assert r.returncode == 0, r.stderr  # the only Zaporizke of Donetsk oblast
+    assert "Donetsk Oblast" in r.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize("query", ["Zaporizke, Velykomykhailivka", "UA12140050040024246",
+                                   "Zaporizke (Velykomykhailivska hromada, Dnipropetrovsk Oblast)"])
+def test_cli_resolves_a_village_by_hromada_or_code(cli, store_dir, query):
+    r = cli("--data-dir", store_dir, "town", query, "--json")
+    assert r.returncode == 0, r.stderr
+    t = json.loads(r.stdout)["town"]
+    assert (t["id"], t["hromada"], t["raion"], t["oblast"]) == (
+        "UA12140050040024246", "Velykomykhailivska", "Synelnykivskyi", "Dnipropetrovsk Oblast")
+    assert abs(t["lat"] - 47.85) < 0.02 and abs(t["lon"] - 36.53) < 0.02
+    r = cli("--data-dir", store_dir, "town", query)
+    assert r.stdout.startswith("Zaporizke (Velykomykhailivska hromada, Synelnykivskyi raion, "
+                               "Dnipropetrovsk Oblast; UA12140050040024246;")
+
+
+def test_cli_a_place_without_coordinates_has_no_status(cli, store_dir):
+    r = cli("--data-dir", store_dir, "town", "UA59060110750096198")
+    assert r.returncode == 2 and "has no coordinates" in r.stderr and "Traceback" not in r.stderr

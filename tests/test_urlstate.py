@@ -139,7 +139,8 @@ def _reopen(state: ViewState, store, gazetteer) -> ViewState:
     return parse_query(parse_qs(urlsplit(query).query, keep_blank_values=True), store, gazetteer)
 
 
-@pytest.mark.parametrize("town", [None, "Pokrovsk", "Bakhmut", "Avdiivka", "Selydove", "Izium", "Kupiansk"])
+@pytest.mark.parametrize("town", [None, "Pokrovsk", "Bakhmut", "Avdiivka", "Selydove", "Izium", "Kupiansk",
+                                  "Zaporizke, Velykomykhailivka", "Andriivka, Donetsk"])
 def test_a_states_query_round_trips_through_parse_query(store, gazetteer, town):
     place = gazetteer.resolve(town) if town else None
     states = [
@@ -153,3 +154,16 @@ def test_a_states_query_round_trips_through_parse_query(store, gazetteer, town):
         again = _reopen(state, store, gazetteer)
         assert again.notices == [], state.query()
         assert again == state, state.query()
+
+
+def test_a_link_names_a_town_by_code_and_a_shared_name_says_so(store, gazetteer):
+    z = gazetteer.resolve("Zaporizke, Velykomykhailivka")
+    s = _parse(store, gazetteer, date=str(DAY), town=z.id)
+    assert (s.town_id, s.town_name, s.notices) == (z.id, "Zaporizke", [])
+    assert s.town_label == "Zaporizke (Velykomykhailivska hromada, Dnipropetrovsk Oblast)"
+    assert f"town={z.id}" in s.query()
+    old = _parse(store, gazetteer, date=str(DAY), town="713174")  # a link from before the codes
+    assert old.town_id == gazetteer.resolve("Bakhmut").id and old.notices == []
+    shared = _parse(store, gazetteer, date=str(DAY), town="Zaporizke")
+    assert shared.town_id is not None and len(shared.notices) == 1
+    assert "names 13 places" in shared.notices[0] and shared.town_label in shared.notices[0]

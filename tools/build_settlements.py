@@ -31,7 +31,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dashboard.sources.names import merge_aliases, name_key, pick_ukrainian_name, romanize_uk, useful_alias
-from dashboard.sources.settlements import COLUMNS, DEFAULT_CSV, OBLASTS, ROOT
+from dashboard.sources.settlements import OBLASTS, ROOT
+
+#: The file this script writes: the previous gazetteer, now the input of tools/build_gazetteer.py.
+DEFAULT_CSV = ROOT / "geodata" / "settlements.csv"
+#: Its columns, in order. ``aliases`` is "|"-joined.
+COLUMNS = ("id", "name", "name_uk", "oblast", "lat", "lon", "population", "aliases")
 
 DEFAULT_EXTRA_CSV = ROOT / "geodata" / "settlements_extra.csv"
 #: The boundary file, inside the folder given to ``build --boundaries``.

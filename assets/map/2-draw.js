@@ -19,7 +19,9 @@
   }
 
   function radius(pop) { return pop >= 500000 ? 6 : pop >= 100000 ? 4.5 : pop >= 20000 ? 3.2 : pop >= 5000 ? 2.4 : 1.7; }
-  function minZoomFor(pop) { return pop >= 100000 ? 0 : pop >= 20000 ? 7 : pop >= 5000 ? 8 : 9.5; }
+  // Places under 5,000 people (dashboard/api.py's MAIN_MIN_POPULATION) show from SMALL_ZOOM.
+  var SMALL_ZOOM = 9.5;
+  function minZoomFor(pop) { return pop >= 100000 ? 0 : pop >= 20000 ? 7 : pop >= 5000 ? 8 : SMALL_ZOOM; }
   function labelZoomFor(pop) { return pop >= 500000 ? 5 : pop >= 100000 ? 7 : pop >= 20000 ? 9 : 11; }
 
   /* A map in `container`. `o`: {scale, labels: {declutter, avoid}, state() (the client's
@@ -55,7 +57,8 @@
       ro.observe(container);
       map.on("unload", function () { ro.disconnect(); });
     }
-    map.on("zoomend", function () { self.updatePlaces(); });
+    // Small places are drawn only in view (about 28,000 of them): moving shows the new ones.
+    map.on("moveend", function () { self.updatePlaces(); });
     if (o.labels && o.labels.declutter) map.on("moveend", function () { self.declutter(); });
   }
 
@@ -130,19 +133,39 @@
   };
 
   // --- settlements ------------------------------------------------------------------------------
+  /* Rows [name, where (hromada, oblast), lat, lon, population, id, i]: `i` is the place's
+   * position in a day's status string. */
+  Drawing.prototype.placeMarker = function (r, k) {
+    var self = this, c = this.vocab.colors, scale = this.o.scale, code = this.statusString.charAt(r[6] === undefined ? k : r[6]);
+    var st = this.vocab.statuses[code];
+    var m = L.circleMarker([r[2], r[3]], { renderer: this.placeRenderer, pane: "places", radius: radius(r[4]) * scale,
+      weight: this.vocab.style.settlement.weight * scale, color: c.settlement_edge,
+      fillColor: st ? st.color : c.settlement, fillOpacity: 1 });
+    m._fl = { i: r[6] === undefined ? k : r[6], name: r[0], oblast: r[1], pop: r[4], id: r[5], minZoom: minZoomFor(r[4]),
+              labelZoom: labelZoomFor(r[4]) };
+    m.bindTooltip("", { direction: "top", offset: [0, -4], className: "fl-tip" });
+    m.on("mouseover", function () { self.hoverInfo(m); });
+    m.on("click", function () { self.o.onTown(m._fl.id, m._fl.name); });
+    return m;
+  };
+
+  /* The places of the first paint (the larger ones; the rest come by addSettlements). */
   Drawing.prototype.settlements = function (rows) {
-    var self = this, c = this.vocab.colors, scale = this.o.scale;
-    this.markers = rows.map(function (r, i) {
-      var m = L.circleMarker([r[2], r[3]], { renderer: self.placeRenderer, pane: "places", radius: radius(r[4]) * scale,
-        weight: self.vocab.style.settlement.weight * scale, color: c.settlement_edge, fillColor: c.settlement, fillOpacity: 1 });
-      m._fl = { i: i, name: r[0], oblast: r[1], pop: r[4], id: r[5], minZoom: minZoomFor(r[4]), labelZoom: labelZoomFor(r[4]) };
-      m.bindTooltip("", { direction: "top", offset: [0, -4], className: "fl-tip" });
-      m.on("mouseover", function () { self.hoverInfo(m); });
-      m.on("click", function () { self.o.onTown(m._fl.id, m._fl.name); });
-      return m;
-    });
+    this.markers = rows.map(this.placeMarker, this);
+    this.mainCount = rows.length;
     this.placesLayer = L.layerGroup().addTo(this.map);
     this.updatePlaces();
+  };
+
+  /* The smaller places, loaded after the first paint; a town asked for meanwhile is framed now. */
+  Drawing.prototype.addSettlements = function (rows) {
+    this.markers = this.markers.concat(rows.map(this.placeMarker, this));
+    this.updatePlaces();
+    if (this.pendingTown) {
+      var id = this.pendingTown;
+      this.pendingTown = null;
+      this.zoomToTown(id);
+    }
   };
 
   Drawing.prototype.hoverInfo = function (m) {
@@ -159,8 +182,10 @@
     var map = this.map, st = this.o.state();
     if (!map || !this.placesLayer || !map._loaded || !st) return;
     var z = map.getZoom(), on = st.layers.indexOf("settlements") >= 0, places = this.placesLayer;
+    var view = map.getBounds().pad(0.5);
     this.markers.forEach(function (m) {
-      var show = on && (z >= m._fl.minZoom || m._fl.id === st.town_id);
+      var show = on && (m._fl.id === st.town_id ||
+                        (z >= m._fl.minZoom && (m._fl.minZoom < SMALL_ZOOM || view.contains(m.getLatLng()))));
       if (show && !places.hasLayer(m)) places.addLayer(m);
       if (!show && places.hasLayer(m)) places.removeLayer(m);
     });
@@ -218,9 +243,9 @@
   Drawing.prototype.colorSettlements = function (status) {
     var prev = this.statusString, statuses = this.vocab.statuses, blank = this.vocab.colors.settlement;
     this.statusString = status;
-    for (var i = 0; i < this.markers.length; i++) {
-      var code = status.charAt(i);
-      if (code !== prev.charAt(i)) this.markers[i].setStyle({ fillColor: statuses[code] ? statuses[code].color : blank });
+    for (var k = 0; k < this.markers.length; k++) {
+      var m = this.markers[k], i = m._fl.i, code = status.charAt(i);
+      if (code !== prev.charAt(i)) m.setStyle({ fillColor: statuses[code] ? statuses[code].color : blank });
     }
   };
 
@@ -231,6 +256,7 @@
   Drawing.prototype.zoomToTown = function (id) {
     var m = this.marker(id);
     if (m) this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 10), { animate: false });
+    else this.pendingTown = id;  // a small place: framed when the rest of the places arrive
     return !!m;
   };
 

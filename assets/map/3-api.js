@@ -99,7 +99,7 @@
   function permalink(v) {
     if (!v) {
       if (!S.state) return "";
-      v = { date: S.state.date, compare: S.state.compare, town: S.state.town_name, layers: S.state.layers, view: currentView() };
+      v = { date: S.state.date, compare: S.state.compare, town: S.state.town_id, layers: S.state.layers, view: currentView() };
     }
     var q = new URLSearchParams();
     q.set("date", v.date);
@@ -268,6 +268,7 @@
       showDate(S.state.date);
       drawCompare();
       changed([], false);
+      loadSmallPlaces(S.draw);
       return true;
     }).catch(function (e) {
       showError("The map could not load its data: " + e.message);
@@ -275,10 +276,18 @@
     });
   };
 
+  /* The smaller places (hidden below zoom 9.5) come after the first paint, once per map. */
+  function loadSmallPlaces(draw) {
+    if (draw.smallPlaces) return;
+    draw.smallPlaces = D.fetchJSON("/data/settlements-more.json").then(function (rows) {
+      if (S.draw === draw) draw.addSettlements(rows);
+    }).catch(function (e) { draw.smallPlaces = null; showError("The map could not load the smaller places: " + e.message); });
+  }
+
   fl.reload = function () {
     if (!S.draw || !S.state) return Promise.resolve(false);
     return Promise.all([D.fetchJSON("/data/meta.json"), D.fetchJSON("/data/settlements.json")]).then(function (r) {
-      if (r[1].length !== S.draw.markers.length) return false;
+      if (r[1].length !== S.draw.mainCount) return false;
       S.meta = r[0];
       S.store.forgetDays();
       var d = S.state.date;

@@ -120,7 +120,7 @@
     var st = fl.state;
     if (!btn || !st || !active) return;
     ev.preventDefault();
-    var q = new URLSearchParams(fl.permalink({ date: st.date, compare: st.compare, town: st.town_name }));
+    var q = new URLSearchParams(fl.permalink({ date: st.date, compare: st.compare, town: st.town_id }));
     q.set("format", btn.getAttribute("data-format"));
     btn.disabled = true;
     var old = btn.textContent;

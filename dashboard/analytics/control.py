@@ -221,6 +221,8 @@ def town_timeline(store, settlement) -> dict:
     return {
         "town": {
             "id": settlement.id, "name": settlement.name, "name_uk": settlement.name_uk,
+            "category": getattr(settlement, "category", ""), "hromada": getattr(settlement, "hromada", ""),
+            "raion": getattr(settlement, "raion", ""),
             "oblast": settlement.oblast, "lat": settlement.lat, "lon": settlement.lon,
             "population": settlement.population,
         },

@@ -117,7 +117,10 @@ def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
                 html.Div(className="fl-panel", children=[
                     dcc.Dropdown(id=ids.TOWN_SEARCH, placeholder="Search a town (any spelling: Artemivsk, Бахмут…)",
                                  value=state.town_id,
-                                 options=[{"label": state.town_name, "value": state.town_id}] if state.town_id else [],
+                                 options=([{"label": state.town_label or state.town_name, "value": state.town_id}]
+                                          if state.town_id else []),
+                                 # The server ranks the candidates; the dropdown keeps its order.
+                                 search_order="original",
                                  searchable=True, clearable=True, className="fl-town-search"),
                     html.Div(id=ids.TOWN_PANEL, className="fl-town"),
                     dcc.Graph(id=ids.TOWN_STRIP, figure=figures.town_strip([]), config={"displayModeBar": False},

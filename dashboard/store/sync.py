@@ -248,7 +248,10 @@ def _load_gazetteer_xy(path: Path) -> tuple[pd.DataFrame, str]:
     if not Path(path).is_file():
         return pd.DataFrame({"id": [], "lon": [], "lat": []}), "none"
     blob = Path(path).read_bytes()
-    frame = pd.read_csv(path, usecols=["id", "lon", "lat"], dtype={"id": str})
+    frame = pd.read_csv(path, usecols=["code", "lon", "lat"], dtype={"code": str}).rename(columns={"code": "id"})
+    # A place without coordinates (two in the register) can be found by name, never drawn:
+    # it has no status to keep.
+    frame = frame.dropna(subset=["lon", "lat"]).reset_index(drop=True)
     return frame, _hash_bytes(blob)
 
 

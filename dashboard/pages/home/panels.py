@@ -209,7 +209,9 @@ def register(app) -> None:
             found = app_context().gazetteer.search(search[:100], limit=12)
         except Exception:  # noqa: BLE001 - a failed search offers no towns, never a broken page
             found = []
-        out = [{"label": f"{s.name} ({s.oblast})", "value": s.id, "search": f"{search} {s.name}"} for s in found]
+        # "search" carries the typed text, so the dropdown's own filter keeps every candidate
+        # (it matches any spelling the server matched); search_order="original" keeps the order.
+        out = [{"label": s.label, "value": s.id, "search": f"{search} {s.name}"} for s in found]
         keep = [o for o in (options or []) if o.get("value") == value and value not in {s.id for s in found}]
         return keep + out
 
