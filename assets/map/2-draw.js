@@ -46,7 +46,14 @@
     [["zones", 410], ["change", 420], ["front", 430], ["places", 440]].forEach(function (p) {
       map.createPane(p[0]).style.zIndex = p[1];
     });
+    // One canvas per pane: within a canvas, Leaflet draws in the order layers arrive, so a
+    // shared canvas would put a compare that loads before the day's zones (a permalink, a
+    // claim click) under them. Per-pane canvases stack by the panes' z-index, however the
+    // state arrived: outline and oblasts, then zones, change, front line, places.
     this.renderer = L.canvas({ padding: 0.3 });
+    this.zoneRenderer = L.canvas({ padding: 0.3, pane: "zones" });
+    this.changeRenderer = L.canvas({ padding: 0.3, pane: "change" });
+    this.frontRenderer = L.canvas({ padding: 0.3, pane: "front" });
     this.placeRenderer = L.canvas({ padding: 0.3, pane: "places" });
     map.on("moveend", function () { o.onMove(); });
     if (window.ResizeObserver) {
@@ -253,7 +260,7 @@
       self.zoneHashes[k] = h;
       if (h && geoms[k]) {
         self.zoneLayers[k] = L.geoJSON(geoms[k], { style: {
-          renderer: self.renderer, pane: "zones", interactive: false, stroke: true, weight: v.style.zone.weight,
+          renderer: self.zoneRenderer, pane: "zones", interactive: false, stroke: true, weight: v.style.zone.weight,
           color: c[k], opacity: v.style.zone.opacity, fillColor: c[k], fillOpacity: v.zone_opacity[k] } });
         if (visible(k)) self.zoneLayers[k].addTo(map);
       }
@@ -261,7 +268,7 @@
     if (this.frontHash !== day.front || !this.frontLayer !== !day.front) {
       if (this.frontLayer) map.removeLayer(this.frontLayer);
       this.frontHash = day.front;
-      this.frontLayer = day.front && geoms.front ? L.geoJSON(geoms.front, { renderer: this.renderer, pane: "front",
+      this.frontLayer = day.front && geoms.front ? L.geoJSON(geoms.front, { renderer: this.frontRenderer, pane: "front",
         interactive: false, style: { color: c.front, weight: v.style.front.weight * this.o.scale, opacity: v.style.front.opacity } }) : null;
       if (this.frontLayer && visible("front")) this.frontLayer.addTo(map);
     }
@@ -286,7 +293,7 @@
     var km2 = this.legend && this.legend.querySelector("[data-km2='change']");
     if (!ch) { if (km2) km2.textContent = ""; return; }
     var layer = function (g, style) {
-      return L.geoJSON(g, { renderer: self.renderer, pane: "change", interactive: false, style: style });
+      return L.geoJSON(g, { renderer: self.changeRenderer, pane: "change", interactive: false, style: style });
     };
     var layers = [];
     ["gained", "lost"].forEach(function (k) {
