@@ -64,8 +64,10 @@ def page(store, state: ViewState) -> html.Div:
         html.Div(notices(state.notices), id=ids.NOTICES, className="fl-notices"),
         html.Main(className="fl-main", children=[
             html.Div(className="fl-mapwrap", children=[
-                html.Div(id=ids.MAP, className="fl-map", role="img",
-                         **{"aria-label": "Map of control zones in Ukraine"}),
+                # A region, not an image: it holds controls (zoom, the legend's switches). The map
+                # client keeps its name saying the day shown and the compare.
+                html.Div(id=ids.MAP, className="fl-map", role="region",
+                         **{"aria-label": f"Map of control zones in Ukraine on {state.date}"}),
                 html.Div(id=ids.MAP_ERROR, className="fl-map-error", style={"display": "none"}),
             ]),
             side_panels(store, state),
