@@ -172,3 +172,20 @@ def test_panel_follows_compare_and_town_clicks(page, live_server, store, gazette
     # The compare cleared: back to the last 7 days.
     page.evaluate("window.frontline.setCompare(null)")
     expect(page.locator(f"#{ids.WINDOW} input[value='7']")).to_be_checked()
+
+
+# --- stale data ----------------------------------------------------------------------------------
+
+def test_old_data_gets_a_banner_on_the_main_page(page, live_server, store):
+    """The test store ends in 2025, far past FRONTLINE_STALE_DAYS (3): the banner says how old."""
+    from dashboard.pages.briefing import _taken
+    from dashboard.sources.briefing import data_age_days
+
+    open_page(page, live_server)
+    banner = page.locator(".fl-stale [role='alert']")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text(f"Data is {data_age_days(_taken(store))} days old")
+    expect(banner).to_contain_text(f"{store.last_day:%Y}")
+    # Above the map, full width: not small print.
+    box, header = banner.bounding_box(), page.locator(".fl-header").bounding_box()
+    assert box["width"] >= header["width"] - 1 and box["y"] < page.locator("#map").bounding_box()["y"]
