@@ -189,3 +189,70 @@ def test_old_data_gets_a_banner_on_the_main_page(page, live_server, store):
     # Above the map, full width: not small print.
     box, header = banner.bounding_box(), page.locator(".fl-header").bounding_box()
     assert box["width"] >= header["width"] - 1 and box["y"] < page.locator("#map").bounding_box()["y"]
+
+
+# --- the legend folds; phones ----------------------------------------------------------------------
+
+def _sized(browser, size):
+    from perf.harness import watch_page
+
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=True)
+    pg = ctx.new_page()
+    pg.errors, pg.offhost = watch_page(pg)
+    return ctx, pg
+
+
+def test_legend_folds_and_is_remembered(page, live_server, store):
+    open_page(page, live_server, f"?date={store.last_day}")
+    legend, title = page.locator("#legend"), page.locator("#legend .fl-legend-title")
+    expect(page.locator("#legend .fl-legend-row").first).to_be_visible()  # open at 1366×768
+    assert title.get_attribute("aria-expanded") == "true"
+    full = legend.bounding_box()
+    title.click()
+    expect(page.locator("#legend .fl-legend-row").first).to_be_hidden()
+    assert title.get_attribute("aria-expanded") == "false"
+    folded = legend.bounding_box()
+    assert folded["height"] < full["height"] / 3 and folded["width"] < full["width"]
+    # The next visit in this browser starts folded; a click opens it again.
+    open_page(page, live_server, f"?date={store.last_day}")
+    expect(page.locator("#legend .fl-legend-row").first).to_be_hidden()
+    page.locator("#legend .fl-legend-title").click()
+    expect(page.locator("#legend .fl-legend-row").first).to_be_visible()
+
+
+@pytest.mark.parametrize("size", [(390, 844), (844, 390)], ids=["portrait", "landscape"])
+def test_phone_layout(browser, live_server, store, size):
+    ctx, pg = _sized(browser, size)
+    try:
+        open_page(pg, live_server, "?town=Bakhmut")
+        settle(pg)
+        width = size[0]
+        # No sideways scroll; the map takes the width; the legend starts folded.
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width
+        assert pg.locator("#map").bounding_box()["width"] >= 0.9 * width
+        expect(pg.locator("#legend .fl-legend-row").first).to_be_hidden()
+        # The timeline is on screen, its buttons big enough for a thumb, and it works by touch.
+        for b in (ids.BTN_BACK_WEEK, ids.BTN_BACK_DAY, ids.BTN_PLAY, ids.BTN_FWD_DAY, ids.BTN_FWD_WEEK):
+            box = pg.locator(f"#{b}").bounding_box()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= size[1], (b, box)
+            assert box["height"] >= 36 and box["width"] >= 40, (b, box)
+        slider = pg.locator(f"#{ids.SLIDER}").bounding_box()
+        assert slider["y"] + slider["height"] <= size[1] and slider["x"] + slider["width"] <= width
+        before = pg.get_attribute("#map", "data-painted")
+        pg.tap(f"#{ids.BTN_BACK_DAY}")
+        days = store.day_list
+        expect_date_shown(pg, days[days.index(date.fromisoformat(before)) - 1])
+        # Only the years label the slider (the months would run together).
+        marks = [m for m in pg.locator(".dash-slider-mark").all() if m.is_visible()]
+        assert marks and all(re.fullmatch(r"\d{4}", m.inner_text()) for m in marks)
+        # The panels: below the map, full width, values not cut off.
+        side = pg.locator(".fl-side").bounding_box()
+        assert side["width"] >= 0.9 * width
+        pg.locator(f"#{ids.TOWN_PANEL} .fl-town-name").scroll_into_view_if_needed()
+        expect(pg.locator(f"#{ids.TOWN_PANEL} .fl-town-name")).to_have_text("Bakhmut")
+        for v in pg.locator(f"#{ids.TOWN_PANEL} .v").all():
+            assert pg.evaluate("e => e.scrollWidth <= e.clientWidth + 1 && e.getBoundingClientRect().right <= "
+                               "innerWidth", v.element_handle()), v.inner_text()
+        assert not pg.errors and not pg.offhost, (pg.errors, pg.offhost)
+    finally:
+        ctx.close()

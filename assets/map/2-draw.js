@@ -18,6 +18,18 @@
     });
   }
 
+  var LEGEND_KEY = "frontline.legend";
+  var SMALL_SCREEN = 800;  // px: below this width the legend starts folded
+
+  /* Whether the legend starts folded: the reader's last choice, else folded on a small screen. */
+  function legendFolded(container) {
+    var saved = null;
+    try { saved = window.localStorage.getItem(LEGEND_KEY); } catch { /* storage off */ }
+    if (saved === "folded" || saved === "open") return saved === "folded";
+    return Math.min(window.innerWidth, container.clientWidth || window.innerWidth) < SMALL_SCREEN ||
+           window.innerHeight < SMALL_SCREEN * 0.625;  // a landscape phone: 500 px high or less
+  }
+
   function radius(pop) { return pop >= 500000 ? 6 : pop >= 100000 ? 4.5 : pop >= 20000 ? 3.2 : pop >= 5000 ? 2.4 : 1.7; }
   function minZoomFor(pop) { return pop >= 100000 ? 0 : pop >= 20000 ? 7 : pop >= 5000 ? 8 : 9.5; }
   function labelZoomFor(pop) { return pop >= 500000 ? 5 : pop >= 100000 ? 7 : pop >= 20000 ? 9 : 11; }
@@ -94,7 +106,9 @@
         return "<span class='fl-swatch" + (cls ? " " + cls : "") + "'" + (title ? " title='" + title + "'" : "") +
                " style='background:" + color + "'></span>";
       };
-      var html = "<div class='fl-legend-title'>Layers</div>";
+      // The title folds the legend away (it covers the map); the choice is remembered per browser.
+      var html = "<button type='button' class='fl-legend-title' aria-controls='legend-body'>Layers</button>" +
+                 "<div class='fl-legend-body' id='legend-body'>";
       v.layers.forEach(function (layer) {
         var k = layer.key;
         var swatch = k === "front" ? "<span class='fl-swatch fl-line'></span>" :
@@ -104,16 +118,34 @@
         html += "<label class='fl-legend-row' data-layer='" + k + "'><input type='checkbox' data-layer='" + k + "' checked> " +
                 swatch + " <span>" + escapeHTML(layer.label) + "</span><span class='fl-km2' data-km2='" + k + "'></span></label>";
       });
-      html += "<div class='fl-legend-note' id='legend-note'></div>";
+      html += "<div class='fl-legend-note' id='legend-note'></div></div>";
       div.innerHTML = html;
+      self.legend = div;
+      self.foldLegend(legendFolded(self.container), false);
+      div.querySelector(".fl-legend-title").addEventListener("click", function () {
+        self.foldLegend(!div.classList.contains("fl-legend-folded"), true);
+      });
       div.addEventListener("change", function (ev) {
         var k = ev.target.getAttribute("data-layer");
         if (k) self.o.onToggle(k, ev.target.checked);
       });
-      self.legend = div;
       return div;
     };
     return ctl;
+  };
+
+  /* Fold the legend to its title (`folded`), or open it; `remember`: for this browser's next visits. */
+  Drawing.prototype.foldLegend = function (folded, remember) {
+    var div = this.legend;
+    if (!div) return;
+    div.classList.toggle("fl-legend-folded", folded);
+    var btn = div.querySelector(".fl-legend-title");
+    btn.setAttribute("aria-expanded", folded ? "false" : "true");
+    btn.title = folded ? "Show the legend and the layer switches" : "Fold the legend away";
+    if (remember) {
+      try { window.localStorage.setItem(LEGEND_KEY, folded ? "folded" : "open"); } catch { /* storage off: not kept */ }
+    }
+    this.declutter();
   };
 
   Drawing.prototype.legendRow = function (k) {

@@ -11,14 +11,20 @@ from . import figures
 
 
 def slider_marks(days: list[date]) -> dict[int, dict]:
+    """The slider's labels: each year (bold) at its first day with data, then Apr, Jul and Oct.
+
+    A small screen shows only the years (``frontline.css`` hides the marks that are not bold).
+    """
     marks: dict[int, dict] = {}
     seen: set[tuple[int, int]] = set()
+    years: set[int] = set()
     for i, d in enumerate(days):
         key = (d.year, d.month)
         if key in seen:
             continue
         seen.add(key)
-        if d.month == 1:
+        if d.year not in years:
+            years.add(d.year)
             marks[i] = {"label": str(d.year), "style": {"fontWeight": "600"}}
         elif d.month in (4, 7, 10):
             marks[i] = {"label": d.strftime("%b")}
