@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
         suppress_callback_exceptions=True,
         compress=True,
     )
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # the page's language
     app.server.config["COMPRESS_MIN_SIZE"] = 500
     ctx = AppContext(
         holder, gazetteer, settings,

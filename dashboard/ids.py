@@ -29,11 +29,14 @@ COMPARE_PICKER = "compare-picker"
 UNKNOWN_STRIP = "unknown-strip"
 
 # Side panels
-TABS = "panel-tabs"
+TABS = "panel-tabs"          # the tab list (role=tablist); its tabs are buttons, tab_id(key)
+PANEL_TAB = "panel-tab"      # the selected tab's key ("area", "town", "claims"), kept by the browser
 UNITS = "units"
 AREA_SUMMARY = "area-summary"
 AREA_CHART = "area-chart"
 WEEKLY_CHART = "weekly-chart"
+AREA_CHART_TEXT = "area-chart-text"      # the charts' text alternatives
+WEEKLY_CHART_TEXT = "weekly-chart-text"
 WINDOW = "change-window"
 WINDOW_SUMMARY = "window-summary"
 TOWN_SEARCH = "town-search"
@@ -75,6 +78,15 @@ BRIEFING_PAUSED = "briefing-paused"
 def export_button(fmt: str) -> str:
     """The id of the Export menu's button for format ``fmt``."""
     return f"export-{fmt}"
+
+
+def tab_id(key: str) -> str:
+    """The id of the side panels' tab ``key`` (its panel is ``tab_panel_id(key)``)."""
+    return f"tab-{key}"
+
+
+def tab_panel_id(key: str) -> str:
+    return f"tabpanel-{key}"
 
 
 def browser() -> dict[str, str]:

@@ -368,6 +368,90 @@ def test_compare_picker_sets_compare(page, live_server, store):
     assert numbers(page.inner_text(f"#{ids.WINDOW_GAINED}"))[0] == pytest.approx(ch.gained_km2, abs=0.2)
 
 
+def _pixel(page, x: float, y: float) -> tuple[int, int, int]:
+    """The colour on screen at page pixel (x, y): a 1×1 screenshot, its PNG read by hand."""
+    import struct
+    import zlib
+
+    png = page.screenshot(clip={"x": round(x), "y": round(y), "width": 1, "height": 1}, animations="disabled")
+    pos, idat, kind = 8, b"", None
+    while pos < len(png):
+        n, tag = struct.unpack(">I4s", png[pos:pos + 8])
+        body = png[pos + 8:pos + 8 + n]
+        if tag == b"IHDR":
+            kind = body[9]  # 2: RGB, 6: RGBA (8 bits a channel)
+        elif tag == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)  # one row: a filter byte, then the pixel (every filter is a no-op on 1×1)
+    assert kind in (2, 6), kind
+    return tuple(raw[1:4])
+
+
+def _gained_point(store, a: date, b: date) -> tuple[float, float]:
+    """(lat, lon) well inside the largest piece of ground gained between ``a`` and ``b``."""
+    import shapely
+
+    from dashboard.analytics.control import change_between
+
+    big = max(shapely.get_parts(change_between(store, a, b).gained), key=lambda g: g.area)
+    inner = big.buffer(-0.004)
+    pt = (inner if not inner.is_empty else big).representative_point()
+    return pt.y, pt.x
+
+
+def _gained_pixel(page, lat: float, lon: float) -> tuple[int, int, int]:
+    page.wait_for_selector("#map[data-compare]", timeout=T)
+    settle(page)
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    x, y = page.evaluate("""([lat, lon]) => { const m = window.frontline.debug.map;
+        const p = m.latLngToContainerPoint([lat, lon]), r = m.getContainer().getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y]; }""", [lat, lon])
+    return _pixel(page, x, y)
+
+
+def _hex(c: str) -> tuple[int, int, int]:
+    c = c.lstrip("#")
+    return tuple(int(c[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def test_compare_draws_the_same_from_a_link_and_from_the_picker(page, live_server, store):
+    """Gained ground is drawn above the zones, in the legend's yellow, whether the compare
+    date comes with the link or is picked in the page: a shared link shows what the sender saw."""
+    from dashboard import vocab
+
+    a, b = date(2024, 10, 26), date(2024, 11, 2)
+    lat, lon = _gained_point(store, a, b)
+    no_places = ",".join(k for k in vocab.MAP_LAYERS if k != "settlements")  # no dots or names over the point
+    base = f"?date={b}&layers={no_places}&view={lat:.3f},{lon:.3f},11"
+    open_page(page, live_server, base + f"&compare={a}", painted=b)
+    linked = _gained_pixel(page, lat, lon)
+    # The change layers draw in the change pane, which stacks above the zones' pane.
+    panes = page.evaluate("""(() => { const d = window.frontline.debug, m = d.map;
+        const pane = l => { let c = null; l.eachLayer(x => { c = x._renderer._container.parentElement; }); return c; };
+        const z = n => Number(getComputedStyle(m.getPane(n)).zIndex);
+        return {change: pane(d.changeLayers[0]) === m.getPane('change'),
+                zones: pane(d.zoneLayers.occupied) === m.getPane('zones'), above: z('change') > z('zones')}; })()""")
+    assert panes == {"change": True, "zones": True, "above": True}
+    # Its colour is the legend's: yellow at the change layer's opacity over the occupied zone
+    # (under the zones it would read amber, like "occupied").
+    swatch = page.evaluate("getComputedStyle(document.querySelector(\"#legend [data-layer='change'] .fl-swatch\"))"
+                           ".backgroundColor")
+    assert swatch == "rgb({}, {}, {})".format(*_hex(vocab.COLORS["gained"]))
+    gained, occupied = _hex(vocab.COLORS["gained"]), _hex(vocab.COLORS["occupied"])
+    assert all(abs(p - g) <= 25 for p, g in zip(linked, gained)), (linked, gained)
+    under = tuple((g + o) / 2 for g, o in zip(gained, occupied))  # the same yellow under a 50% vermillion
+    assert max(abs(p - u) for p, u in zip(linked, under)) > 40, (linked, under)
+
+    # The same view, the compare date picked in the page: the same pixel.
+    open_page(page, live_server, base, painted=b)
+    settle(page)
+    page.fill("#compare-picker", str(a))
+    page.press("#compare-picker", "Enter")
+    picked = _gained_pixel(page, lat, lon)
+    assert all(abs(p - q) <= 3 for p, q in zip(picked, linked)), (picked, linked)
+
+
 # --- 5. town search -----------------------------------------------------------------------------------
 
 def test_town_search_by_alias(page, live_server, store, gazetteer):

@@ -18,6 +18,18 @@
     });
   }
 
+  var LEGEND_KEY = "frontline.legend";
+  var SMALL_SCREEN = 800;  // px: below this width the legend starts folded
+
+  /* Whether the legend starts folded: the reader's last choice, else folded on a small screen. */
+  function legendFolded(container) {
+    var saved = null;
+    try { saved = window.localStorage.getItem(LEGEND_KEY); } catch { /* storage off */ }
+    if (saved === "folded" || saved === "open") return saved === "folded";
+    return Math.min(window.innerWidth, container.clientWidth || window.innerWidth) < SMALL_SCREEN ||
+           window.innerHeight < SMALL_SCREEN * 0.625;  // a landscape phone: 500 px high or less
+  }
+
   function radius(pop) { return pop >= 500000 ? 6 : pop >= 100000 ? 4.5 : pop >= 20000 ? 3.2 : pop >= 5000 ? 2.4 : 1.7; }
   // Places under 5,000 people (dashboard/api.py's MAIN_MIN_POPULATION) show from SMALL_ZOOM.
   var SMALL_ZOOM = 9.5;
@@ -48,7 +60,14 @@
     [["zones", 410], ["change", 420], ["front", 430], ["places", 440]].forEach(function (p) {
       map.createPane(p[0]).style.zIndex = p[1];
     });
+    // One canvas per pane: within a canvas, Leaflet draws in the order layers arrive, so a
+    // shared canvas would put a compare that loads before the day's zones (a permalink, a
+    // claim click) under them. Per-pane canvases stack by the panes' z-index, however the
+    // state arrived: outline and oblasts, then zones, change, front line, places.
     this.renderer = L.canvas({ padding: 0.3 });
+    this.zoneRenderer = L.canvas({ padding: 0.3, pane: "zones" });
+    this.changeRenderer = L.canvas({ padding: 0.3, pane: "change" });
+    this.frontRenderer = L.canvas({ padding: 0.3, pane: "front" });
     this.placeRenderer = L.canvas({ padding: 0.3, pane: "places" });
     map.on("moveend", function () { o.onMove(); });
     if (window.ResizeObserver) {
@@ -90,7 +109,9 @@
         return "<span class='fl-swatch" + (cls ? " " + cls : "") + "'" + (title ? " title='" + title + "'" : "") +
                " style='background:" + color + "'></span>";
       };
-      var html = "<div class='fl-legend-title'>Layers</div>";
+      // The title folds the legend away (it covers the map); the choice is remembered per browser.
+      var html = "<button type='button' class='fl-legend-title' aria-controls='legend-body'>Layers</button>" +
+                 "<div class='fl-legend-body' id='legend-body'>";
       v.layers.forEach(function (layer) {
         var k = layer.key;
         var swatch = k === "front" ? "<span class='fl-swatch fl-line'></span>" :
@@ -100,16 +121,34 @@
         html += "<label class='fl-legend-row' data-layer='" + k + "'><input type='checkbox' data-layer='" + k + "' checked> " +
                 swatch + " <span>" + escapeHTML(layer.label) + "</span><span class='fl-km2' data-km2='" + k + "'></span></label>";
       });
-      html += "<div class='fl-legend-note' id='legend-note'></div>";
+      html += "<div class='fl-legend-note' id='legend-note'></div></div>";
       div.innerHTML = html;
+      self.legend = div;
+      self.foldLegend(legendFolded(self.container), false);
+      div.querySelector(".fl-legend-title").addEventListener("click", function () {
+        self.foldLegend(!div.classList.contains("fl-legend-folded"), true);
+      });
       div.addEventListener("change", function (ev) {
         var k = ev.target.getAttribute("data-layer");
         if (k) self.o.onToggle(k, ev.target.checked);
       });
-      self.legend = div;
       return div;
     };
     return ctl;
+  };
+
+  /* Fold the legend to its title (`folded`), or open it; `remember`: for this browser's next visits. */
+  Drawing.prototype.foldLegend = function (folded, remember) {
+    var div = this.legend;
+    if (!div) return;
+    div.classList.toggle("fl-legend-folded", folded);
+    var btn = div.querySelector(".fl-legend-title");
+    btn.setAttribute("aria-expanded", folded ? "false" : "true");
+    btn.title = folded ? "Show the legend and the layer switches" : "Fold the legend away";
+    if (remember) {
+      try { window.localStorage.setItem(LEGEND_KEY, folded ? "folded" : "open"); } catch { /* storage off: not kept */ }
+    }
+    this.declutter();
   };
 
   Drawing.prototype.legendRow = function (k) {
@@ -279,7 +318,7 @@
       self.zoneHashes[k] = h;
       if (h && geoms[k]) {
         self.zoneLayers[k] = L.geoJSON(geoms[k], { style: {
-          renderer: self.renderer, pane: "zones", interactive: false, stroke: true, weight: v.style.zone.weight,
+          renderer: self.zoneRenderer, pane: "zones", interactive: false, stroke: true, weight: v.style.zone.weight,
           color: c[k], opacity: v.style.zone.opacity, fillColor: c[k], fillOpacity: v.zone_opacity[k] } });
         if (visible(k)) self.zoneLayers[k].addTo(map);
       }
@@ -287,7 +326,7 @@
     if (this.frontHash !== day.front || !this.frontLayer !== !day.front) {
       if (this.frontLayer) map.removeLayer(this.frontLayer);
       this.frontHash = day.front;
-      this.frontLayer = day.front && geoms.front ? L.geoJSON(geoms.front, { renderer: this.renderer, pane: "front",
+      this.frontLayer = day.front && geoms.front ? L.geoJSON(geoms.front, { renderer: this.frontRenderer, pane: "front",
         interactive: false, style: { color: c.front, weight: v.style.front.weight * this.o.scale, opacity: v.style.front.opacity } }) : null;
       if (this.frontLayer && visible("front")) this.frontLayer.addTo(map);
     }
@@ -312,7 +351,7 @@
     var km2 = this.legend && this.legend.querySelector("[data-km2='change']");
     if (!ch) { if (km2) km2.textContent = ""; return; }
     var layer = function (g, style) {
-      return L.geoJSON(g, { renderer: self.renderer, pane: "change", interactive: false, style: style });
+      return L.geoJSON(g, { renderer: self.changeRenderer, pane: "change", interactive: false, style: style });
     };
     var layers = [];
     ["gained", "lost"].forEach(function (k) {

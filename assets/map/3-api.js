@@ -33,11 +33,13 @@
  *   "statechange" {state, changed: ["date" | "compare" | "town" | "layers" | "view"], push, query}
  *   "painted"     the map shows {date, complete, change}: change is the compare drawn
  *                 ({from, to, gained_km2, lost_km2, map_revision: {gained_km2, lost_km2}}) or null
+ *   "townclick"   the reader clicked a place on the map (after its setTown): {id, name}
  *   "play"        {playing}
  *   "error"       {message}
  * The map's element carries the same as attributes (documented, tests wait on them):
  * data-date, data-complete, data-painted (after the frame that shows the day), data-compare
- * ("FROM/TO +gained -lost revision +g -l"), data-playing ("1"/"0").
+ * ("FROM/TO +gained -lost revision +g -l"), data-playing ("1"/"0"); its aria-label says the
+ * day painted and the compare drawn, in words.
  */
 (function () {
   "use strict";
@@ -160,7 +162,22 @@
   }
 
   function emitPainted() {
-    if (S.painted) emit("painted", { date: S.painted.date, complete: S.painted.complete, change: S.change });
+    if (!S.painted) return;
+    describe();
+    emit("painted", { date: S.painted.date, complete: S.painted.complete, change: S.change });
+  }
+
+  /* The map's accessible name says what it shows: the day, and the compare when one is drawn. */
+  function describe() {
+    var p = S.painted, ch = S.change, el = S.draw && S.draw.container;
+    if (!el || !p) return;
+    var km2 = function (v) { return Number(v).toLocaleString("en-GB", { maximumFractionDigits: 1 }) + " km²"; };
+    var text = "Map of control zones in Ukraine on " + p.date + (p.complete ? "" : " (occupied-only data)");
+    if (ch) {
+      text += "; compared with " + (ch.from === p.date ? ch.to : ch.from) + ", from " + ch.from + " to " + ch.to + ": " +
+        km2(ch.gained_km2) + " became Russian-held (yellow), " + km2(ch.lost_km2) + " ceased to be (green)";
+    }
+    el.setAttribute("aria-label", text);
   }
 
   // Load the next day(s) ahead, each as a delta against the day before it.
@@ -239,7 +256,7 @@
         state: function () { return S.state; },
         onMove: function () { changed(["view"], false); },
         onToggle: function (k, on) { fl.setLayerVisible(k, on); },
-        onTown: function (id, name) { fl.setTown(id, name, true); }
+        onTown: function (id, name) { fl.setTown(id, name, true); emit("townclick", { id: id, name: name }); }
       }));
       S.ready = Promise.all([vocabulary(), D.fetchJSON("/data/meta.json"), D.fetchJSON("/data/boundaries.json"),
                              D.fetchJSON("/data/settlements.json")])

@@ -8,7 +8,10 @@
  * turns the map's events back into Dash props (`dash_clientside.set_props`): the slider,
  * the date, the town search, the play button, the permalink and the view-state store that
  * drives the side panels. It also owns the page's keys (←/→ a day, Shift+←/→ a week, space
- * play/pause) and the Export menu.
+ * play/pause — only when the focus is on no control, which keeps its own keys), the side
+ * panels' tabs (WAI-ARIA tabs: click, ←/→, Home/End), which follow what the reader does (a
+ * town clicked on the map opens Town, a compare date picks the compare window), and the
+ * Export menu.
  *
  * Active from the home page's init until another page (the briefing) initialises the map.
  */
@@ -33,7 +36,18 @@
       setProps(ids.DATE_DISPLAY, { children: e.state.date });
       setProps(ids.DATE_PICKER, { date: e.state.date });
     }
-    if (has("town")) setProps(ids.TOWN_SEARCH, { value: e.state.town_id });
+    if (has("town")) {
+      // The search box shows the town (its panel is mounted while hidden: a value must be
+      // among its options, or the box drops it).
+      var t = e.state.town_id;
+      setProps(ids.TOWN_SEARCH, t ? { options: [{ label: e.state.town_name || t, value: t }], value: t } : { value: null });
+    }
+    if (has("compare")) {
+      // The panel follows: a compare date shows the compare window; none, the last 7 days.
+      var cw = document.querySelector("#" + ids.WINDOW + " input[value='compare']");
+      if (e.state.compare) setProps(ids.WINDOW, { value: "compare" });
+      else if (cw && cw.checked) setProps(ids.WINDOW, { value: "7" });
+    }
     if (has("date") || has("compare") || has("town")) {
       // What the map shows drives the server-side panels: at once for a choice, after a
       // pause while the date runs (dragging, playing).
@@ -45,6 +59,9 @@
       if (has("compare") || has("town")) send(); else notifyTimer = setTimeout(send, playing ? 400 : 120);
     }
   });
+
+  // A town clicked on the map: its panel comes forward.
+  fl.on("townclick", function (e) { if (active && e.id) selectTab("town", false); });
 
   fl.on("play", function (e) {
     playing = e.playing;
@@ -140,6 +157,41 @@
     }).catch(function (e) { showError(e.message); }).then(function () { btn.disabled = false; btn.textContent = old; });
   });
 
+  // --- the side panels' tabs -----------------------------------------------------------------------
+  function tabs() {
+    var list = ids && document.getElementById(ids.TABS);
+    return list ? Array.prototype.slice.call(list.querySelectorAll("[role='tab']")) : [];
+  }
+
+  /* Show tab `key`'s panel; `focus`: move the focus to the tab (keyboard use). */
+  function selectTab(key, focus) {
+    var all = tabs();
+    all.forEach(function (t) {
+      var on = t.getAttribute("data-tab") === key, panel = document.getElementById(t.getAttribute("aria-controls"));
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      t.setAttribute("tabindex", on ? "0" : "-1");
+      t.classList.toggle("tab--selected", on);
+      if (panel) panel.hidden = !on;
+      if (on && focus) t.focus();
+    });
+    if (all.length) setProps(ids.PANEL_TAB, { data: key });
+  }
+
+  document.addEventListener("click", function (ev) {
+    var t = ids && ev.target && ev.target.closest ? ev.target.closest("#" + ids.TABS + " [role='tab']") : null;
+    if (t) selectTab(t.getAttribute("data-tab"), false);
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target, all = tabs(), i = all.indexOf(t);
+    if (i < 0) return;
+    var n = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: all.length - 1 }[ev.key];
+    if (n === undefined) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    selectTab(all[(n + all.length) % all.length].getAttribute("data-tab"), true);
+  }, true);
+
   // Notes and claim rows are buttons: Enter or space activates them like a click.
   document.addEventListener("keydown", function (ev) {
     var t = ev.target;
@@ -151,11 +203,23 @@
     }
   }, true);
 
-  // Keys: ←/→ a day, Shift+←/→ a week, space play/pause (not while typing in a field).
+  // What has keys of its own: a focused control keeps them (Space presses a button, opens the
+  // Export menu; arrows move a slider, a radio group, a list).
+  var CONTROLS = "button, a[href], input, select, textarea, summary, details, label, [contenteditable], " +
+    "[role='tab'], [role='slider'], [role='combobox'], [role='listbox'], [role='option'], [role='button'], " +
+    "[role='radio'], [role='checkbox'], .dash-dropdown, .dash-datepicker, .rc-slider";
+
+  function onControl(t) {
+    if (!t || !t.closest || t === document.body) return false;
+    return !!t.closest(CONTROLS);
+  }
+
+  // Keys: ←/→ a day, Shift+←/→ a week, space play/pause — when the focus is on the page or the
+  // map, never on a control.
   document.addEventListener("keydown", function (ev) {
     if (!active || !fl.state) return;
-    var t = ev.target, tag = (t && t.tagName) || "";
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (t && t.isContentEditable)) return;
+    var t = ev.target;
+    if (onControl(t) || (t && t.isContentEditable)) return;
     if (ev.key === "ArrowRight" || ev.key === "ArrowLeft") {
       ev.preventDefault();
       ev.stopPropagation();

@@ -48,21 +48,57 @@ def area_history(days: pd.DataFrame, unit: str, selected: date | None = None) ->
     return _base(fig, 200)
 
 
+def _weekly_sum(days: pd.DataFrame, col: str, unit: str) -> pd.Series:
+    """Column ``col`` summed per week (Mon–Sun, labelled by the Monday), in ``unit``."""
+    idx = pd.to_datetime(list(days.index))
+    values = days[col].fillna(0.0).values if col in days else [0.0] * len(idx)
+    return pd.Series(values, index=idx).resample("W-SUN", label="left", closed="right").sum() * unit_factor(unit)
+
+
+def _num(v: float, unit: str, signed: bool = False) -> str:
+    return (f"{v:+,.0f}" if signed else f"{v:,.0f}") + " " + unit_label(unit)
+
+
+def area_history_text(days: pd.DataFrame, unit: str, selected: date | None = None) -> str:
+    """The area chart in words, for readers who cannot see it (its text alternative)."""
+    v = days["russian_held_km2"] * unit_factor(unit)
+    first, last = days.index[0], days.index[-1]
+    hi, lo = v.idxmax(), v.idxmin()
+    out = (f"Chart of the Russian-held area, {first} to {last}: {_num(v.iloc[0], unit)} on {first}, "
+           f"highest {_num(v[hi], unit)} on {hi}, lowest {_num(v[lo], unit)} on {lo}, "
+           f"{_num(v.iloc[-1], unit)} on {last}.")
+    if selected is not None and selected in v.index:
+        out += f" On the map's day, {selected}: {_num(v[selected], unit)}."
+    return out
+
+
+def weekly_net_text(days: pd.DataFrame, unit: str, selected: date | None = None) -> str:
+    """The weekly bars in words (their text alternative): the map's week, the last weeks, the extremes."""
+    w = _weekly_sum(days, "net_km2", unit)
+    if w.empty:
+        return "Chart of the net change per week: no data."
+    label = lambda d: d.strftime("%Y-%m-%d")  # noqa: E731 - a week's label, as the bars' hover gives it
+    out = "Chart of the net change of Russian-held area per week (Monday to Sunday; above zero, it grew)."
+    if selected is not None:
+        # A week's label is the Sunday before its Monday (resample's left edge), as on the bars.
+        key = pd.Timestamp(selected) - pd.Timedelta(days=pd.Timestamp(selected).weekday() + 1)
+        if key in w.index:
+            out += f" Week of {label(key)}, the map's: {_num(w[key], unit, True)}."
+    recent = w.iloc[-4:]
+    out += " Last weeks: " + ", ".join(f"week of {label(d)} {_num(x, unit, True)}" for d, x in recent.items()) + "."
+    out += (f" Largest weekly growth {_num(w.max(), unit, True)} (week of {label(w.idxmax())}); "
+            f"largest shrinking {_num(w.min(), unit, True)} (week of {label(w.idxmin())}).")
+    return out
+
+
 def weekly_net(days: pd.DataFrame, unit: str, selected: date | None = None) -> go.Figure:
     """Net change a week (Mon–Sun): above zero = Russian-held area grew.
 
     The bars count every change, as DeepState counts it; the hover gives the part of
     the week's net change that is map revision (redrawn away from the front).
     """
-    f = unit_factor(unit)
-    idx = pd.to_datetime(list(days.index))
-
-    def weekly_sum(col: str) -> pd.Series:
-        values = days[col].fillna(0.0).values if col in days else [0.0] * len(idx)
-        return pd.Series(values, index=idx).resample("W-SUN", label="left", closed="right").sum() * f
-
-    weekly = weekly_sum("net_km2")
-    revision = weekly_sum("revision_gained_km2") - weekly_sum("revision_lost_km2")
+    weekly = _weekly_sum(days, "net_km2", unit)
+    revision = _weekly_sum(days, "revision_gained_km2", unit) - _weekly_sum(days, "revision_lost_km2", unit)
     kind = ["gained" if v > 0 else "lost" for v in weekly.values]
     fig = go.Figure(go.Bar(
         x=[d.strftime("%Y-%m-%d") for d in weekly.index], y=weekly.round(1).values,

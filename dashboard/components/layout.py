@@ -11,14 +11,20 @@ from . import figures
 
 
 def slider_marks(days: list[date]) -> dict[int, dict]:
+    """The slider's labels: each year (bold) at its first day with data, then Apr, Jul and Oct.
+
+    A small screen shows only the years (``frontline.css`` hides the marks that are not bold).
+    """
     marks: dict[int, dict] = {}
     seen: set[tuple[int, int]] = set()
+    years: set[int] = set()
     for i, d in enumerate(days):
         key = (d.year, d.month)
         if key in seen:
             continue
         seen.add(key)
-        if d.month == 1:
+        if d.year not in years:
+            years.add(d.year)
             marks[i] = {"label": str(d.year), "style": {"fontWeight": "600"}}
         elif d.month in (4, 7, 10):
             marks[i] = {"label": d.strftime("%b")}
@@ -91,48 +97,64 @@ def timeline(store, state: ViewState) -> html.Div:
     ])
 
 
-def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
-    return html.Div(className="fl-side", children=[
-        dcc.Tabs(id=ids.TABS, value="town" if state.town_id else "area", className="fl-tabs", children=[
-            dcc.Tab(label="Area change", value="area", children=[
-                html.Div(className="fl-panel", children=[
-                    html.Div(className="fl-row", children=[
-                        dcc.RadioItems(id=ids.UNITS, options=[{"label": "km²", "value": "km2"},
-                                                              {"label": "sq mi", "value": "sqmi"}],
-                                       value=unit, inline=True, className="fl-units"),
-                    ]),
-                    html.Div(id=ids.AREA_SUMMARY, className="fl-summary"),
-                    dcc.Graph(id=ids.AREA_CHART, figure=figures.area_history(store.days, unit, state.date),
-                              config={"displayModeBar": False}),
-                    dcc.Graph(id=ids.WEEKLY_CHART, figure=figures.weekly_net(store.days, unit, state.date),
-                              config={"displayModeBar": False}),
-                    dcc.RadioItems(id=ids.WINDOW, options=[{"label": "last 7 days", "value": "7"},
-                                                           {"label": "last 30 days", "value": "30"},
-                                                           {"label": "compare window", "value": "compare"}],
-                                   value="compare" if state.compare else "7", inline=True, className="fl-window"),
-                    html.Div(id=ids.WINDOW_SUMMARY, className="fl-window-summary"),
-                ]),
-            ]),
-            dcc.Tab(label="Town", value="town", children=[
-                html.Div(className="fl-panel", children=[
-                    dcc.Dropdown(id=ids.TOWN_SEARCH, placeholder="Search a town (any spelling: Artemivsk, Бахмут…)",
-                                 value=state.town_id,
-                                 options=([{"label": state.town_label or state.town_name, "value": state.town_id}]
-                                          if state.town_id else []),
-                                 # The server ranks the candidates; the dropdown keeps its order.
-                                 search_order="original",
-                                 searchable=True, clearable=True, className="fl-town-search"),
-                    html.Div(id=ids.TOWN_PANEL, className="fl-town"),
-                    dcc.Graph(id=ids.TOWN_STRIP, figure=figures.town_strip([]), config={"displayModeBar": False},
-                              style={"display": "none"}),
-                    dcc.Checklist(id=ids.NOTES_ALL,
-                                  options=[{"label": " show all notes for this town", "value": "all"}],
-                                  value=[], className="fl-notes-all"),
-                    html.Div(id=ids.NOTES_LIST, className="fl-notes"),
-                ]),
-            ]),
-            dcc.Tab(label="Claims", value="claims", children=[
-                html.Div(id=ids.CLAIMS, className="fl-panel fl-claims"),
-            ]),
-        ]),
+#: The side panels' tabs: (key, label), in order.
+TABS = (("area", "Area change"), ("town", "Town"), ("claims", "Claims"))
+
+
+def _tabs(selected: str, panels: dict) -> list:
+    """A tab list and its panels (WAI-ARIA tabs: one tab in the Tab order, arrows move between
+    them; the map client's Dash bridge switches them in the browser)."""
+    tablist = html.Div(id=ids.TABS, role="tablist", className="fl-tabs", **{"aria-label": "Side panels"}, children=[
+        html.Button(label, id=ids.tab_id(key), role="tab", type="button", tabIndex="0" if key == selected else "-1",
+                    className="tab tab--selected" if key == selected else "tab",
+                    **{"aria-selected": "true" if key == selected else "false",
+                       "aria-controls": ids.tab_panel_id(key), "data-tab": key})
+        for key, label in TABS])
+    return [tablist, dcc.Store(id=ids.PANEL_TAB, data=selected)] + [
+        html.Div(panels[key], id=ids.tab_panel_id(key), role="tabpanel", className="fl-tabpanel",
+                 hidden=key != selected, tabIndex="0", **{"aria-labelledby": ids.tab_id(key)})
+        for key, _ in TABS]
+
+
+def _chart(graph_id: str, text_id: str, figure) -> html.Div:
+    """A chart and its text alternative: screen readers get the figures in words, not the SVG."""
+    return html.Div(role="figure", className="fl-chart", **{"aria-describedby": text_id}, children=[
+        html.Div(dcc.Graph(id=graph_id, figure=figure, config={"displayModeBar": False}), **{"aria-hidden": "true"}),
+        html.P(id=text_id, className="fl-sr"),
     ])
+
+
+def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
+    area = html.Div(className="fl-panel", children=[
+        html.Div(className="fl-row", children=[
+            dcc.RadioItems(id=ids.UNITS, options=[{"label": "km²", "value": "km2"},
+                                                  {"label": "sq mi", "value": "sqmi"}],
+                           value=unit, inline=True, className="fl-units"),
+        ]),
+        html.Div(id=ids.AREA_SUMMARY, className="fl-summary"),
+        _chart(ids.AREA_CHART, ids.AREA_CHART_TEXT, figures.area_history(store.days, unit, state.date)),
+        _chart(ids.WEEKLY_CHART, ids.WEEKLY_CHART_TEXT, figures.weekly_net(store.days, unit, state.date)),
+        dcc.RadioItems(id=ids.WINDOW, options=[{"label": "last 7 days", "value": "7"},
+                                               {"label": "last 30 days", "value": "30"},
+                                               {"label": "compare window", "value": "compare"}],
+                       value="compare" if state.compare else "7", inline=True, className="fl-window"),
+        html.Div(id=ids.WINDOW_SUMMARY, className="fl-window-summary", **{"aria-live": "polite"}),
+    ])
+    town = html.Div(className="fl-panel", children=[
+        dcc.Dropdown(id=ids.TOWN_SEARCH, placeholder="Search a town (any spelling: Artemivsk, Бахмут…)",
+                     value=state.town_id,
+                     options=([{"label": state.town_label or state.town_name, "value": state.town_id}]
+                              if state.town_id else []),
+                     # The server ranks the candidates; the dropdown keeps its order.
+                     search_order="original",
+                     searchable=True, clearable=True, className="fl-town-search"),
+        html.Div(id=ids.TOWN_PANEL, className="fl-town"),
+        dcc.Graph(id=ids.TOWN_STRIP, figure=figures.town_strip([]), config={"displayModeBar": False},
+                  style={"display": "none"}),
+        dcc.Checklist(id=ids.NOTES_ALL, options=[{"label": " show all notes for this town", "value": "all"}],
+                      value=[], className="fl-notes-all"),
+        html.Div(id=ids.NOTES_LIST, className="fl-notes"),
+    ])
+    claims = html.Div(id=ids.CLAIMS, className="fl-panel fl-claims")
+    return html.Div(className="fl-side", children=_tabs("town" if state.town_id else "area",
+                                                         {"area": area, "town": town, "claims": claims}))

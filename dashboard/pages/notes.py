@@ -241,7 +241,7 @@ def register(app) -> None:
     """
     register_note_callbacks(app)
 
-    @app.callback(Output(ids.CLAIMS, "children"), Input(ids.TABS, "value"))
+    @app.callback(Output(ids.CLAIMS, "children"), Input(ids.PANEL_TAB, "data"))
     @checked(tab=str | None)
     def update_claims(tab):
         here = app_context()

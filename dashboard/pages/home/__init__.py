@@ -15,6 +15,7 @@ from ...components.layout import freshness, notices, side_panels, timeline
 from ...context import app_context
 from ...urlstate import ViewState, parse_query
 from .. import notes
+from ..briefing import status_children
 from . import controls, panels
 
 
@@ -32,11 +33,14 @@ def layout(**query) -> html.Div:
     store = ctx.holder.get()
     if store is None:
         return empty(getattr(ctx.holder, "problem", None))
-    return page(store, parse_query(query, store, ctx.gazetteer))
+    return page(store, parse_query(query, store, ctx.gazetteer), ctx.settings.stale_days)
 
 
-def page(store, state: ViewState) -> html.Div:
-    """The whole page for one view state: header, map, side panels, timeline."""
+def page(store, state: ViewState, stale_days: int | None = None) -> html.Div:
+    """The whole page for one view state: header, map, side panels, timeline.
+
+    ``stale_days``: past this age the data gets the briefing's "data is N days old" banner.
+    """
     init = {"date": str(state.date), "compare": str(state.compare) if state.compare else None,
             "town_id": state.town_id, "town_name": state.town_name, "layers": list(state.layers),
             "view": list(state.view) if state.view else None,
@@ -61,11 +65,14 @@ def page(store, state: ViewState) -> html.Div:
             ]),
         ]),
         freshness(store),
+        html.Div(status_children(store, stale_days) if stale_days is not None else [], className="fl-stale"),
         html.Div(notices(state.notices), id=ids.NOTICES, className="fl-notices"),
         html.Main(className="fl-main", children=[
             html.Div(className="fl-mapwrap", children=[
-                html.Div(id=ids.MAP, className="fl-map", role="img",
-                         **{"aria-label": "Map of control zones in Ukraine"}),
+                # A region, not an image: it holds controls (zoom, the legend's switches). The map
+                # client keeps its name saying the day shown and the compare.
+                html.Div(id=ids.MAP, className="fl-map", role="region",
+                         **{"aria-label": f"Map of control zones in Ukraine on {state.date}"}),
                 html.Div(id=ids.MAP_ERROR, className="fl-map-error", style={"display": "none"}),
             ]),
             side_panels(store, state),

@@ -140,6 +140,8 @@ def register(app) -> None:
         Output(ids.AREA_CHART, "figure"),
         Output(ids.WEEKLY_CHART, "figure"),
         Output(ids.WINDOW_SUMMARY, "children"),
+        Output(ids.AREA_CHART_TEXT, "children"),
+        Output(ids.WEEKLY_CHART_TEXT, "children"),
         Input(ids.VIEW_STATE, "data"),
         Input(ids.UNITS, "value"),
         Input(ids.WINDOW, "value"),
@@ -148,7 +150,7 @@ def register(app) -> None:
     def update_area(state, unit, window):
         store = app_context().holder.get()
         if store is None or not state:
-            return no_update, no_update, no_update, no_update
+            return (no_update,) * 6
         day = _day(state.get("date"), store) or store.last_day
         compare = _day(state.get("compare"), store) if state.get("compare") else None
         unit = unit if unit in ("km2", "sqmi") else "km2"
@@ -160,7 +162,8 @@ def register(app) -> None:
             area_fig["layout"]["shapes"] = [figures.marker_shape(day)]
             weekly_fig["layout"]["shapes"] = [figures.marker_shape(day)]
         summary = window_summary(store, day, compare, window or "7", unit)
-        return area_summary(store, day, unit), area_fig, weekly_fig, summary
+        return (area_summary(store, day, unit), area_fig, weekly_fig, summary,
+                figures.area_history_text(store.days, unit, day), figures.weekly_net_text(store.days, unit, day))
 
     @app.callback(
         Output(ids.TOWN_PANEL, "children"),
