@@ -112,8 +112,10 @@ def town_panel(store, town, day: date) -> list:
     dist = distance_to_front_km(store, town, day)
     return [
         html.H3(f"{town.name}", className="fl-town-name"),
-        html.Div(f"{town.name_uk} · {town.oblast} · population {town.population:,}" if town.name_uk
-                 else f"{town.oblast} · population {town.population:,}", className="fl-town-meta"),
+        html.Div(" · ".join(x for x in (town.name_uk, town.oblast,
+                                         # a village with no published figure: say nothing, not "0"
+                                         f"population {town.population:,}" if town.population else "")
+                            if x), className="fl-town-meta"),
         html.Div(className="fl-kv", children=[html.Span(f"on {day}", className="k"),
                                                html.Span(st, className=f"v fl-status fl-status-{st}",
                                                          id=ids.TOWN_STATUS),
