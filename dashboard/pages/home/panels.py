@@ -32,11 +32,12 @@ def area_summary(store, day: date, unit: str) -> list:
     row = store.row(day)
     complete = bool(row["complete"])
     total = float(row["russian_held_km2"])
+    official = f"{UKRAINE_OFFICIAL_KM2:,.0f}"  # "603,628", from the one constant
     items = [
         html.Div([html.Span("Russian-held", className="k"),
                   html.Span(_fmt(total, unit), className="v", id=ids.AREA_TOTAL),
-                  html.Span(f"{total / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's 603,628 km²", className="s",
-                            title="share of Ukraine's official area, 603,628 km², as DeepState counts it")],
+                  html.Span(f"{total / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's {official} km²", className="s",
+                            title=f"share of Ukraine's official area, {official} km², as DeepState counts it")],
                  className="fl-kv fl-kv-main"),
         html.Div([html.Span("occupied since 2022", className="k"),
                   html.Span(_fmt(row["occupied_km2"], unit), className="v")],
