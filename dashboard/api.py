@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 import orjson
 import shapely
@@ -39,6 +40,10 @@ DELTA_CACHE_BYTES = 16 * 2**20
 #: map shows smaller ones only from zoom 9.5 (assets/map/2-draw.js, minZoomFor), so they come
 #: after it (/data/settlements-more.json).
 MAIN_MIN_POPULATION = 5000
+#: Label ranks of settlement rows (:meth:`DataAPI.label_ranks`): the map names an oblast centre
+#: from the widest zoom and a town with notes from zoom 7, and places them before larger towns.
+RANK_CENTRE = 2
+RANK_NOTED = 1
 
 
 def content_etag(body: bytes) -> str:
@@ -129,8 +134,9 @@ class DataAPI:
         return self._meta
 
     def settlements(self, store, more: bool = False) -> bytes:
-        """The store's settlements as rows ``[name, where, lat, lon, population, id, i]`` (``i``:
-        the place's position in each day's status string; ``where``: hromada and oblast).
+        """The store's settlements as rows ``[name, where, lat, lon, population, id, i, rank]``
+        (``i``: the place's position in each day's status string; ``where``: hromada and oblast;
+        ``rank``: how much the map's labels favour the name, :meth:`label_ranks`).
 
         Two parts, so that hidden points cost nothing on the first paint: the places of at least
         :data:`MAIN_MIN_POPULATION` people (the map shows the others from zoom 9.5 only), and
@@ -138,16 +144,37 @@ class DataAPI:
         """
         if more not in self._settlements:
             rows = []
+            ranks = self.label_ranks()
             for i, sid in enumerate(store.settlement_ids):
                 try:
                     s = self.gazetteer.get(sid)
-                    row = [s.name, s.where, round(s.lat, 4), round(s.lon, 4), int(s.population or 0), sid, i]
+                    row = [s.name, s.where, round(s.lat, 4), round(s.lon, 4), int(s.population or 0), sid, i,
+                           ranks.get(s.id, 0)]
                 except KeyError:
-                    row = [sid, "", 0, 0, 0, sid, i]
+                    row = [sid, "", 0, 0, 0, sid, i, 0]
                 if (row[4] >= MAIN_MIN_POPULATION) != more:
                     rows.append(row)
             self._settlements[more] = _gz(rows)
         return self._settlements[more]
+
+    def label_ranks(self) -> dict[str, int]:
+        """Settlement code -> the label rank the map sorts names by before population:
+        :data:`RANK_CENTRE` for the oblast centres and the capital (``Gazetteer.centres``),
+        :data:`RANK_NOTED` for the towns the sourced notes are about, 0 (left out) for the rest."""
+        ranks: dict[str, int] = {}
+        if self.notes_dir:
+            from .sources.notes import load_notes
+
+            notes, _problems = load_notes(Path(self.notes_dir))  # the notes view reports the problems
+            for note in notes:
+                for town in note.towns:
+                    try:
+                        ranks[self.gazetteer.resolve(town).id] = RANK_NOTED
+                    except LookupError:
+                        pass
+        for sid in self.gazetteer.centres():
+            ranks[sid] = RANK_CENTRE
+        return ranks
 
     def day(self, store, day: date) -> bytes:
         gz = self._days.get(day)

@@ -482,15 +482,19 @@ def test_town_search_by_alias(page, live_server, store, gazetteer):
 
 
 @pytest.mark.parametrize("typed", ["Krasnoarmiisk", "Pokrovk"])
-def test_town_search_keeps_the_servers_order(page, live_server, gazetteer, typed):
+def test_town_search_keeps_the_servers_order(page, live_server, store, gazetteer, typed):
     """The server ranks the candidates (a former name, one letter off: Pokrovsk first, before
-    the villages); the dropdown shows them in that order, each with its hromada and oblast."""
+    the villages; namesakes near the front on the day shown before others of their size); the
+    dropdown shows them in that order, each with its hromada and oblast."""
+    from dashboard.analytics.control import near_front
+
     open_page(page, live_server, "?date=2024-10-31", painted="2024-10-31")
     settle(page)
     click_tab(page, "Town")
     page.click("#town-search")
     page.locator("input.dash-dropdown-search").fill(typed)
-    expected = [s.label for s in gazetteer.search(typed, limit=12)]
+    day = date(2024, 10, 31)
+    expected = [s.label for s in gazetteer.search(typed, limit=12, prefer=lambda p: near_front(store, day, p))]
     assert expected[0] == gazetteer.resolve("Pokrovsk").label and len(expected) > 5
     options = page.locator(".dash-dropdown-option")
     expect(options.first).to_have_text(expected[0])

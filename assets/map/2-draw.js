@@ -33,10 +33,22 @@
   function radius(pop) { return pop >= 500000 ? 6 : pop >= 100000 ? 4.5 : pop >= 20000 ? 3.2 : pop >= 5000 ? 2.4 : 1.7; }
   // Places under 5,000 people (dashboard/api.py's MAIN_MIN_POPULATION) show from SMALL_ZOOM.
   var SMALL_ZOOM = 9.5;
-  function minZoomFor(pop) { return pop >= 100000 ? 0 : pop >= 20000 ? 7 : pop >= 5000 ? 8 : SMALL_ZOOM; }
-  function labelZoomFor(pop) { return pop >= 500000 ? 5 : pop >= 100000 ? 7 : pop >= 20000 ? 9 : 11; }
+  // Label ranks of the settlement rows (dashboard/api.py): oblast centres and the capital, towns with notes.
+  var RANK_CENTRE = 2, RANK_NOTED = 1;
+  function minZoomFor(pop, rank) {
+    var z = pop >= 100000 ? 0 : pop >= 20000 ? 7 : pop >= 5000 ? 8 : SMALL_ZOOM;
+    return rank >= RANK_NOTED ? Math.min(z, 8) : z;
+  }
+  // Names of places this large (and of centres and noted towns) may cover a smaller place's dot.
+  var KEEP_POPULATION = 20000;
+  // The zoom from which a place's name is a candidate; names that would overlap give way (2-labels.js).
+  function labelZoomFor(pop, rank) {
+    if (rank >= RANK_CENTRE) return 0;
+    var z = pop >= 500000 ? 0 : pop >= 100000 ? 6 : pop >= 20000 ? 7.5 : pop >= 5000 ? 8.5 : 10;
+    return rank >= RANK_NOTED ? Math.min(z, 8) : z;
+  }
 
-  /* A map in `container`. `o`: {scale, labels: {declutter, avoid}, state() (the client's
+  /* A map in `container`. `o`: {scale, labels: {avoid}, state() (the client's
    * current state: date, town_id, layers), onMove(), onToggle(layer, on), onTown(id, name)}. */
   function Drawing(container, o) {
     var self = this;
@@ -60,6 +72,7 @@
     [["zones", 410], ["change", 420], ["front", 430], ["places", 440]].forEach(function (p) {
       map.createPane(p[0]).style.zIndex = p[1];
     });
+    this.names = new M.Labels(map, 450);
     // One canvas per pane: within a canvas, Leaflet draws in the order layers arrive, so a
     // shared canvas would put a compare that loads before the day's zones (a permalink, a
     // claim click) under them. Per-pane canvases stack by the panes' z-index, however the
@@ -76,9 +89,13 @@
       ro.observe(container);
       map.on("unload", function () { ro.disconnect(); });
     }
-    // Small places are drawn only in view (about 28,000 of them): moving shows the new ones.
+    // Small places are drawn only in view (about 28,000 of them): moving shows the new ones
+    // and lays the names out again (a resize too, once per frame at most).
     map.on("moveend", function () { self.updatePlaces(); });
-    if (o.labels && o.labels.declutter) map.on("moveend", function () { self.declutter(); });
+    map.on("resize", function () {
+      if (self.relayout) return;
+      self.relayout = window.requestAnimationFrame(function () { self.relayout = null; self.updateLabels(); });
+    });
   }
 
   Drawing.prototype.destroy = function () {
@@ -172,16 +189,17 @@
   };
 
   // --- settlements ------------------------------------------------------------------------------
-  /* Rows [name, where (hromada, oblast), lat, lon, population, id, i]: `i` is the place's
-   * position in a day's status string. */
+  /* Rows [name, where (hromada, oblast), lat, lon, population, id, i, rank]: `i` is the place's
+   * position in a day's status string, `rank` its label rank (RANK_CENTRE, RANK_NOTED or 0). */
   Drawing.prototype.placeMarker = function (r, k) {
     var self = this, c = this.vocab.colors, scale = this.o.scale, code = this.statusString.charAt(r[6] === undefined ? k : r[6]);
     var st = this.vocab.statuses[code];
     var m = L.circleMarker([r[2], r[3]], { renderer: this.placeRenderer, pane: "places", radius: radius(r[4]) * scale,
       weight: this.vocab.style.settlement.weight * scale, color: c.settlement_edge,
       fillColor: st ? st.color : c.settlement, fillOpacity: 1 });
-    m._fl = { i: r[6] === undefined ? k : r[6], name: r[0], oblast: r[1], pop: r[4], id: r[5], minZoom: minZoomFor(r[4]),
-              labelZoom: labelZoomFor(r[4]) };
+    var rank = r[7] || 0;
+    m._fl = { i: r[6] === undefined ? k : r[6], name: r[0], oblast: r[1], pop: r[4], id: r[5], rank: rank,
+              minZoom: minZoomFor(r[4], rank), labelZoom: labelZoomFor(r[4], rank), order: this.markers.length + k };
     m.bindTooltip("", { direction: "top", offset: [0, -4], className: "fl-tip" });
     m.on("mouseover", function () { self.hoverInfo(m); });
     m.on("click", function () { self.o.onTown(m._fl.id, m._fl.name); });
@@ -231,53 +249,53 @@
     this.updateLabels();
   };
 
+  /* Lay the names out again (2-labels.js): the selected town's first, then oblast centres and
+   * the capital, towns with notes, and the most populous; only names of places shown, from
+   * their zoom (labelZoomFor), and none that would overlap another name, a dot, the map's
+   * controls or a box over the map (`labels.avoid`, a CSS selector). */
   Drawing.prototype.updateLabels = function () {
-    var map = this.map, st = this.o.state(), labels = (this.labels = this.labels || []);
-    labels.forEach(function (l) { map.removeLayer(l); });
-    labels.length = 0;
-    if (!st || st.layers.indexOf("settlements") < 0) return;
-    var z = map.getZoom(), b = map.getBounds().pad(0.1);
+    var map = this.map, st = this.o.state(), names = this.names;
+    if (!map || !names || !map._loaded || !st || !this.placesLayer || st.layers.indexOf("settlements") < 0) {
+      if (names) names.clear();
+      this.labels = [];
+      return;
+    }
+    var z = map.getZoom(), b = map.getBounds(), places = this.placesLayer, scale = this.o.scale, cands = [];
+    var dots = [];
     this.markers.forEach(function (m) {
-      var selected = m._fl.id === st.town_id;
-      if ((z >= m._fl.labelZoom || selected) && b.contains(m.getLatLng())) {
-        var t = L.tooltip({ permanent: true, direction: "right", offset: [5, 0], interactive: false,
-                            className: selected ? "fl-label fl-label-selected" : "fl-label" })
-          .setLatLng(m.getLatLng()).setContent(escapeHTML(m._fl.name));
-        t._flRank = selected ? Infinity : m._fl.pop || 0;
-        t.addTo(map);
-        labels.push(t);
+      var f = m._fl, selected = f.id === st.town_id, shown = places.hasLayer(m);
+      if (!(shown || selected) || !b.contains(m.getLatLng())) return;
+      var r = radius(f.pop) * scale;
+      if (shown) {  // names avoid dots, so each sits by its own
+        var p = map.latLngToContainerPoint(m.getLatLng());
+        dots.push({ l: p.x - r, t: p.y - r, r: p.x + r, b: p.y + r, id: f.id });
+      }
+      if (selected || z >= f.labelZoom) {
+        cands.push({ id: f.id, name: f.name, latlng: m.getLatLng(), r: r, selected: selected,
+                     rank: f.rank, pop: f.pop, order: f.order, keep: f.rank > 0 || f.pop >= KEEP_POPULATION });
       }
     });
-    this.declutter();
+    cands.sort(function (a, c) {
+      return (c.selected - a.selected) || (c.rank - a.rank) || (c.pop - a.pop) || (a.order - c.order);
+    });
+    this.labels = names.place(cands, this.obstacles(), dots);
   };
 
-  /* With `labels.declutter` (large type on a wall): keep the selected town's name, then the
-   * most populous, and hide any name that would overlap one already kept, a box over the map
-   * (`labels.avoid`, a CSS selector) or the map's edge. */
-  Drawing.prototype.declutter = function () {
-    var opt = this.o.labels;
-    if (!opt || !opt.declutter || !this.map) return;
-    var items = this.labels.map(function (t) {
-      var el = t.getElement();
-      if (!el) return null;
-      el.style.visibility = "";
-      return { el: el, rank: t._flRank };
-    }).filter(Boolean);
-    items.sort(function (a, b) { return b.rank - a.rank; });
-    var kept = [];
-    if (opt.avoid) {
-      document.querySelectorAll(opt.avoid).forEach(function (el) { if (el.offsetWidth) kept.push(el.getBoundingClientRect()); });
-    }
-    var box = this.container.getBoundingClientRect();
-    items.forEach(function (it) {
-      var r = it.el.getBoundingClientRect(), m = 4;
-      var cut = r.left < box.left || r.right > box.right || r.top < box.top || r.bottom > box.bottom;
-      var hit = cut || kept.some(function (k) {
-        return r.left - m < k.right && r.right + m > k.left && r.top - m < k.bottom && r.bottom + m > k.top;
-      });
-      if (hit) it.el.style.visibility = "hidden"; else kept.push(r);
-    });
+  /* Boxes over the map, in container pixels: its controls and the page's `labels.avoid`. */
+  Drawing.prototype.obstacles = function () {
+    var box = this.container.getBoundingClientRect(), out = [], opt = this.o.labels;
+    var add = function (el) {
+      if (!el.offsetWidth) return;
+      var r = el.getBoundingClientRect();
+      out.push({ l: r.left - box.left, t: r.top - box.top, r: r.right - box.left, b: r.bottom - box.top });
+    };
+    this.container.querySelectorAll(".leaflet-control").forEach(add);
+    if (opt && opt.avoid) document.querySelectorAll(opt.avoid).forEach(add);
+    return out;
   };
+
+  /* A box over the map came or went (the legend folded, a note appeared): the names give way. */
+  Drawing.prototype.declutter = function () { this.updateLabels(); };
 
   Drawing.prototype.colorSettlements = function (status) {
     var prev = this.statusString, statuses = this.vocab.statuses, blank = this.vocab.colors.settlement;

@@ -10,7 +10,8 @@
  *       or null: the town, else all of Ukraine); error: element or id that shows errors;
  *       url (default true): keep the page's URL (?date=…) in step with the map, false when the
  *       page owns its URL; scale: line and dot size factor (a wall screen); labels:
- *       {declutter: true, avoid: "CSS selector"} hides place names that would overlap.
+ *       {avoid: "CSS selector"}: boxes over the map that place names keep clear of (names never
+ *       overlap one another, at any zoom: assets/map/2-labels.js).
  *       Called again with the same container, it changes the state and keeps the map.
  *   setDate(d, push)  setIndex(i, push)  gotoDate(d, offsetDays, push)  step(±days)
  *       push: a new history entry (else the URL is replaced). step(±7) moves a week.
@@ -20,6 +21,8 @@
  *   play()  pause()  togglePlay()  setSpeed(daysPerSecond)   (the vocabulary's speeds)
  *   frame({center, zoom} | {bbox, padding: {topLeft, bottomRight}})   frame the map
  *   refreshLabels()   lay the place names out again (a box over the map came or went)
+ *   townLabel(id) -> "Name (X hromada, Y Oblast)", as the town search labels it, or null for
+ *       a place the map has not loaded
  *   reload() -> Promise<bool>   a new store generation: repaint; false when the page must reload
  *   permalink(view?) -> "?date=…"   the query of a view ({date, compare, town, layers,
  *       view}, default the map's own), the rules of dashboard/vocab.py's permalink()
@@ -430,6 +433,11 @@
   fl.frame = function (f) { if (S.draw) S.draw.frame(f); };
 
   fl.refreshLabels = function () { if (S.draw) S.draw.declutter(); };
+
+  fl.townLabel = function (id) {
+    var m = S.draw && id ? S.draw.marker(id) : null;
+    return m ? m._fl.name + (m._fl.oblast ? " (" + m._fl.oblast + ")" : "") : null;
+  };
 
   fl.permalink = permalink;
 

@@ -38,9 +38,10 @@
     }
     if (has("town")) {
       // The search box shows the town (its panel is mounted while hidden: a value must be
-      // among its options, or the box drops it).
+      // among its options, or the box drops it), labelled as the search labels it.
       var t = e.state.town_id;
-      setProps(ids.TOWN_SEARCH, t ? { options: [{ label: e.state.town_name || t, value: t }], value: t } : { value: null });
+      setProps(ids.TOWN_SEARCH, t ? { options: [{ label: fl.townLabel(t) || e.state.town_name || t, value: t }], value: t }
+                                  : { value: null });
     }
     if (has("compare")) {
       // The panel follows: a compare date shows the compare window; none, the last 7 days.

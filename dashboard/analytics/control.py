@@ -4,7 +4,7 @@ The measurements (:func:`measure_change`, :class:`WindowSums`, :func:`status_spa
 take geometry and tables and return plain dicts / dataclasses, ready for the CLI's
 ``--json`` and for the dashboard's panels. The store memoises them per generation
 (``store.change``, ``store.window_sums``). The small readers (:func:`area_on`,
-:func:`status_on`, :func:`town_timeline`, :func:`distance_to_front_km`) take the opened
+:func:`status_on`, :func:`town_timeline`, :func:`distance_to_front_km`, :func:`near_front`) take the opened
 :class:`~dashboard.store.reader.Store` (a read-only data object) and read one row or
 one column of it.
 """
@@ -19,8 +19,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..sources.deepstate import LAYERS
+from ..store.reader import DateOutOfRange
 from ..vocab import STATUSES
-from .geo import UKRAINE_OFFICIAL_KM2, distance_km
+from .geo import UKRAINE_OFFICIAL_KM2, distance_km, points_equal_area, to_equal_area
 from .split import Changed, Zones
 
 #: The status matrix's codes (bytes) -> status names (dashboard/vocab.py).
@@ -265,6 +266,41 @@ def status_on(store, settlement, day: date) -> tuple[str, date | None]:
 def distance_to_front_km(store, settlement, day: date) -> float | None:
     """Distance from the settlement to the front line on ``day`` (0 inside held territory? no: to the line)."""
     return distance_km(settlement.lon, settlement.lat, store.front_geometry(day))
+
+
+#: A place this close to the day's front line is "near the front" (the town search lists it
+#: before namesakes of the same match and size elsewhere).
+NEAR_FRONT_KM = 25.0
+
+
+def near_front(store, day: date, places, km: float = NEAR_FRONT_KM) -> set[str]:
+    """Codes of ``places`` (settlements) within ``km`` of the front line on ``day``.
+
+    Measured in the equal-area plane (distances there are within 1 % of the geodesic ones
+    over Ukraine, plenty for a tie-break); the day's projected line is kept with the store.
+    A day before the front line was drawn (or out of range) has no place near it.
+    """
+    places = [p for p in places if p.has_point]
+    if not places:
+        return set()
+    try:
+        day = store.resolve_day(day).day
+    except DateOutOfRange:
+        return set()
+
+    def front():
+        g = store.front_geometry(day)
+        if g is None or g.is_empty:
+            return None
+        g = to_equal_area(g)
+        shapely.prepare(g)
+        return g
+
+    line = store.memo.recent(("front-equal-area", day), front)
+    if line is None:
+        return set()
+    near = shapely.dwithin(line, points_equal_area([p.lon for p in places], [p.lat for p in places]), km * 1000.0)
+    return {p.id for p, hit in zip(places, near) if hit}
 
 
 @dataclass

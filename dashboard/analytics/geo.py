@@ -30,6 +30,12 @@ def to_equal_area(geom: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
+def points_equal_area(lons, lats) -> np.ndarray:
+    """Points (shapely, in the equal-area plane) of lon/lat sequences."""
+    xs, ys = _to_equal_area().transform(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+    return shapely.points(np.column_stack([xs, ys]))
+
+
 def area_km2(geom: BaseGeometry | None) -> float:
     """Area of a lon/lat geometry in km² (0 for None / empty)."""
     if geom is None or geom.is_empty:

@@ -24,7 +24,7 @@ import csv
 import math
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +54,9 @@ NEAR_RATIO = 85
 CODE_RE = re.compile(r"UA\d{17}", re.IGNORECASE)
 #: Category order among namesakes: a city before a settlement before a village.
 CATEGORY_RANK = {"special-status city": 0, "city": 1, "settlement": 2, "village": 3}
+#: Population bands of the search's tie-break: within a band, places near the front come first
+#: (the map draws the same bands as dot sizes, assets/map/2-draw.js).
+SIZE_BANDS = (100_000, 20_000, 5_000)
 #: Among namesakes, the first is "clearly meant" when it is the only city among them, or has
 #: at least this many times the people of the next (and :data:`CLEAR_MIN_POPULATION`).
 CLEAR_RATIO = 10
@@ -286,6 +289,18 @@ class Gazetteer:
             raise KeyError(f"no settlement with id {printable(sid)!r}")
         return s
 
+    def centres(self) -> frozenset[str]:
+        """Codes of the most populous place of each first-level unit: the oblast centres, the
+        capital and Sevastopol (for Kyiv Oblast, whose centre is the capital, its largest town,
+        Bila Tserkva). The codifier does not mark centres; the largest place is each one
+        (a test checks them by name)."""
+        best: dict[str, Settlement] = {}
+        for s in self._items:
+            unit = s.id[:4]
+            if s.population and (unit not in best or s.population > best[unit].population):
+                best[unit] = s
+        return frozenset(s.id for s in best.values())
+
     def canonical_id(self, id: str) -> str | None:  # noqa: A002 - the API's name
         """The code of a code or old id, or None."""
         try:
@@ -351,13 +366,18 @@ class Gazetteer:
                                    reason=f"No town '{printable(name)}' in {where}.{shown}")
         raise UnknownTownError(query, suggestions)
 
-    def search(self, query: str, limit: int = 10) -> list[Settlement]:
+    def search(self, query: str, limit: int = 10,
+               prefer: Callable[[list[Settlement]], Collection[str]] | None = None) -> list[Settlement]:
         """Places for a search box: exact and prefix matches of any name, then fuzzy ones.
 
         Ranked by match score (exact name > exact alias > name prefix > alias prefix >
-        fuzzy ``WRatio``), then population, category and code. An empty or overlong query
-        gives ``[]``; a code gives its place; ``"Name, Qualifier"`` narrows as in
-        :meth:`lookup`.
+        fuzzy ``WRatio``), then size (:data:`SIZE_BANDS`), then the places ``prefer`` picks (it
+        gets the candidates and returns the codes of those to put first among equals: the
+        town search passes the places near the front on the day shown,
+        :func:`dashboard.analytics.control.near_front`), then population, category and code.
+        So "Makiivka" still offers the city of 340,000 before a village of that name on the
+        front, but of two villages the one on the front comes first. An empty or overlong query gives ``[]``; a code
+        gives its place; ``"Name, Qualifier"`` narrows as in :meth:`lookup`.
         """
         if isinstance(query, str) and CODE_RE.fullmatch(query.strip()):
             try:
@@ -371,7 +391,7 @@ class Gazetteer:
         key = name_key(name)
         if not key or limit <= 0:
             return []
-        return self._ranked(key, filters, limit, SEARCH_CUTOFF, prefer_curated=qualified)
+        return self._ranked(key, filters, limit, SEARCH_CUTOFF, prefer_curated=qualified, prefer=prefer)
 
     # ----------------------------------------------------------------------- internals
 
@@ -463,7 +483,8 @@ class Gazetteer:
         return printable(rest.strip())
 
     def _ranked(self, key: str, filters, limit: int, cutoff: float,
-                prefer_curated: bool = False) -> list[Settlement]:
+                prefer_curated: bool = False,
+                prefer: Callable[[list[Settlement]], Collection[str]] | None = None) -> list[Settlement]:
         """Places for ``key`` in classes, best first: exact official names, exact aliases, near
         official names (one that starts with the query, or within rapidfuzz ``ratio``
         :data:`NEAR_RATIO`), near aliases, then other fuzzy matches (``WRatio`` >= ``cutoff``,
@@ -472,7 +493,7 @@ class Gazetteer:
         Within a class larger places come first, so "Pokrovk" offers Pokrovsk (60,000 people,
         one letter off) before the Pokrovka villages it is a prefix of. ``prefer_curated`` puts
         exact hand-checked matches first, as :meth:`lookup` does for a qualified query, so that
-        a search list starts with what resolve picks.
+        a search list starts with what resolve picks. ``prefer``: see :meth:`search`.
         """
         best: dict[int, tuple[int, int]] = {}  # item -> (class, -score)
 
@@ -503,11 +524,18 @@ class Gazetteer:
                     offer(i, 2 + tier)
                 else:
                     offer(i, 4, round(score))
-        ranked = sorted(best, key=lambda i: (*best[i], *self._rank(i)))
+        first = frozenset(prefer([self._items[i] for i in best])) if prefer and best else frozenset()
+        ranked = sorted(best, key=lambda i: (*best[i], _size_band(self._items[i].population),
+                                             self._items[i].id not in first, *self._rank(i)))
         return [self._items[i] for i in ranked[:limit]]
 
     def _suggest(self, key: str, filters, n: int = 5) -> list[Settlement]:
         return self._ranked(key, filters, n, SUGGEST_CUTOFF)
+
+
+def _size_band(population: int) -> int:
+    """0 for the largest places (:data:`SIZE_BANDS`), up to ``len(SIZE_BANDS)`` for the smallest."""
+    return next((k for k, least in enumerate(SIZE_BANDS) if population >= least), len(SIZE_BANDS))
 
 
 def _unit_key(text: str) -> str:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from dash import Input, Output, Patch, State, ctx, html, no_update
 
 from ... import ids
-from ...analytics.control import STATUS_NAMES, distance_to_front_km, status_on, town_timeline
+from ...analytics.control import STATUS_NAMES, distance_to_front_km, near_front, status_on, town_timeline
 from ...analytics.geo import UKRAINE_OFFICIAL_KM2
 from ...components import figures
 from ...context import app_context
@@ -205,14 +205,20 @@ def register(app) -> None:
         Input(ids.TOWN_SEARCH, "search_value"),
         State(ids.TOWN_SEARCH, "value"),
         State(ids.TOWN_SEARCH, "options"),
+        State(ids.VIEW_STATE, "data"),
         prevent_initial_call=True,
     )
-    @checked(search=str | None, value=str | None, options=OPTIONS)
-    def town_options(search, value, options):
+    @checked(search=str | None, value=str | None, options=OPTIONS, state=VIEW_STATE)
+    def town_options(search, value, options, state):
         if not search or len(search.strip()) < 2:
             return [o for o in (options or []) if o.get("value") == value] or no_update
+        here = app_context()
+        store = here.holder.get()
+        day = None if store is None else _day((state or {}).get("date"), store) or store.last_day
+        # Among equally good matches, the namesakes near the front on the day shown come first.
+        prefer = (lambda places: near_front(store, day, places)) if day is not None else None
         try:
-            found = app_context().gazetteer.search(search[:100], limit=12)
+            found = here.gazetteer.search(search[:100], limit=12, prefer=prefer)
         except Exception:  # noqa: BLE001 - a failed search offers no towns, never a broken page
             found = []
         # "search" carries the typed text, so the dropdown's own filter keeps every candidate
