@@ -104,7 +104,7 @@ def test_a_bad_day_is_a_json_error(client, day, status, text):
 
 
 def test_settlements_are_the_stores_with_names_and_places(client, store, gazetteer):
-    from dashboard.api import MAIN_MIN_POPULATION
+    from dashboard.api import MAIN_MIN_POPULATION, RANK_CENTRE, RANK_NOTED
 
     first = client.get("/data/settlements.json", headers=GZ)
     more = client.get("/data/settlements-more.json", headers=GZ)
@@ -118,11 +118,17 @@ def test_settlements_are_the_stores_with_names_and_places(client, store, gazette
     assert 500 < len(main_rows) < 2000 and len(more_rows) > 25_000
     assert len(first.data) * 10 < len(more.data), (len(first.data), len(more.data))
     bakhmut = gazetteer.resolve("Bakhmut")
-    name, where, lat, lon, population, _id, _i = next(r for r in main_rows if r[5] == bakhmut.id)
+    name, where, lat, lon, population, _id, _i, rank = next(r for r in main_rows if r[5] == bakhmut.id)
     assert (name, where) == ("Bakhmut", "Bakhmutska hromada, Donetsk Oblast")
     assert abs(lat - bakhmut.lat) < 1e-3 and abs(lon - bakhmut.lon) < 1e-3 and population > 50_000
     z = gazetteer.resolve("Zaporizke, Velykomykhailivka")
     assert next(r for r in more_rows if r[5] == z.id)[:2] == ["Zaporizke", z.where]
+    # Label ranks: the map names oblast centres first, then the towns the notes are about.
+    ranks = {r[0]: r[7] for r in rows if r[7]}
+    assert rank == RANK_NOTED and ranks["Klishchiivka"] == RANK_NOTED  # a village with notes
+    assert ranks["Kherson"] == ranks["Kyiv"] == ranks["Luhansk"] == RANK_CENTRE
+    assert "Kramatorsk" in ranks and "Kryvyi Rih" not in ranks  # a noted town; a large one without notes
+    assert sum(1 for v in ranks.values() if v == RANK_CENTRE) == 27
 
 
 def test_boundaries_are_the_outline_and_the_oblast_borders(client):

@@ -332,6 +332,31 @@ def test_search_puts_pokrovsk_first(gaz, query):
     assert gaz.search(query, limit=12)[0] == gaz.resolve("Pokrovsk")
 
 
+def test_centres_are_the_oblast_centres_and_the_capital(gaz):
+    names = {gaz.get(sid).name for sid in gaz.centres()}
+    assert len(names) == 27  # 24 oblasts, Crimea, Kyiv, Sevastopol
+    assert {"Kyiv", "Sevastopol", "Simferopol", "Kherson", "Donetsk", "Luhansk", "Uzhhorod", "Lutsk",
+            "Kropyvnytskyi", "Zaporizhzhia", "Chernivtsi"} <= names
+    assert "Bila Tserkva" in names  # Kyiv Oblast's largest: its centre is the capital, a unit of its own
+    assert not names & {"Kryvyi Rih", "Mariupol", "Makiivka", "Horlivka", "Kremenchuk"}
+
+
+def test_search_prefers_the_chosen_namesakes_within_their_size(gaz):
+    """``prefer`` (the town search: places near the front) orders namesakes of one size band,
+    never a village before a city."""
+    zhuravky = gaz.search("Zhuravka", limit=30)
+    assert zhuravky[0].population >= 3000  # the largest village comes first by default
+    picked = [s for s in zhuravky if s.name == "Zhuravka" and s.population == 0][-1]
+    ranked = gaz.search("Zhuravka", limit=30, prefer=lambda places: {picked.id})
+    assert ranked[0] == picked and set(ranked) == set(zhuravky)
+    assert ranked[1:] == [s for s in zhuravky if s != picked]  # the others keep their order
+    seen = []
+    ranked = gaz.search("Makiivka", limit=12, prefer=lambda places: seen.extend(places) or
+                        {p.id for p in places if p.population < 5000})
+    assert ranked[0].population > 300_000  # the city, though a village was preferred
+    assert {s.id for s in ranked} <= {s.id for s in seen}  # prefer saw every candidate
+
+
 def test_search_puts_donetsk_avdiivka_first(gaz):
     assert gaz.search("Avdiyivka", limit=12)[0] == gaz.resolve("Avdiivka")
 

@@ -190,3 +190,22 @@ def test_cli_resolves_a_village_by_hromada_or_code(cli, store_dir, query):
 def test_cli_a_place_without_coordinates_has_no_status(cli, store_dir):
     r = cli("--data-dir", store_dir, "town", "UA59060110750096198")
     assert r.returncode == 2 and "has no coordinates" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_near_front_is_the_day_s_front_line_within_25_km(store, gazetteer):
+    """The town search's tie-break: a place is near the front when the day's line passes within
+    NEAR_FRONT_KM; Zhuravka by Pokrovsk is on 2024-10-31 and was not in April 2022."""
+    from dashboard.analytics.control import NEAR_FRONT_KM, distance_to_front_km, near_front
+
+    zhuravky = [s for s in gazetteer if s.name == "Zhuravka"]
+    by_pokrovsk = gazetteer.resolve("Zhuravka, Hrodivska")
+    for day in (date(2024, 10, 31), date(2022, 4, 5)):
+        near = near_front(store, day, zhuravky)
+        for s in zhuravky:
+            km = distance_to_front_km(store, s, day)
+            assert (s.id in near) == (km is not None and km <= NEAR_FRONT_KM), (s.label, day, km)
+    assert by_pokrovsk.id in near_front(store, date(2024, 10, 31), zhuravky)
+    assert by_pokrovsk.id not in near_front(store, date(2022, 4, 5), zhuravky)
+    assert near_front(store, date(2030, 1, 1), zhuravky) == set()  # a day outside the store: none
+    ranked = gazetteer.search("Zhuravka", prefer=lambda places: near_front(store, date(2024, 10, 31), places))
+    assert ranked[0] == by_pokrovsk != gazetteer.search("Zhuravka")[0]
