@@ -27,6 +27,9 @@
   var GAP = 2;      // px between a dot's edge and its name
   var MARGIN = 2;   // px kept clear around every name
   var CELL = 64;    // px: the collision grid's cell
+  // px: a name already placed this near stands for a namesake's dot too (the register splits a
+  // few villages between two hromadas: Ridkodub, twice, 190 m apart)
+  var TWIN = 24;
   // Positions tried in order (the cartographer's usual preference: beside the dot, then above
   // or below a corner, then centred): the box's top-left corner is the dot's centre moved by
   // (dx, dy) times the gap and (fx, fy) times the box's width and height.
@@ -122,7 +125,7 @@
    * `keep` (a name analysts orient by) and no free position. Returns the names placed:
    * {id, name, selected, box, position}. */
   Labels.prototype.place = function (cands, obstacles, dots) {
-    var map = this.map, size = map.getSize(), hard = new Grid(), soft = new Grid(), placed = [];
+    var map = this.map, size = map.getSize(), hard = new Grid(), soft = new Grid(), placed = [], at = {};
     var styles = { plain: this.style("fl-label"), selected: this.style("fl-label fl-label-selected") };
     (obstacles || []).forEach(function (b) { hard.add(b); });
     (dots || []).forEach(function (b) { soft.add(b); });
@@ -131,6 +134,8 @@
       var c = cands[k], st = c.selected ? styles.selected : styles.plain;
       var w = this.measure(st.font, c.name) + st.extra, h = st.height;
       var p = map.latLngToContainerPoint(c.latlng), g = c.r + GAP;
+      var twins = at[c.name] || (at[c.name] = []);
+      if (!c.selected && twins.some(function (q) { return Math.abs(q.x - p.x) < TWIN && Math.abs(q.y - p.y) < TWIN; })) continue;
       var boxes = POSITIONS.map(function (q) {
         var l = p.x + q.dx * g + q.fx * w, t = p.y + q.dy * g + q.fy * h;
         return { l: l, t: t, r: l + w, b: t + h, name: q.name };
@@ -142,6 +147,7 @@
       }
       if (!box) continue;
       hard.add(box);
+      twins.push(p);
       placed.push({ id: c.id, name: c.name, selected: !!c.selected, box: box, position: box.name });
     }
     this.render(placed);
