@@ -181,6 +181,9 @@
     var self = this, map = this.map, b = this.vocab(), st = b.style, c = this.colors();
     var z = map.getZoom(), date = this.date || "9999-12-31", scale = this.o.scale || 1;
     var grow = 1 + Math.max(0, z - 7) * 0.2;
+    // The wall screen's dark variant keeps the map quiet: main rivers, no built-up blobs, only
+    // the names of countries and seas (the briefing names its own places).
+    var dark = this.o.theme === "dark";
     this.drawn.forEach(function (l) { map.removeLayer(l); });
     this.drawn = [];
     var days = [];
@@ -226,10 +229,13 @@
         var p = f.properties;
         return z >= (p.min_zoom || 0) - 1 && (shown(p, date) || (p.until && p.after === "drained"));
       },
-      rivers: function (f) { return z >= (f.properties.min_zoom || 0) - st.river.min_zoom_shift && shown(f.properties, date); },
+      rivers: function (f) {
+        return z >= (f.properties.min_zoom || 0) - st.river.min_zoom_shift && shown(f.properties, date) &&
+               !(dark && f.properties.rank > 7);
+      },
       railways: function () { return z >= st.railway.min_zoom; },
       railway_gaps: function () { return z >= st.railway.min_zoom; },
-      urban: function (f) { return z >= (f.properties.min_zoom || 0); }
+      urban: function (f) { return !dark && z >= (f.properties.min_zoom || 0); }
     };
     ORDER.forEach(function (n) {
       if (!data[n]) return;
@@ -257,6 +263,7 @@
     named("country_names", function (f) {
       labels.push(self.label([f.geometry.coordinates[1], f.geometry.coordinates[0]], f.properties.name, "fl-base-country", c.country_name));
     });
+    if (dark) data = { sea_names: data.sea_names, country_names: data.country_names };
     named("towns_abroad", function (f) {
       if (z < (f.properties.min_zoom || 0) + st.town_abroad_zoom_shift) return;
       labels.push(self.label([f.geometry.coordinates[1], f.geometry.coordinates[0]], f.properties.name, "fl-base-town", c.country_name));
