@@ -38,7 +38,8 @@
     this.date = null;
     this.index = null;       // Promise of /data/basemap/index.json, once started
     this.files = new Map();  // url -> Promise of GeoJSON
-    this.drawn = [];
+    this.drawn = [];         // what every drawing makes anew: stations in view, names
+    this.layers = {};        // layer name -> {key, layer}: kept while zoom, date side and file stay
     this.seq = 0;
     this.epoch = null;
     map.createPane("base").style.zIndex = 405;        // over the land's fill, under the zones (410)
@@ -154,7 +155,7 @@
         if (seq !== self.seq || !self.map) return;
         var data = {};
         names.forEach(function (n, i) { if (docs[i]) data[n] = docs[i]; });
-        self.draw(data);
+        self.draw(data, need);
       });
     }).catch(function () {});
   };
@@ -177,7 +178,9 @@
                         html: "<span style='color:" + color + "'>" + esc(text) + "</span>" }) });
   };
 
-  Base.prototype.draw = function (data) {
+  /* Draw `data` (layer -> GeoJSON, from the files `urls`): a layer is made again only when its
+   * file, the zoom or the side of a dated feature's day changed (a pan keeps it). */
+  Base.prototype.draw = function (data, urls) {
     var self = this, map = this.map, b = this.vocab(), st = b.style, c = this.colors();
     var z = map.getZoom(), date = this.date || "9999-12-31", scale = this.o.scale || 1;
     var grow = 1 + Math.max(0, z - 7) * 0.2;
@@ -196,11 +199,6 @@
     this.datedDays = days;
     this.epoch = this.epochOf(date);
     var view = map.getBounds().pad(0.3);
-    var geo = function (doc, opts) {
-      var l = L.geoJSON(doc, Object.assign({ renderer: self.renderer, pane: "base", interactive: false }, opts));
-      l.addTo(map);
-      self.drawn.push(l);
-    };
     var labels = [];
     var style = {
       sea: function () { return { stroke: false, fillColor: c.water, fillOpacity: 1 }; },
@@ -237,24 +235,40 @@
       railway_gaps: function () { return z >= st.railway.min_zoom; },
       urban: function (f) { return !dark && z >= (f.properties.min_zoom || 0); }
     };
+    // The polygons and lines: made again where needed; if any was, all go back in order (a
+    // canvas draws in the order layers were added).
+    var made = {}, remade = false;
     ORDER.forEach(function (n) {
-      if (!data[n]) return;
-      if (n === "stations") {
-        if (z < st.station.min_zoom) return;
-        var pts = L.layerGroup();
-        data[n].features.forEach(function (f) {
-          var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
-          if (!view.contains(ll)) return;
-          pts.addLayer(L.circleMarker(ll, { renderer: self.renderer, pane: "base", interactive: false,
-            radius: st.station.radius * scale, stroke: false, fillColor: c.station, fillOpacity: 1 }));
-          if (z >= st.station.label_zoom && f.properties.name) labels.push(self.label(ll, f.properties.name, "fl-base-station", c.station));
-        });
-        pts.addTo(map);
-        self.drawn.push(pts);
-        return;
+      if (n === "stations") return;
+      var key = data[n] ? urls[n] + "|" + z + "|" + self.epoch : null, old = self.layers[n];
+      if (old && old.key === key) { made[n] = old; return; }
+      remade = true;
+      if (old) map.removeLayer(old.layer);
+      if (key) {
+        made[n] = { key: key, layer: L.geoJSON(data[n], { renderer: self.renderer, pane: "base", interactive: false,
+                                                          style: style[n], filter: filter[n] }) };
       }
-      geo(data[n], { style: style[n], filter: filter[n] });
     });
+    this.layers = made;
+    if (remade) {
+      ORDER.forEach(function (n) {
+        if (!made[n]) return;
+        map.removeLayer(made[n].layer);
+        made[n].layer.addTo(map);
+      });
+    }
+    if (data.stations && z >= st.station.min_zoom) {  // only those in view: a pan draws them again
+      var pts = L.layerGroup();
+      data.stations.features.forEach(function (f) {
+        var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+        if (!view.contains(ll)) return;
+        pts.addLayer(L.circleMarker(ll, { renderer: self.renderer, pane: "base", interactive: false,
+          radius: st.station.radius * scale, stroke: false, fillColor: c.station, fillOpacity: 1 }));
+        if (z >= st.station.label_zoom && f.properties.name) labels.push(self.label(ll, f.properties.name, "fl-base-station", c.station));
+      });
+      pts.addTo(map);
+      this.drawn.push(pts);
+    }
     // The names: seas, countries, towns abroad, oblasts, rivers, the drained reservoir.
     var named = function (n, fn) { if (data[n]) data[n].features.forEach(fn); };
     named("sea_names", function (f) {
@@ -297,7 +311,7 @@
     this.d.container.setAttribute("data-base", "z" + z + ":" + (this.groups || []).join(","));
   };
 
-  Base.prototype.destroy = function () { this.seq++; this.map = null; };
+  Base.prototype.destroy = function () { this.seq++; this.map = null; this.layers = {}; this.drawn = []; };
 
   M.Base = Base;
 })();
