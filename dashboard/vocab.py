@@ -110,7 +110,7 @@ COLORS = {
     "urban": "#ece5da",                 # built-up areas
     "railway": "#958f88",
     "station": "#6e6964",
-    "rail_gap": "#c2b8aa",              # where the railway data has no lines
+    "rail_gap": "#9c907c",              # where the railway data has no lines (dashed outline)
     "water_name": "#5f84a3",
     "country_name": "#8a8275",
     "oblast_name": "#77818c",
@@ -145,7 +145,7 @@ BASE_STYLE = {
     "urban": {"fill_opacity": 1},
     "railway": {"weight": 1.0, "main_weight": 1.4, "dash": "", "min_zoom": 8},
     "station": {"radius": 1.8, "min_zoom": 9.5, "label_zoom": 11.5},
-    "rail_gap": {"weight": 1.0, "dash": "2 4"},
+    "rail_gap": {"weight": 1.3, "dash": "6 4", "fill_opacity": 0.12},
     "river_label_zoom": 7,
     "oblast_label_zoom": [6, 9.5],
     "town_abroad_zoom_shift": 1.5,

@@ -67,7 +67,8 @@
       html += "<label class='fl-legend-row' data-base='" + g.key + "'><input type='checkbox' data-base='" + g.key + "'" +
               (groups.indexOf(g.key) >= 0 ? " checked" : "") + "> <span>" + esc(g.label) + "</span></label>";
     });
-    return html + "</div>";
+    return html + "<div class='fl-legend-base-note' style='display:none'>Shaded, dashed areas: the railway data has " +
+           "no lines there (the stations are known).</div></div>";
   };
 
   Base.prototype.bindLegend = function (div) {
@@ -216,7 +217,10 @@
       },
       coast: function () { return { color: c.river, weight: st.coast.weight * scale }; },
       borders: function () { return { color: c.border, weight: st.border.weight * scale, dashArray: st.border.dash }; },
-      railway_gaps: function () { return { color: c.rail_gap, weight: st.rail_gap.weight * scale, dashArray: st.rail_gap.dash, fill: false }; },
+      railway_gaps: function () {
+        return { color: c.rail_gap, weight: st.rail_gap.weight * scale, dashArray: st.rail_gap.dash,
+                 fillColor: c.rail_gap, fillOpacity: st.rail_gap.fill_opacity };
+      },
       railways: function (f) {
         var w = f.properties.usage === "main" ? st.railway.main_weight : st.railway.weight;
         return { color: c.railway, weight: w * scale };
@@ -282,6 +286,12 @@
       if (z < (f.properties.min_zoom || 0) + st.town_abroad_zoom_shift) return;
       labels.push(self.label([f.geometry.coordinates[1], f.geometry.coordinates[0]], f.properties.name, "fl-base-town", c.country_name));
     });
+    // Where the railway data has no lines, the legend says so (empty land would read as no railway).
+    var gap = z >= st.railway.min_zoom && !!data.railway_gaps && data.railway_gaps.features.some(function (f) {
+      return L.geoJSON(f).getBounds().intersects(map.getBounds());
+    });
+    var note = this.legend && this.legend.querySelector(".fl-legend-base-note");
+    if (note) note.style.display = gap ? "" : "none";
     var oz = st.oblast_label_zoom;
     if (z >= oz[0] && z < oz[1]) {
       named("oblast_names", function (f) {

@@ -19,7 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..sources.basemap import INDEX, shown_on
-from ..vocab import BASE_STYLE, BASE_THEMES
+from ..vocab import BASE_STYLE, BASE_THEMES, rgba
 
 log = logging.getLogger(__name__)
 COLORS = BASE_THEMES["light"]
@@ -191,7 +191,8 @@ def figure_parts(base: BaseLayers, day, zoom: float, box: BaseGeometry, project,
             w = st["railway"]["main_weight"] if f.props.get("usage") == "main" else st["railway"]["weight"]
             add(over, f.geom, line=COLORS["railway"], width=w)
         for f in base.layer("railway_gaps", zoom, day, box):
-            add(over, f.geom, line=COLORS["rail_gap"], width=st["rail_gap"]["weight"], dash=True)
+            add(over, f.geom, fill=rgba(COLORS["rail_gap"], st["rail_gap"]["fill_opacity"]), line=COLORS["rail_gap"],
+                width=st["rail_gap"]["weight"], dash=True)
     for layer, color, size, italic in (("country_names", COLORS["country_name"], 13, False),
                                        ("sea_names", COLORS["water_name"], 14, True)):
         for f in base.layer(layer, zoom, day, box):

@@ -330,6 +330,10 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
     fx, fy = _line_xy(clip(_km_or_none(store.front_geometry(snap.day))))
     fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", line=dict(color=COLORS["front"], width=STYLE["front"]["weight"]),
                              name=LABELS["front"], hoverinfo="skip"))
+    if any(sh["line"]["color"] == BASE_COLORS["rail_gap"] for sh in base_over):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="No railway lines in the data",
+                                 marker=dict(symbol="square", size=15, color=rgba(BASE_COLORS["rail_gap"], 0.3),
+                                             line=dict(color=BASE_COLORS["rail_gap"], width=1.5))))
     if snap.town is not None:
         t = snap.town
         x, y = project_point(t.lon, t.lat)

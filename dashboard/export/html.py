@@ -288,7 +288,8 @@ def _add_base(m, base: dict[str, list[dict]], layers) -> None:
         "rivers": lambda f: {"color": BC["river"], "weight": river_width(f["properties"], 6.0)},
         "coast": lambda f: {"color": BC["river"], "weight": st["coast"]["weight"]},
         "railway_gaps": lambda f: {"color": BC["rail_gap"], "weight": st["rail_gap"]["weight"],
-                                   "dashArray": st["rail_gap"]["dash"], "fill": False},
+                                   "dashArray": st["rail_gap"]["dash"], "fillColor": BC["rail_gap"],
+                                   "fillOpacity": st["rail_gap"]["fill_opacity"]},
         "railways": lambda f: {"color": BC["railway"], "weight": st["railway"]["main_weight"]
                                if f["properties"].get("usage") == "main" else st["railway"]["weight"]},
     }
