@@ -131,7 +131,7 @@
     fl.init({ container: ids.MAP, error: ids.MAP_ERROR, url: false, scale: WALL_LINE * wallScale(),
               labels: { declutter: true, avoid: ".fl-briefing .fl-legend, #" + ids.BRIEFING_CHANGE + ", #" + ids.BRIEFING_PAUSED },
               date: f0.date, compare: f0.compare || null, town_id: sc.town_id || null,
-              town_name: sc.town_name || null, layers: sc.layers.slice(), view: null })
+              town_name: sc.town_name || null, layers: sc.layers.slice(), view: null, theme: "dark" })
       .then(function (ok) {
         if (!ok || !fl.meta) return;
         B.ready = true;

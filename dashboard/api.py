@@ -417,12 +417,14 @@ def make_blueprint(api: DataAPI) -> Blueprint:
     return bp
 
 
-def make_basemap_blueprint(basemap) -> Blueprint:
+def make_basemap_blueprint(basemap, tiles: dict | None = None) -> Blueprint:
     """The base map's layers (a :class:`~dashboard.sources.basemap.BaseMap`); they need no store.
 
     ``/data/basemap/index.json`` lists the layers, their zoom bands and sources, and each
     file's ``url``, which carries a hash of the file: asked for with its current hash
     (``?v=``), a file is cached for a year; without it (or with an old one), it is revalidated.
+    ``tiles`` (``{"url", "attribution"}``, from FRONTLINE_TILES_URL): the index says so, and the
+    map adds those tiles under everything.
     """
     from flask import current_app
 
@@ -434,10 +436,23 @@ def make_basemap_blueprint(basemap) -> Blueprint:
         current_app.logger.error("base map: %s", exc)
         return _error("the base map cannot be read on the server right now", 503, retry_after=60)
 
+    with_tiles: list[bytes] = []
+
+    def index_gz() -> bytes:
+        if not tiles:
+            return basemap.index_gz()
+        if not with_tiles:
+            from .sources.basemap import gzip_bytes
+
+            doc = orjson.loads(gzip.decompress(basemap.index_gz()))
+            doc["tiles"] = tiles
+            with_tiles.append(gzip_bytes(orjson.dumps(doc)))
+        return with_tiles[0]
+
     @bp.route("/data/basemap/index.json")
     def basemap_index():
         try:
-            return _send(basemap.index_gz(), "no-cache")
+            return _send(index_gz(), "no-cache")
         except BaseMapError as exc:
             return broken(exc)
 

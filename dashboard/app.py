@@ -62,15 +62,24 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
     install(app.server, ctx)
     # The blueprints are made for this app, so they serve the context's objects directly.
     app.server.register_blueprint(api.make_blueprint(ctx.api))
-    app.server.register_blueprint(api.make_basemap_blueprint(ctx.basemap))
+    tiles = {"url": settings.tiles_url, "attribution": settings.tiles_attribution} if settings.tiles_url else None
+    app.server.register_blueprint(api.make_basemap_blueprint(ctx.basemap, tiles))
     app.layout = html.Div([dash.page_container])
     home.register(app)
     briefing.register(app)
-    guard.install(app.server, settings.max_request_bytes, app.csp_hashes)
+    guard.install(app.server, settings.max_request_bytes, app.csp_hashes, _origins(settings.tiles_url))
     # Dash finishes its set-up on the first request, unguarded against concurrent threads
     # (gunicorn's --threads): a burst of first requests then gets 500s. Do it once here.
     app.server.test_client().get("/_dash-layout")
     return app
+
+
+def _origins(url: str) -> tuple[str, ...]:
+    """The origin of a tile URL template (``https://host``), for the page's image policy."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme in ("http", "https") and parts.netloc else ()
 
 
 def _tune_malloc() -> None:

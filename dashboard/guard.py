@@ -31,18 +31,19 @@ NOT_A_PAGE = "default-src 'none'; frame-ancestors 'self'"
 UNAVAILABLE = "The map data cannot be read on the server right now; try again in a minute."
 
 
-def content_security_policy(script_hashes: list[str]) -> str:
+def content_security_policy(script_hashes: list[str], img_hosts: tuple[str, ...] = ()) -> str:
     """The page's CSP: everything from this server only; inline scripts only by their hash.
 
     Styles may be inline: Plotly and Leaflet set element styles and Plotly adds a
     ``<style>`` element at run time (a style cannot run code). Images may be ``data:`` and
-    ``blob:`` URLs (Leaflet's and Plotly's own; exports are downloaded through a ``blob:``).
+    ``blob:`` URLs (Leaflet's and Plotly's own; exports are downloaded through a ``blob:``);
+    ``img_hosts`` adds the origins of a tile server a deployment chose (FRONTLINE_TILES_URL).
     """
     return "; ".join([
         "default-src 'self'",
         "script-src 'self' " + " ".join(script_hashes),
         "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
+        " ".join(["img-src 'self' data: blob:", *img_hosts]),
         "font-src 'self' data:",
         "connect-src 'self'",
         "object-src 'none'",
@@ -60,7 +61,8 @@ def json_error(message: str, status: int, retry_after: int | None = None) -> Res
     return resp
 
 
-def install(server: Flask, max_request_bytes: int, script_hashes: Callable[[], list[str]]) -> None:
+def install(server: Flask, max_request_bytes: int, script_hashes: Callable[[], list[str]],
+            img_hosts: tuple[str, ...] = ()) -> None:
     """Add the size limit, the security headers and the error handlers to ``server``.
 
     ``script_hashes``: the CSP hashes of the page's inline scripts (``Dash.csp_hashes``).
@@ -85,7 +87,7 @@ def install(server: Flask, max_request_bytes: int, script_hashes: Callable[[], l
         # The page's policy (about 1 KB of script hashes) where it matters, on HTML; data,
         # scripts and downloads get the short one for anything not meant to be a page.
         if resp.mimetype == "text/html":
-            h.setdefault("Content-Security-Policy", content_security_policy(script_hashes()))
+            h.setdefault("Content-Security-Policy", content_security_policy(script_hashes(), img_hosts))
         else:
             h.setdefault("Content-Security-Policy", NOT_A_PAGE)
         h.setdefault("X-Content-Type-Options", "nosniff")

@@ -44,6 +44,11 @@ class Settings:
     briefings_dir: Path = _setting(ROOT / "geodata" / "briefings", "Folder of briefing scene files (YAML).")
     basemap_dir: Path = _setting(ROOT / "geodata" / "basemap", "Folder of the base map's layers the project ships "
                                                                "(built by `python -m tools.build_basemap`).")
+    tiles_url: str = _setting("", "Off by default (the app makes no request off its host). A tile URL template "
+                                  "({z}/{x}/{y}, e.g. of a tile server the deployment may use) adds those tiles "
+                                  "under everything on the map; only for a deployment with internet.")
+    tiles_attribution: str = _setting("", "The credit the tiles of FRONTLINE_TILES_URL require, shown on the map "
+                                          "(HTML allowed, e.g. a link to the tiles' licence).")
     http_timeout: float = _setting(30.0, "Seconds before an upstream HTTP request is given up "
                                          "(it is retried next sync).")
     workers: int = _setting(2, "Processes used by `frontline sync` to parse and measure snapshots.")

@@ -1,4 +1,4 @@
-"""The URL is the state: parse and validate ``?date=&compare=&town=&layers=&view=``.
+"""The URL is the state: parse and validate ``?date=&compare=&town=&layers=&view=&base=``.
 
 Bad values never raise: each gives a polite notice (plain text, shown escaped) and a
 sensible fallback, so any link opens something useful.
@@ -13,6 +13,8 @@ from . import vocab
 #: Map layers a link can switch (control zones, then overlays).
 MAP_LAYERS = vocab.MAP_LAYERS
 DEFAULT_LAYERS = MAP_LAYERS
+#: The base map's groups a link can switch (all shown by default).
+BASE_KEYS = vocab.BASE_KEYS
 
 
 def _shown(value: str, limit: int = 40) -> str:
@@ -30,11 +32,12 @@ class ViewState:
     town_label: str | None = field(default=None, compare=False)
     layers: tuple[str, ...] = DEFAULT_LAYERS
     view: tuple[float, float, float] | None = None  # lat, lon, zoom
+    base: tuple[str, ...] = BASE_KEYS  # the base map's groups shown
     notices: list[str] = field(default_factory=list)
 
     def query(self) -> str:
         """The permalink's query string (the same rules as the browser's: :func:`vocab.permalink`)."""
-        return vocab.permalink(self.date, self.compare, self.town_id, self.layers, self.view)
+        return vocab.permalink(self.date, self.compare, self.town_id, self.layers, self.view, self.base)
 
 
 def _parse_date(raw: str, label: str, store, notices: list[str]) -> date | None:
@@ -90,6 +93,14 @@ def parse_query(query: dict, store, gazetteer) -> ViewState:
         state.layers = tuple(x for x in MAP_LAYERS if x in wanted)
         if bad:
             notices.append(f"Unknown map layer(s) ignored: {_shown(', '.join(bad))}.")
+    if "base" in q:
+        wanted = [x.strip() for x in q["base"].split(",") if x.strip()]
+        bad = [x for x in wanted if x not in BASE_KEYS]
+        if bad:
+            notices.append(f"Unknown base map layer(s) in the link: {_shown(', '.join(bad))}; showing the whole "
+                           f"base map ({', '.join(BASE_KEYS)} can be switched).")
+        else:
+            state.base = tuple(x for x in BASE_KEYS if x in wanted)
     if q.get("view"):
         try:
             lat, lon, zoom = (float(x) for x in q["view"].split(","))

@@ -100,7 +100,26 @@ COLORS = {
     "land": "#fbfaf7",
     "land_edge": "#5a6470",
     "oblast_edge": "#9aa3ad",
-    "water": "#dfe8ef",
+    "water": "#dfe8ef",                 # the sea (the map's background) and wide water
+    # the base layers under the zones (quiet: paler and greyer than any zone)
+    "country": "#eceae5",               # neighbouring countries
+    "border": "#b3ada3",                # borders between neighbours
+    "river": "#9fbdd3",
+    "lake": "#cddceb",
+    "drained": "#a89b80",               # the Kakhovka reservoir's bed after June 2023
+    "urban": "#ece5da",                 # built-up areas
+    "railway": "#958f88",
+    "station": "#6e6964",
+    "rail_gap": "#9c907c",              # where the railway data has no lines (dashed outline)
+    "water_name": "#5f84a3",
+    "country_name": "#8a8275",
+    "oblast_name": "#77818c",
+    # their dark variant (the briefing's wall screen) for what lies outside Ukraine's pale land
+    "water_dark": "#17283a",
+    "country_dark": "#282d33",
+    "border_dark": "#55606b",
+    "water_name_dark": "#7fa6c6",
+    "country_name_dark": "#9aa4ae",
 }
 #: Fill opacity of each zone (the edge is opaque-ish, see ``STYLE``).
 ZONE_OPACITY = {"liberated": 0.35, "contested": 0.55, "occupied": 0.5, "occupied_before_2022": 0.5}
@@ -114,6 +133,28 @@ STYLE = {
     "oblast": {"weight": 0.7, "dash": "3 3"},
     "settlement": {"weight": 0.8},
 }
+#: The base map's look (``BASE_STYLE[part]``): line widths (px at scale 1), dashes, fill opacities and
+#: the zooms from which a part shows. Rivers widen with their Natural Earth rank (0 the largest).
+BASE_STYLE = {
+    "country": {"weight": 0, "fill_opacity": 1},
+    "border": {"weight": 0.8, "dash": "4 3"},
+    "coast": {"weight": 0.6},
+    "river": {"weights": [2.2, 2.2, 1.9, 1.9, 1.6, 1.6, 1.3, 1.1, 0.9, 0.8, 0.7, 0.6, 0.5], "min_zoom_shift": 1.0},
+    "lake": {"weight": 0.5, "fill_opacity": 1},
+    "drained": {"weight": 1.0, "dash": "3 3"},
+    "urban": {"fill_opacity": 1},
+    "railway": {"weight": 1.0, "main_weight": 1.4, "dash": "", "min_zoom": 8},
+    "station": {"radius": 1.8, "min_zoom": 9.5, "label_zoom": 11.5},
+    "rail_gap": {"weight": 1.3, "dash": "6 4", "fill_opacity": 0.12},
+    "river_label_zoom": 7,
+    "oblast_label_zoom": [6, 9.5],
+    "town_abroad_zoom_shift": 1.5,
+}
+#: The base map's colours in a theme: ``BASE_THEMES[theme][part]`` (``dark``: the briefing).
+BASE_PARTS = ("water", "country", "border", "river", "lake", "drained", "urban", "railway", "station", "rail_gap",
+              "water_name", "country_name", "oblast_name")
+BASE_THEMES = {"light": {k: COLORS[k] for k in BASE_PARTS},
+               "dark": {k: COLORS.get(k + "_dark", COLORS[k]) for k in BASE_PARTS}}
 #: Left out of the duplicate check: white and black are everyone's, not the palette's.
 _NOT_PALETTE = {"#ffffff", "#000000"}
 
@@ -151,9 +192,10 @@ SOURCES = (
     Source("daily archive", "cyterat/deepstate-map-data", "", "https://github.com/cyterat/deepstate-map-data"),
     Source("outline and oblasts", "2021 first-level units (ua-settlements, MIT)", "ua-settlements",
            "https://github.com/bnotezz/ua-settlements"),
-    Source("oblast names", f"{OSM_CREDIT} (ODbL)", OSM_CREDIT,
+    Source("oblast names, railways and stations", f"{OSM_CREDIT} (ODbL)", OSM_CREDIT,
            "https://www.openstreetmap.org/copyright"),
-    Source("neighbours", NATURAL_EARTH, NATURAL_EARTH, "https://www.naturalearthdata.com"),
+    Source("neighbours, sea, rivers, lakes, built-up areas", f"{NATURAL_EARTH} (public domain)", NATURAL_EARTH,
+           "https://www.naturalearthdata.com"),
     Source("settlements", "KATOTTG codifier (Ministry for Development of Communities and Territories of "
                           "Ukraine); OCHA / State Service of Ukraine for Geodesy, Cartography and Cadastre "
                           "(CC BY-IGO), via the Danish Refugee Council's ua-locations", "OCHA (CC BY-IGO)",
@@ -164,6 +206,27 @@ SOURCES = (
 ATTRIBUTION = "Sources: " + " · ".join(f"{s.part}: {s.credit}" for s in SOURCES)
 #: Its short form, for the map's corner.
 ATTRIBUTION_SHORT = " · ".join(s.short for s in SOURCES if s.short)
+
+# --- the base map -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BaseGroup:
+    key: str
+    label: str  # the legend's switch
+
+
+#: The base map's groups, each one switch in the legend and in the URL's ``base=`` (the layers
+#: of geodata/basemap/index.json name their group). All are shown unless a link says otherwise.
+BASE_GROUPS = (
+    BaseGroup("water", "Sea, rivers and lakes"),
+    BaseGroup("countries", "Neighbouring countries"),
+    BaseGroup("railways", "Railways and stations"),
+    BaseGroup("built_up", "Built-up areas"),
+    BaseGroup("oblasts", "Oblast names"),
+)
+BASE_KEYS = tuple(g.key for g in BASE_GROUPS)
+BASE_LABELS = {g.key: g.label for g in BASE_GROUPS}
 
 # --- exports ---------------------------------------------------------------------------------
 
@@ -199,7 +262,7 @@ DEFAULT_SPEED = 10
 # --- the permalink -------------------------------------------------------------------------------
 
 #: Query keys of a link to a view, in the order they are written.
-PERMALINK_KEYS = ("date", "compare", "town", "layers", "view")
+PERMALINK_KEYS = ("date", "compare", "town", "layers", "view", "base")
 #: Characters a query value keeps as they are (the WHATWG form encoding, which the browser's
 #: ``URLSearchParams`` writes; a space becomes ``+``, everything else %XX of its UTF-8).
 _FORM_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-._")
@@ -219,13 +282,14 @@ def _number(x: float, places: int | None = None) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def permalink(day, compare=None, town: str | None = None, layers=None, view=None) -> str:
+def permalink(day, compare=None, town: str | None = None, layers=None, view=None, base=None) -> str:
     """The query string of a view (``?date=…``), the same as the browser writes.
 
     Rules: ``date`` always; ``compare`` and ``town`` (its KATOTTG code: a name can mean
     several places, a code one) when set; ``layers`` only
     when they are not all of :data:`MAP_LAYERS` (comma-separated, in that order); ``view``
-    as ``lat,lon,zoom`` with lat and lon rounded to 3 decimals.
+    as ``lat,lon,zoom`` with lat and lon rounded to 3 decimals; ``base`` (the base map's groups
+    shown) only when they are not all of :data:`BASE_KEYS`, in that order (empty: none).
     """
     q = [("date", str(day))]
     if compare:
@@ -239,6 +303,10 @@ def permalink(day, compare=None, town: str | None = None, layers=None, view=None
     if view:
         lat, lon, zoom = view
         q.append(("view", f"{_number(lat, 3)},{_number(lon, 3)},{_number(zoom)}"))
+    if base is not None:
+        chosen = [k for k in BASE_KEYS if k in set(base)]
+        if tuple(chosen) != BASE_KEYS:
+            q.append(("base", ",".join(chosen)))
     return "?" + "&".join(f"{k}={_form(v)}" for k, v in q)
 
 
@@ -298,4 +366,6 @@ def browser() -> dict:
         "default_speed": DEFAULT_SPEED,
         "export_formats": [{"key": f.key, "label": f.label} for f in EXPORT_FORMATS],
         "permalink_keys": list(PERMALINK_KEYS),
+        "base": {"groups": [{"key": g.key, "label": g.label} for g in BASE_GROUPS],
+                 "themes": BASE_THEMES, "style": BASE_STYLE},
     }

@@ -49,7 +49,7 @@ from dashboard.sources.basemap import INDEX, gzip_bytes
 from dashboard.sources.boundaries import NEIGHBOURS_FILE, parse_boundaries, read_neighbours_file
 from dashboard.sources.fetch import FetchError, Location
 from dashboard.sources.names import romanize_uk
-from dashboard.vocab import NATURAL_EARTH, OSM_CREDIT
+from dashboard.vocab import BASE_LABELS, NATURAL_EARTH, OSM_CREDIT
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "geodata" / "basemap"
@@ -88,13 +88,8 @@ SOURCES = {
                    "url": "https://github.com/bnotezz/ua-settlements", "license": "MIT",
                    "attribution": "Ukraine's outline: bnotezz/ua-settlements"},
 }
-GROUPS = {
-    "water": "Sea, rivers and lakes",
-    "countries": "Neighbouring countries",
-    "railways": "Railways and stations",
-    "built_up": "Built-up areas",
-    "oblasts": "Oblast names",
-}
+#: The layers' groups (the legend's switches), as the vocabulary names them.
+GROUPS = dict(BASE_LABELS)
 
 #: The Kakhovka dam was destroyed on this day and its reservoir drained in the days after.
 KAKHOVKA = {"reservoir": "Kakhovka Reservoir", "drained": "2023-06-06"}

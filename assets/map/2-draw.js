@@ -96,9 +96,12 @@
       if (self.relayout) return;
       self.relayout = window.requestAnimationFrame(function () { self.relayout = null; self.updateLabels(); });
     });
+    // The base map under the zones (2-base.js): o.theme, o.onBaseToggle(group, on).
+    if (M.Base) this.base = new M.Base(this, { theme: o.theme, scale: o.scale, onToggle: o.onBaseToggle });
   }
 
   Drawing.prototype.destroy = function () {
+    if (this.base) this.base.destroy();
     try { this.map.remove(); } catch { /* already gone with its container */ }
     this.map = null;
   };
@@ -138,8 +141,10 @@
         html += "<label class='fl-legend-row' data-layer='" + k + "'><input type='checkbox' data-layer='" + k + "' checked> " +
                 swatch + " <span>" + escapeHTML(layer.label) + "</span><span class='fl-km2' data-km2='" + k + "'></span></label>";
       });
+      if (self.base) html += self.base.legendHTML();
       html += "<div class='fl-legend-note' id='legend-note'></div></div>";
       div.innerHTML = html;
+      if (self.base) self.base.bindLegend(div);
       self.legend = div;
       self.foldLegend(legendFolded(self.container), false);
       div.querySelector(".fl-legend-title").addEventListener("click", function () {
@@ -182,7 +187,7 @@
 
   Drawing.prototype.boundaries = function (b) {
     var c = this.vocab.colors, s = this.vocab.style;
-    L.geoJSON(b.outline, { renderer: this.renderer, interactive: false,
+    this.land = L.geoJSON(b.outline, { renderer: this.renderer, interactive: false,
       style: { color: c.land_edge, weight: s.land.weight, fillColor: c.land, fillOpacity: 1 } }).addTo(this.map);
     L.geoJSON(b.oblasts, { renderer: this.renderer, interactive: false,
       style: { color: c.oblast_edge, weight: s.oblast.weight, dashArray: s.oblast.dash, fill: false } }).addTo(this.map);

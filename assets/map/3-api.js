@@ -12,12 +12,15 @@
  *       page owns its URL; scale: line and dot size factor (a wall screen); labels:
  *       {avoid: "CSS selector"}: boxes over the map that place names keep clear of (names never
  *       overlap one another, at any zoom: assets/map/2-labels.js).
+ *       base: the base map's groups shown (keys of the vocabulary's base.groups; default all);
+ *       theme: "dark" draws the base map's dark variant (the briefing).
  *       Called again with the same container, it changes the state and keeps the map.
  *   setDate(d, push)  setIndex(i, push)  gotoDate(d, offsetDays, push)  step(±days)
  *       push: a new history entry (else the URL is replaced). step(±7) moves a week.
  *   show({date, compare}, push)  a day and a compare date at once (one paint, one request)
  *   setCompare(d | null)  setTown(id | null, name, zoom)  zoomToTown(id)
  *   setLayerVisible(key, on, silent)   silent: the URL is left as it is
+ *   setBaseVisible(group, on, silent)   a group of the base map (2-base.js), the same way
  *   play()  pause()  togglePlay()  setSpeed(daysPerSecond)   (the vocabulary's speeds)
  *   frame({center, zoom} | {bbox, padding: {topLeft, bottomRight}})   frame the map
  *   refreshLabels()   lay the place names out again (a box over the map came or went)
@@ -25,15 +28,15 @@
  *       a place the map has not loaded
  *   reload() -> Promise<bool>   a new store generation: repaint; false when the page must reload
  *   permalink(view?) -> "?date=…"   the query of a view ({date, compare, town, layers,
- *       view}, default the map's own), the rules of dashboard/vocab.py's permalink()
+ *       view, base}, default the map's own), the rules of dashboard/vocab.py's permalink()
  *   dayIndex(d)   on(event, fn) -> off()   off(event, fn)
- *   state   {date, compare, town_id, town_name, layers} (a copy)   meta   /data/meta.json
+ *   state   {date, compare, town_id, town_name, layers, base} (a copy)   meta   /data/meta.json
  *   paintLog   the last 500 paints, {date, t: performance.now()} (for the benchmark)
  *   debug   the map's Leaflet objects and caches, for tests only (not an API)
  *
  * Events (on(name, fn), fn(detail)):
  *   "init"        init() was called: {url}
- *   "statechange" {state, changed: ["date" | "compare" | "town" | "layers" | "view"], push, query}
+ *   "statechange" {state, changed: ["date" | "compare" | "town" | "layers" | "view" | "base"], push, query}
  *   "painted"     the map shows {date, complete, change}: change is the compare drawn
  *                 ({from, to, gained_km2, lost_km2, map_revision: {gained_km2, lost_km2}}) or null
  *   "townclick"   the reader clicked a place on the map (after its setTown): {id, name}
@@ -73,7 +76,8 @@
   }
 
   function copy(st) {
-    return st && { date: st.date, compare: st.compare, town_id: st.town_id, town_name: st.town_name, layers: st.layers.slice() };
+    return st && { date: st.date, compare: st.compare, town_id: st.town_id, town_name: st.town_name, layers: st.layers.slice(),
+                   base: st.base && st.base.slice() };
   }
 
   function currentView() {
@@ -104,7 +108,8 @@
   function permalink(v) {
     if (!v) {
       if (!S.state) return "";
-      v = { date: S.state.date, compare: S.state.compare, town: S.state.town_id, layers: S.state.layers, view: currentView() };
+      v = { date: S.state.date, compare: S.state.compare, town: S.state.town_id, layers: S.state.layers, view: currentView(),
+            base: S.state.base };
     }
     var q = new URLSearchParams();
     q.set("date", v.date);
@@ -116,6 +121,11 @@
       if (chosen.join(",") !== all.join(",")) q.set("layers", chosen.join(","));
     }
     if (v.view) q.set("view", number(v.view[0], 3) + "," + number(v.view[1], 3) + "," + number(v.view[2]));
+    if (v.base && S.vocab) {
+      var groups = S.vocab.base.groups.map(function (x) { return x.key; });
+      var shown = groups.filter(function (k) { return v.base.indexOf(k) >= 0; });
+      if (shown.join(",") !== groups.join(",")) q.set("base", shown.join(","));
+    }
     return "?" + q.toString();
   }
 
@@ -161,6 +171,7 @@
       S.paintLog.push({ date: day.date, t: performance.now() });
       if (S.paintLog.length > 500) S.paintLog.shift();
       emitPainted();
+      if (S.draw.base) S.draw.base.painted(day.date);  // the base map loads after the zones' first paint
     });
   }
 
@@ -245,9 +256,10 @@
     if (!container || !o || !window.L) return Promise.resolve(false);
     emit("init", { url: o.url !== false });
     var fresh = !S.draw || S.draw.container !== container || !S.draw.map;
-    S.options = { url: o.url !== false, scale: o.scale > 0 ? o.scale : 1, labels: o.labels || null, error: element(o.error) };
+    S.options = { url: o.url !== false, scale: o.scale > 0 ? o.scale : 1, labels: o.labels || null, error: element(o.error),
+                  theme: o.theme === "dark" ? "dark" : "light" };
     S.state = { date: o.date, compare: o.compare || null, town_id: o.town_id || null, town_name: o.town_name || null,
-                layers: (o.layers || []).slice() };
+                layers: (o.layers || []).slice(), base: o.base ? o.base.slice() : null };
     if (fresh) {
       if (S.draw) S.draw.destroy();
       clearTimeout(S.timer);
@@ -255,8 +267,9 @@
       S.change = null;
       S.painted = null;
       var draw = (S.draw = new M.Drawing(container, {
-        scale: S.options.scale, labels: S.options.labels,
+        scale: S.options.scale, labels: S.options.labels, theme: S.options.theme,
         state: function () { return S.state; },
+        onBaseToggle: function (g, on) { fl.setBaseVisible(g, on); },
         onMove: function () { changed(["view"], false); },
         onToggle: function (k, on) { fl.setLayerVisible(k, on); },
         onTown: function (id, name) { fl.setTown(id, name, true); emit("townclick", { id: id, name: name }); }
@@ -281,6 +294,8 @@
     frame();
     S.draw.syncLegend(S.state.layers);
     return S.ready.then(function () {
+      if (!S.state.base) S.state.base = S.vocab.base.groups.map(function (x) { return x.key; });
+      if (S.draw.base) S.draw.base.setGroups(S.state.base);
       S.draw.syncLegend(S.state.layers);
       S.vocab.layers.forEach(function (x) { S.draw.setVisible(x.key, visible(x.key)); });
       frame();
@@ -397,6 +412,18 @@
     }
     S.draw.setVisible(k, on);
     if (!silent) changed(["layers"], true);
+  };
+
+  fl.setBaseVisible = function (g, on, silent) {
+    if (!S.state || !S.state.base || !S.vocab) return;
+    var order = S.vocab.base.groups.map(function (x) { return x.key; });
+    if (order.indexOf(g) < 0) return;
+    var base = S.state.base.filter(function (k) { return k !== g; });
+    if (on) base.push(g);
+    base.sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); });
+    S.state.base = base;
+    if (S.draw.base) S.draw.base.setGroups(base);
+    if (!silent) changed(["base"], true);
   };
 
   fl.togglePlay = function () { if (S.playing) fl.pause(); else fl.play(); };

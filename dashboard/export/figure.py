@@ -1,4 +1,4 @@
-"""A static Plotly map of one day, drawn entirely from the store (no basemap, no network).
+"""A static Plotly map of one day, drawn from the store and the shipped base map (no network).
 
 Why layout shapes: Plotly's geo basemaps and map styles fetch topojson, tiles or glyphs
 from the internet. Here every polygon is a ``type="path"`` shape in a plain x/y frame
@@ -21,13 +21,14 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..analytics.geo import to_equal_area
-from ..vocab import LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
+from ..vocab import BASE_THEMES, LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
 from .common import COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot, held_summary
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 FONT = dict(family="DejaVu Sans, Liberation Sans, Arial, sans-serif", size=13, color="#1f2933")
+BASE_COLORS = BASE_THEMES["light"]
 #: Half-height of the frame around a town, km.
 TOWN_HALF_HEIGHT_KM = 45.0
 
@@ -195,7 +196,7 @@ def _nice(x: float) -> float:
 
 
 def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, caption: bool = True,
-               change=None, title: bool = True, legend: str = "right") -> go.Figure:
+               change=None, title: bool = True, legend: str = "right", base=True) -> go.Figure:
     """The map of ``snap`` as a Plotly figure (shapes + traces; nothing fetched at render time).
 
     Parameters
@@ -211,6 +212,11 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         (computed here when ``None`` and the snapshot has a compare date).
     legend
         ``"right"`` (beside the map) or ``"bottom"`` (under it, in rows; for narrow layouts).
+    base
+        Draw the base map (sea, neighbours, rivers, lakes, built-up areas, railways in a
+        town's frame; :mod:`dashboard.export.base`) under the zones: ``True`` for the one of
+        the setting FRONTLINE_BASEMAP_DIR, a :class:`~dashboard.export.base.BaseLayers`, or
+        ``False``.
     """
     import plotly.graph_objects as go
 
@@ -257,9 +263,12 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         return _display_path(id(store), h, gz, tol, nd) or None
 
     shapes: list[dict] = []
+    base_under, base_over, base_names = _base_parts(base, snap, xr, yr, km_per_px, nd, town_view, tol)
+    shapes += base_under
     shapes.append(dict(type="path", path=boundary_path("outline", md.outline), fillrule="evenodd",
                        fillcolor=COLORS["land"], line=dict(color=COLORS["land_edge"], width=STYLE["land"]["weight"]),
                        layer="below"))
+    shapes += base_over
     zone_km2: dict[str, float | None] = {}
     row = store.row(snap.day)
     for k in ZONES:
@@ -321,6 +330,10 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
     fx, fy = _line_xy(clip(_km_or_none(store.front_geometry(snap.day))))
     fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", line=dict(color=COLORS["front"], width=STYLE["front"]["weight"]),
                              name=LABELS["front"], hoverinfo="skip"))
+    if any(sh["line"]["color"] == BASE_COLORS["rail_gap"] for sh in base_over):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="No railway lines in the data",
+                                 marker=dict(symbol="square", size=15, color=rgba(BASE_COLORS["rail_gap"], 0.3),
+                                             line=dict(color=BASE_COLORS["rail_gap"], width=1.5))))
     if snap.town is not None:
         t = snap.town
         x, y = project_point(t.lon, t.lat)
@@ -332,8 +345,8 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
             textfont=dict(size=17, color="#111", shadow="0px 0px 3px #ffffff"),
             marker=dict(size=13, color=STATUS_COLORS.get(status, "#fff"), line=dict(color="#111", width=2)),
             name=f"{t.name}: {STATUS_LABELS.get(status, status)}{since}", hoverinfo="skip"))
-    annotations = [dict(x=bx + bar / 2, y=by, xref="x", yref="y", text=f"{bar:g} km", showarrow=False,
-                        yshift=12, font=dict(size=12, color="#333"))]
+    annotations = base_names + [dict(x=bx + bar / 2, y=by, xref="x", yref="y", text=f"{bar:g} km", showarrow=False,
+                                     yshift=12, font=dict(size=12, color="#333"))]
     if not snap.complete:
         annotations.append(dict(
             x=0.5, y=1, xref="paper", yref="paper", xanchor="center", yanchor="top", showarrow=False,
@@ -355,7 +368,9 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
                    x=margin["l"] / width, xanchor="left", xref="container",
                    y=1 - 12 / height, yanchor="top", yref="container", font=dict(size=20))
     fig.update_layout(
-        width=width, height=height, margin=margin, font=FONT, paper_bgcolor="#ffffff", plot_bgcolor=COLORS["water"],
+        width=width, height=height, margin=margin, font=FONT, paper_bgcolor="#ffffff",
+        # With the base map, what lies beyond its box is the neighbours' land (the sea is drawn).
+        plot_bgcolor=BASE_COLORS["country"] if base_under else COLORS["water"],
         shapes=shapes, annotations=annotations, title=ttl, showlegend=True,
         legend=(dict(x=1.01, xanchor="left", y=1, yanchor="top", bgcolor="rgba(255,255,255,0.9)",
                      bordercolor="#ccd", borderwidth=1, font=dict(size=12.5), title=dict(text="<b>Legend</b>"))
@@ -369,6 +384,24 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         hovermode=False, dragmode="pan",
     )
     return fig
+
+
+def _base_parts(base, snap: Snapshot, xr, yr, km_per_px: float, nd: int, town_view: bool, tol: float):
+    """The base map's shapes under and over Ukraine's land and its names (empty without one)."""
+    from .base import base_layers, figure_parts, lonlat_box, zoom_for
+
+    if base is True:
+        base = base_layers()
+    if not base:
+        return [], [], []
+    zoom = zoom_for(km_per_px)
+
+    def path(g):
+        if not town_view:
+            g = shapely.simplify(g, tol, preserve_topology=True)
+        return svg_path(g, nd)
+
+    return figure_parts(base, snap.day, zoom, lonlat_box(xr, yr).buffer(0.05), _km, path)
 
 
 def _km_or_none(g):

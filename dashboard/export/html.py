@@ -6,8 +6,10 @@ is needed for what is drawn here (GeoJSON layers, a circle marker, tooltips, the
 control: plain Leaflet), so the map's CDN lists are emptied and the vendored Leaflet
 1.9.4 (``assets/vendor/leaflet``) is inlined instead, with its two control icons as
 ``data:`` URIs. There is no tile layer: the outline, oblast borders and control zones
-are the map. A final check refuses to return a page that would still load anything
-from elsewhere (``src=``/``href=`` of scripts, styles and images, CSS ``url()``).
+are the map, over the shipped base map (sea, neighbours, rivers, lakes, built-up areas, and
+railways around a town; :mod:`dashboard.export.base`), embedded as GeoJSON. A final check
+refuses to return a page that would still load anything from elsewhere (``src=``/``href=`` of
+scripts, styles and images, CSS ``url()``).
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ import orjson
 import shapely
 from shapely.geometry import mapping
 
-from ..vocab import LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
+from ..vocab import BASE_STYLE, BASE_THEMES, LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
+from .base import OVER_LAND, UNDER_LAND
 from .common import (
     ATTRIBUTION,
     COLORS,
@@ -41,7 +44,7 @@ LEAFLET_DIR = Path(__file__).resolve().parents[2] / "assets" / "vendor" / "leafl
 
 _PAGE_CSS = string.Template("""
 body, .leaflet-container { font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial, sans-serif; }
-.leaflet-container { background: $water; font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial, sans-serif; }
+.leaflet-container { background: $beyond; font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial, sans-serif; }
 .fl-box { position: absolute; z-index: 1000; background: rgba(255,255,255,0.93); border: 1px solid #b8c0ca;
           border-radius: 4px; padding: 6px 10px; color: #1f2933; box-shadow: 0 1px 4px rgba(0,0,0,.15); }
 #fl-title { top: 10px; left: 56px; max-width: calc(100% - 420px); }
@@ -64,8 +67,13 @@ body, .leaflet-container { font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial
           margin-right: 6px; vertical-align: -2px; }
 .leaflet-control-layers-expanded { font-size: 12.5px; }
 .fl-town-label { font-weight: bold; font-size: 14px; }
+.leaflet-tooltip.fl-base-name { background: none; border: none; box-shadow: none; padding: 0; font-size: 12px;
+                                 text-shadow: 0 0 2px #fff, 0 0 3px #fff; }
+.leaflet-tooltip.fl-base-name::before { display: none; }
+.fl-base-country span { letter-spacing: 0.12em; text-transform: uppercase; font-weight: 600; }
+.fl-base-sea span { font-style: italic; font-size: 14px; }
 @media print { .leaflet-control-zoom { display: none; } }
-""")  # $water, $front: the vocabulary's colours
+""")  # $beyond, $front: the vocabulary's colours (beyond the base map: the neighbours' land)
 
 
 @lru_cache(maxsize=1)
@@ -138,11 +146,15 @@ def html_page(store, snap: Snapshot, change=None) -> str:
     root.header.add_child(folium.Element(f"<title>{htmllib.escape(_title(snap))}</title>"), name="fl_title")
     root.header.add_child(folium.Element(f"<style>{css}</style>"), name="fl_leaflet_css")
     root.header.add_child(folium.Element(f"<script>{js}</script>"), name="fl_leaflet_js")
-    root.header.add_child(folium.Element(f"<style>{_PAGE_CSS.substitute(COLORS)}</style>"), name="fl_page_css")
+    page_css = _PAGE_CSS.substitute(COLORS, beyond=BASE_THEMES["light"]["country"])
+    root.header.add_child(folium.Element(f"<style>{page_css}</style>"), name="fl_page_css")
 
+    base = _base_layers(snap, bounds)
+    _add_base(m, base, UNDER_LAND)
     folium.GeoJson(_feature(outline, layer="outline"), name="Ukraine", control=False,
                    style_function=lambda f: {"color": COLORS["land_edge"], "weight": STYLE["land"]["weight"],
                                              "fillColor": COLORS["land"], "fillOpacity": 1}).add_to(m)
+    _add_base(m, base, OVER_LAND)
     hashes = store.layer_hashes(snap.day)
     legend = ["<b>Legend</b>"]
     for k in ZONES:
@@ -239,6 +251,61 @@ def html_page(store, snap: Snapshot, change=None) -> str:
     page = root.render()
     check_offline(page)
     return page
+
+
+def _base_layers(snap: Snapshot, bounds) -> dict[str, list[dict]]:
+    """The base map's features the page embeds (the national band for the country, a finer one
+    cut to a town's frame); none when the base map cannot be read."""
+    from .base import base_layers, html_layers
+
+    b = base_layers()
+    if b is None:
+        return {}
+    (s, w), (n, e) = bounds
+    town = (n - s) < 3
+    box = shapely.box(w - 1.0, s - 0.6, e + 1.0, n + 0.6) if town else shapely.box(16, 40, 46, 56)
+    return html_layers(b, snap.day, 9.0 if town else 6.0, box)
+
+
+def _add_base(m, base: dict[str, list[dict]], layers) -> None:
+    """Add the base ``layers`` (GeoJSON features by layer) to the folium map ``m``, not switchable."""
+    import folium
+
+    from .base import COLORS as BC
+    from .base import river_width
+
+    st = BASE_STYLE
+    look = {
+        "sea": lambda f: {"stroke": False, "fillColor": BC["water"], "fillOpacity": 1},
+        "countries": lambda f: {"stroke": False, "fillColor": BC["country"], "fillOpacity": 1},
+        "borders": lambda f: {"color": BC["border"], "weight": st["border"]["weight"],
+                              "dashArray": st["border"]["dash"]},
+        "urban": lambda f: {"stroke": False, "fillColor": BC["urban"], "fillOpacity": 1},
+        "lakes": lambda f: ({"color": BC["drained"], "weight": st["drained"]["weight"],
+                             "dashArray": st["drained"]["dash"], "fill": False} if f["properties"].get("drained") else
+                            {"color": BC["river"], "weight": st["lake"]["weight"], "fillColor": BC["lake"],
+                             "fillOpacity": 1}),
+        "rivers": lambda f: {"color": BC["river"], "weight": river_width(f["properties"], 6.0)},
+        "coast": lambda f: {"color": BC["river"], "weight": st["coast"]["weight"]},
+        "railway_gaps": lambda f: {"color": BC["rail_gap"], "weight": st["rail_gap"]["weight"],
+                                   "dashArray": st["rail_gap"]["dash"], "fillColor": BC["rail_gap"],
+                                   "fillOpacity": st["rail_gap"]["fill_opacity"]},
+        "railways": lambda f: {"color": BC["railway"], "weight": st["railway"]["main_weight"]
+                               if f["properties"].get("usage") == "main" else st["railway"]["weight"]},
+    }
+    for layer in layers:
+        if base.get(layer):
+            folium.GeoJson({"type": "FeatureCollection", "features": base[layer]}, name=f"base {layer}",
+                           control=False, interactive=False, style_function=look[layer]).add_to(m)
+    if layers == OVER_LAND:
+        for layer, color, cls in (("country_names", BC["country_name"], "fl-base-country"),
+                                  ("sea_names", BC["water_name"], "fl-base-sea")):
+            for f in base.get(layer, []):
+                lon, lat = f["geometry"]["coordinates"]
+                # A permanent tooltip on an empty circle (a marker would fetch Leaflet's icon image).
+                folium.CircleMarker([lat, lon], radius=0, stroke=False, fill=False, tooltip=folium.Tooltip(
+                    f"<span style='color:{color}'>{htmllib.escape(f['properties'].get('name', ''))}</span>",
+                    permanent=True, direction="center", className=f"fl-base-name {cls}")).add_to(m)
 
 
 def _title(snap: Snapshot) -> str:
