@@ -131,13 +131,25 @@
   };
   window.dash_clientside = Object.assign({}, window.dash_clientside, { frontline: callbacks });
 
+  // The timeline slider's tooltip (dcc.Slider tooltip.transform): the day of an index.
+  window.dccFunctions = Object.assign({}, window.dccFunctions, {
+    frontlineDay: function (i) {
+      var m = fl.meta;
+      return m && m.days && m.days[i] ? m.days[i] : "";
+    }
+  });
+
   // --- the Export menu: the current view in one format; errors shown, never a broken download ---
   document.addEventListener("click", function (ev) {
     var btn = ev.target && ev.target.closest ? ev.target.closest(".fl-export-btn") : null;
     var st = fl.state;
     if (!btn || !st || !active) return;
     ev.preventDefault();
-    var q = new URLSearchParams(fl.permalink({ date: st.date, compare: st.compare, town: st.town_id }));
+    // What is on screen: the date, compare and town, the layers, and the extent (the view and
+    // the map's size, so the export frames what the reader sees).
+    var q = new URLSearchParams(fl.permalink());
+    var mapEl = document.getElementById(ids.MAP);
+    if (q.has("view") && mapEl && mapEl.offsetWidth) q.set("size", mapEl.offsetWidth + "x" + mapEl.offsetHeight);
     q.set("format", btn.getAttribute("data-format"));
     btn.disabled = true;
     var old = btn.textContent;
@@ -155,6 +167,41 @@
         showError("");
       });
     }).catch(function (e) { showError(e.message); }).then(function () { btn.disabled = false; btn.textContent = old; });
+  });
+
+  // --- Copy link: the permalink (full address) to the clipboard, confirmed in words --------------
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    // Without the async clipboard (plain http on another host): a selected, off-screen text area.
+    return new Promise(function (resolve, reject) {
+      var ta = document.createElement("textarea");
+      ta.value = text;
+      ta.setAttribute("readonly", "");
+      ta.style.position = "fixed";
+      ta.style.left = "-9999px";
+      document.body.appendChild(ta);
+      ta.select();
+      var ok;
+      try { ok = document.execCommand("copy"); } catch (err) { ok = !err; }
+      ta.remove();
+      if (ok) resolve(); else reject(new Error("copy refused"));
+    });
+  }
+
+  var copyTimer = null;
+  document.addEventListener("click", function (ev) {
+    var btn = ids && ev.target && ev.target.closest ? ev.target.closest("#" + ids.COPY_LINK) : null;
+    if (!btn || !active || !fl.state) return;
+    var url = window.location.origin + window.location.pathname + fl.permalink();
+    var status = document.getElementById(ids.COPY_STATUS);
+    var say = function (text) {
+      if (!status) return;
+      status.textContent = text;
+      clearTimeout(copyTimer);
+      copyTimer = setTimeout(function () { status.textContent = ""; }, 4000);
+    };
+    copyText(url).then(function () { say("Link copied"); },
+                       function () { say("Could not copy: use the Permalink link"); });
   });
 
   // --- the side panels' tabs -----------------------------------------------------------------------
