@@ -204,6 +204,47 @@
                        function () { say("Could not copy: use the Permalink link"); });
   });
 
+  // --- accessibility repairs of Dash 4's components (found by axe-core, tests/test_browser_axe.py) ---
+  // Each is idempotent and runs after Dash (re)renders the component.
+  function repairA11y() {
+    if (!ids) return;
+    // The date pickers' wrapper carries a popup button's ARIA without being one; the input is the control.
+    document.querySelectorAll(".dash-datepicker-input-wrapper[aria-haspopup], .dash-datepicker-input-wrapper[aria-expanded]")
+      .forEach(function (el) { el.removeAttribute("aria-haspopup"); el.removeAttribute("aria-expanded"); });
+    // A dropdown's keyboard focus target is focusable but aria-hidden: name it after its dropdown instead.
+    document.querySelectorAll(".dash-dropdown-focus-target[aria-hidden]").forEach(function (el) {
+      var btn = el.parentNode && el.parentNode.querySelector(".dash-dropdown");
+      el.removeAttribute("aria-hidden");
+      if (btn && btn.getAttribute("aria-labelledby")) el.setAttribute("aria-labelledby", btn.getAttribute("aria-labelledby"));
+    });
+    // A checklist is a group of checkboxes, not a listbox of options that hold checkboxes.
+    document.querySelectorAll(".dash-checklist[role='listbox']").forEach(function (el) {
+      el.setAttribute("role", "group");
+      el.querySelectorAll("[role='option']").forEach(function (o) { o.removeAttribute("role"); o.removeAttribute("aria-selected"); });
+    });
+    // The timeline's handle: named, and its value read as the day.
+    var thumb = document.querySelector("#" + ids.SLIDER + " [role='slider']"), st = fl.state;
+    if (thumb) {
+      if (!thumb.getAttribute("aria-label")) thumb.setAttribute("aria-label", "Date on the timeline");
+      var day = st ? st.date : null, now = thumb.getAttribute("aria-valuenow"), m = fl.meta;
+      if (m && m.days && now !== null && m.days[+now]) day = m.days[+now];
+      if (day && thumb.getAttribute("aria-valuetext") !== day) thumb.setAttribute("aria-valuetext", day);
+    }
+  }
+
+  var repairQueued = false;
+  function queueRepair() {
+    if (repairQueued) return;
+    repairQueued = true;
+    requestAnimationFrame(function () { repairQueued = false; repairA11y(); });
+  }
+  fl.on("statechange", queueRepair);
+  if (window.MutationObserver) {
+    new MutationObserver(queueRepair).observe(document.documentElement, {
+      childList: true, subtree: true, attributes: true,
+      attributeFilter: ["role", "aria-hidden", "aria-haspopup", "aria-expanded", "aria-valuenow"] });
+  }
+
   // --- the side panels' tabs -----------------------------------------------------------------------
   function tabs() {
     var list = ids && document.getElementById(ids.TABS);
