@@ -558,3 +558,25 @@ def test_whole_front_scene_fills_the_screen_marks_small_changes_and_counts_the_d
     halos = page.evaluate("""() => window.frontline.debug.changeLayers
         .filter(l => l.options.style && l.options.style.fill === false).map(l => l.options.style.weight)""")
     assert halos and min(halos) >= 8, halos
+
+
+@pytest.mark.browser
+def test_change_box_never_pairs_a_day_with_an_older_windows_change(page, stale_server):
+    """A cold server answers a window's change late: meanwhile the map shows the new day, and
+    the box must not count the previous window's change under it."""
+    def slow(route):
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/data/change.json*", slow)
+    page.add_init_script("""window.__pairs = []; setInterval(() => {
+        const box = document.getElementById('briefing-change'), d = document.getElementById('briefing-date');
+        if (box && d && box.getAttribute('data-key')) window.__pairs.push([box.getAttribute('data-key'),
+                                                                           d.getAttribute('data-date')]);
+    }, 50);""")
+    page.goto(stale_server.url + "/briefing?name=test&scene=2")
+    _wait_scene(page, 3, timeout=40000)          # scene 2's frames have all played, each change late
+    pairs = page.evaluate("window.__pairs")
+    assert pairs, "the change box never showed"
+    wrong = [(k, d) for k, d in pairs if k.split(" ")[1] != d]
+    assert not wrong, f"the box counted another window than the day shown: {wrong[:3]}"
