@@ -18,7 +18,7 @@
  *   setCompare(d | null)  setTown(id | null, name, zoom)  zoomToTown(id)
  *   setLayerVisible(key, on, silent)   silent: the URL is left as it is
  *   play()  pause()  togglePlay()  setSpeed(daysPerSecond)   (the vocabulary's speeds)
- *   frame({center, zoom} | {bbox, padding: {topLeft, bottomRight}})   frame the map
+ *   frame({center, zoom} | {bbox, padding: {topLeft, bottomRight}, fill})   frame the map (fill: any zoom)
  *   refreshLabels()   lay the place names out again (a box over the map came or went)
  *   reload() -> Promise<bool>   a new store generation: repaint; false when the page must reload
  *   permalink(view?) -> "?date=…"   the query of a view ({date, compare, town, layers,

@@ -10,8 +10,10 @@
  * drives the side panels. It also owns the page's keys (←/→ a day, Shift+←/→ a week, space
  * play/pause — only when the focus is on no control, which keeps its own keys), the side
  * panels' tabs (WAI-ARIA tabs: click, ←/→, Home/End), which follow what the reader does (a
- * town clicked on the map opens Town, a compare date picks the compare window), and the
- * Export menu.
+ * town clicked on the map opens Town, a compare date picks the compare window), the
+ * Export menu (what is on screen: view, map size, layers), Copy link (the permalink to the
+ * clipboard, confirmed in an aria-live status), the slider's date tooltip
+ * (window.dccFunctions.frontlineDay) and a few ARIA repairs of Dash's own components.
  *
  * Active from the home page's init until another page (the briefing) initialises the map.
  */
