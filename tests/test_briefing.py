@@ -555,8 +555,8 @@ def test_whole_front_scene_fills_the_screen_marks_small_changes_and_counts_the_d
     assert 0.97 <= max(fit["w"], fit["h"]) <= 1.01 and min(fit["w"], fit["h"]) <= 1.01, fit
     # At whole-front scale a week's few km² get a halo in their colour, wide enough to see.
     assert fit["zoom"] < 8.5
-    halos = page.evaluate("""() => window.frontline.debug.changeLayers
-        .filter(l => l.options.style && l.options.style.fill === false).map(l => l.options.style.weight)""")
+    halos = page.evaluate("""() => window.frontline.debug.changeHalos
+        .filter(l => window.frontline.debug.map.hasLayer(l)).map(l => l.getLayers()[0].options.weight)""")
     assert halos and min(halos) >= 8, halos
 
 

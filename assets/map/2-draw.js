@@ -347,7 +347,9 @@
   Drawing.prototype.showChange = function (ch, visible) {
     var self = this, map = this.map, v = this.vocab, c = v.colors, s = v.style;
     if (this.changeLayers) this.changeLayers.forEach(function (l) { map.removeLayer(l); });
+    (this.halos || []).forEach(function (l) { map.removeLayer(l); });
     this.changeLayers = null;
+    this.halos = [];
     var km2 = this.legend && this.legend.querySelector("[data-km2='change']");
     if (!ch) { if (km2) km2.textContent = ""; return; }
     var layer = function (g, style) {
@@ -356,13 +358,10 @@
     var layers = [];
     // A week's gains (a few km²) are a pixel or two at whole-front scale: under each change,
     // a halo in its colour, as wide as the scale needs (none from HALO_ZOOM in).
-    this.halos = [];
     ["gained", "lost"].forEach(function (k) {
       if (!ch[k]) return;
-      var halo = layer(ch[k], { color: c[k], weight: self.haloWeight(), opacity: 0.9, fill: false,
-                                lineJoin: "round", lineCap: "round" });
-      self.halos.push(halo);
-      layers.push(halo);
+      self.halos.push(layer(ch[k], { color: c[k], weight: self.haloWeight(), opacity: 0.9, fill: false,
+                                     lineJoin: "round", lineCap: "round" }));
     });
     ["gained", "lost"].forEach(function (k) {
       if (ch[k]) layers.push(layer(ch[k], { color: c[k + "_edge"], weight: s.change.weight, fillColor: c[k], fillOpacity: s.change.fill_opacity }));
@@ -381,7 +380,8 @@
                                     fillColor: c.revision, fillOpacity: s.revision.fill_opacity }));
     });
     this.changeLayers = layers;
-    if (visible) layers.forEach(function (l) { l.addTo(map); });
+    // The halos first: within the change pane's canvas, what is added first is drawn below.
+    if (visible) this.halos.concat(layers).forEach(function (l) { l.addTo(map); });
     var rev = ch.map_revision || { gained_km2: 0, lost_km2: 0 };
     if (km2) km2.textContent = " +" + fmt(ch.gained_km2) + " / −" + fmt(ch.lost_km2) + " km²" +
       (rev.gained_km2 + rev.lost_km2 >= 0.05 ? " (map revision +" + fmt(rev.gained_km2) + " / −" + fmt(rev.lost_km2) + ")" : "");
@@ -399,7 +399,7 @@
   /* Show or hide layer `k` (a zone, the front line, the change or the settlements). */
   Drawing.prototype.setVisible = function (k, on) {
     var map = this.map;
-    var targets = k === "front" ? [this.frontLayer] : k === "change" ? (this.changeLayers || []) :
+    var targets = k === "front" ? [this.frontLayer] : k === "change" ? (this.halos || []).concat(this.changeLayers || []) :
                   k === "settlements" ? [] : [this.zoneLayers[k]];
     targets.forEach(function (l) { if (!l) return; if (on) l.addTo(map); else map.removeLayer(l); });
     if (k === "settlements") this.updatePlaces();

@@ -454,6 +454,7 @@
       frontLayer: { get: function () { return S.draw && S.draw.frontLayer; } },
       frontHash: { get: function () { return S.draw && S.draw.frontHash; } },
       changeLayers: { get: function () { return S.draw && S.draw.changeLayers; } },
+      changeHalos: { get: function () { return S.draw ? S.draw.halos || [] : []; } },
       markers: { get: function () { return S.draw ? S.draw.markers : []; } },
       labels: { get: function () { return S.draw ? S.draw.labels : []; } },
       geomCache: { get: function () { return S.store.geoms; } }
