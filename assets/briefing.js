@@ -129,7 +129,7 @@
     if (previous) { B.ready = true; startScene(B.scene); return; }
     var sc = plan.scenes[B.scene], f0 = sc.frames[0];
     fl.init({ container: ids.MAP, error: ids.MAP_ERROR, url: false, scale: WALL_LINE * wallScale(),
-              labels: { declutter: true, avoid: ".fl-briefing .fl-legend, #" + ids.BRIEFING_CHANGE + ", #" + ids.BRIEFING_PAUSED },
+              labels: { declutter: true, avoid: ".fl-briefing .fl-legend, #" + ids.BRIEFING_PAUSED },
               date: f0.date, compare: f0.compare || null, town_id: sc.town_id || null,
               town_name: sc.town_name || null, layers: sc.layers.slice(), view: null, theme: "dark" })
       .then(function (ok) {
@@ -169,7 +169,8 @@
       var legend = document.querySelector(".fl-briefing .fl-legend"), box = $(ids.MAP).getBoundingClientRect();
       var pad = Math.round(Math.min(box.width, box.height) * 0.03);
       var right = (legend ? legend.offsetWidth : 0) + pad;
-      fl.frame({ bbox: sc.bbox, padding: { topLeft: [pad, pad], bottomRight: [right, pad] } });
+      // `fill`: as large as the screen allows (the map's half-zoom steps left Ukraine at 40% of a 1080p width).
+      fl.frame({ bbox: sc.bbox, fill: true, padding: { topLeft: [pad, pad], bottomRight: [right, pad] } });
     }
   }
 
@@ -275,7 +276,9 @@
     var d = shown && shown.date, box = $(ids.BRIEFING_DATE);
     if (box && d) { setText(ids.BRIEFING_DATE, human(d)); box.setAttribute("data-date", d); }
     var sc = scene(), f = sc.frames[Math.max(0, B.frame)];
-    var ch = f && f.compare && sc.layers.indexOf("change") >= 0 && shown && shown.change;  // km², the whole front
+    // km², the whole front: only the change of the frame whose day the header shows. While a
+    // frame's change is still loading (a cold server) the map's last change is an older window's.
+    var ch = f && f.compare && sc.layers.indexOf("change") >= 0 && painted(f) && shown.change;
     var box2 = $(ids.BRIEFING_CHANGE);
     if (!box2) return;
     if (!ch) {

@@ -87,10 +87,12 @@ def _gz(obj) -> bytes:
 class DataAPI:
     """Builds and caches the responses for one store generation at a time."""
 
-    def __init__(self, holder, gazetteer, notes_dir=None, exports=None):
+    def __init__(self, holder, gazetteer, notes_dir=None, exports=None, public_url: str = ""):
         from .export.queue import ExportQueue
 
         self.holder = holder
+        # Where readers reach the dashboard, for exports' permalinks (empty: the request's host).
+        self.public_url = public_url
         self.gazetteer = gazetteer
         self.notes_dir = notes_dir
         self._gen = -1
@@ -395,13 +397,15 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         if fmt not in FORMATS:  # answered at once, without a place in the export queue
             return _error(f"Export failed: unknown export format {fmt[:20]!r}; choose one of {', '.join(FORMATS)}",
                           400)
-        base_url = request.host_url.rstrip("/")
+        base_url = (api.public_url or request.host_url).rstrip("/")
+        arg = request.args.get
         try:
             with api.exports.slot():
+                # The view on screen: its layers (absent: all) and its extent (view + the map's size).
                 data, mime, filename = export_bytes(
-                    store, api.gazetteer, fmt, day=request.args.get("date") or None,
-                    compare=request.args.get("compare") or None, town=request.args.get("town") or None,
-                    base_url=base_url, notes_dir=api.notes_dir)
+                    store, api.gazetteer, fmt, day=arg("date") or None, compare=arg("compare") or None,
+                    town=arg("town") or None, base_url=base_url, notes_dir=api.notes_dir,
+                    layers=arg("layers"), view=arg("view") or None, view_size=arg("size") or None)
         except QueueFull as exc:
             return _error(str(exc), 503, retry_after=exc.retry_after)
         except ExportError as exc:

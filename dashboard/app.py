@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
         holder, gazetteer, settings,
         briefing_poll_seconds=BRIEFING_POLL_SECONDS if briefing_poll_seconds is None else briefing_poll_seconds,
         api=api.DataAPI(holder, gazetteer, settings.notes_dir,
-                        exports=ExportQueue(settings.export_workers, settings.export_queue)),
+                        exports=ExportQueue(settings.export_workers, settings.export_queue),
+                        public_url=settings.public_url),
         notes=make_notes_view(holder, gazetteer, settings.notes_dir),
         basemap=BaseMap(settings.basemap_dir))
     install(app.server, ctx)

@@ -345,8 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", required=True, choices=list(FORMATS))
     sp.add_argument("--out", required=True, help="output file (single) or folder (batch)")
     sp.add_argument("--force", action="store_true", help="overwrite files that already exist (default: refuse)")
-    sp.add_argument("--base-url", default="http://127.0.0.1:8050",
-                    help="where the dashboard is served (for permalinks)")
+    sp.add_argument("--view", help="the map's view as the dashboard's view=: lat,lon,zoom (default: the town, "
+                                   "or all of Ukraine)")
+    sp.add_argument("--view-size", help="the map's size on screen the view is read at, WxH px (default 1000x620)")
+    sp.add_argument("--layers", help="map layers to draw, as the dashboard's layers= (default: all)")
+    sp.add_argument("--base-url", default=None,
+                    help="where the dashboard is served, for the caption's permalink (default: "
+                         "FRONTLINE_PUBLIC_URL, else a relative ?date=… link)")
     sp.set_defaults(func=cmd_export)
 
     # The benchmark's own options (perf/bench.py) are passed on as they are: see main().

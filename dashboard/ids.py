@@ -14,6 +14,8 @@ MAP = "map"
 MAP_ERROR = "map-error"
 MAP_SYNC = "map-sync"        # dummy output of the client-side callbacks
 PERMALINK = "permalink"
+COPY_LINK = "copy-link"      # copies the permalink to the clipboard
+COPY_STATUS = "copy-status"  # its confirmation ("Link copied"), announced to screen readers
 
 # Timeline
 DATE_DISPLAY = "date-display"

@@ -54,6 +54,9 @@ class Settings:
     workers: int = _setting(2, "Processes used by `frontline sync` to parse and measure snapshots.")
     host: str = _setting("127.0.0.1", "Address `frontline serve` binds to.")
     port: int = _setting(8050, "Port `frontline serve` binds to (gunicorn uses $PORT).")
+    public_url: str = _setting("", "The dashboard's public address (e.g. https://frontline.example.org), for the "
+                                   "permalink in exports' captions. Empty: the address the page was requested at "
+                                   "(page exports), a relative ?date=… link (`frontline export`).")
     stale_days: int = _setting(3, "Data older than this many days shows a 'data is N days old' banner.")
     store_check_seconds: float = _setting(10.0, "Seconds between the server's checks for a new store generation "
                                                 "(and between retries of one it could not read).")

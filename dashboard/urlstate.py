@@ -91,7 +91,11 @@ def parse_query(query: dict, store, gazetteer) -> ViewState:
         wanted = [x.strip() for x in q["layers"].split(",") if x.strip()]
         bad = [x for x in wanted if x not in MAP_LAYERS]
         state.layers = tuple(x for x in MAP_LAYERS if x in wanted)
-        if bad:
+        if bad and not state.layers:
+            # Nothing the link asks for exists: an empty map helps no one, show the default layers.
+            state.layers = DEFAULT_LAYERS
+            notices.append(f"Unknown map layer(s) ignored: {_shown(', '.join(bad))}; showing the default layers.")
+        elif bad:
             notices.append(f"Unknown map layer(s) ignored: {_shown(', '.join(bad))}.")
     if "base" in q:
         wanted = [x.strip() for x in q["base"].split(",") if x.strip()]

@@ -526,3 +526,57 @@ def test_a_new_store_generation_is_picked_up_without_a_reload(page, fresh_server
     page.wait_for_function(f"() => window.frontline.meta.generation === {gen + 1}", timeout=15000)
     page.wait_for_selector("#map[data-painted='2022-09-12']", timeout=20000)
     assert page.evaluate("window.__sameDocument === true")  # re-initialised in place, not reloaded
+
+
+@pytest.mark.browser
+def test_whole_front_scene_fills_the_screen_marks_small_changes_and_counts_the_day_shown(page, stale_server):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(stale_server.url + "/briefing?name=test&scene=2")
+    _wait_scene(page, 2)
+    page.keyboard.press("Space")                       # hold the scene
+    page.wait_for_selector("#briefing[data-paused='1']")
+    page.wait_for_function("() => document.getElementById('briefing-change').textContent"
+                           ".indexOf('became Russian-held') > 0", timeout=20000)
+    # The box counts the change up to the day the header shows, never an older window's.
+    key = page.get_attribute("#briefing-change", "data-key").split(" ")
+    assert key[1] == page.get_attribute("#briefing-date", "data-date") == page.get_attribute("#map", "data-painted")
+    # It sits off the map: it hides none of the change it counts.
+    box, m = page.locator("#briefing-change").bounding_box(), page.locator("#map").bounding_box()
+    assert box["y"] >= m["y"] + m["height"] - 1 or box["y"] + box["height"] <= m["y"] + 1
+    # The scene's box fills the room the map has (beside the legend), at any zoom, not a half step down.
+    fit = page.evaluate("""() => {
+        const map = window.frontline.debug.map, size = map.getSize();
+        const a = map.latLngToContainerPoint([46.5, 33.0]), b = map.latLngToContainerPoint([50.5, 39.0]);
+        const legend = document.querySelector('.fl-briefing .fl-legend');
+        const pad = Math.round(Math.min(size.x, size.y) * 0.03);
+        return { w: Math.abs(b.x - a.x) / (size.x - 2 * pad - legend.offsetWidth),
+                 h: Math.abs(a.y - b.y) / (size.y - 2 * pad), zoom: map.getZoom() };
+    }""")
+    assert 0.97 <= max(fit["w"], fit["h"]) <= 1.01 and min(fit["w"], fit["h"]) <= 1.01, fit
+    # At whole-front scale a week's few km² get a halo in their colour, wide enough to see.
+    assert fit["zoom"] < 8.5
+    halos = page.evaluate("""() => window.frontline.debug.changeHalos
+        .filter(l => window.frontline.debug.map.hasLayer(l)).map(l => l.getLayers()[0].options.weight)""")
+    assert halos and min(halos) >= 8, halos
+
+
+@pytest.mark.browser
+def test_change_box_never_pairs_a_day_with_an_older_windows_change(page, stale_server):
+    """A cold server answers a window's change late: meanwhile the map shows the new day, and
+    the box must not count the previous window's change under it."""
+    def slow(route):
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/data/change.json*", slow)
+    page.add_init_script("""window.__pairs = []; setInterval(() => {
+        const box = document.getElementById('briefing-change'), d = document.getElementById('briefing-date');
+        if (box && d && box.getAttribute('data-key')) window.__pairs.push([box.getAttribute('data-key'),
+                                                                           d.getAttribute('data-date')]);
+    }, 50);""")
+    page.goto(stale_server.url + "/briefing?name=test&scene=2")
+    _wait_scene(page, 3, timeout=40000)          # scene 2's frames have all played, each change late
+    pairs = page.evaluate("window.__pairs")
+    assert pairs, "the change box never showed"
+    wrong = [(k, d) for k, d in pairs if k.split(" ")[1] != d]
+    assert not wrong, f"the box counted another window than the day shown: {wrong[:3]}"

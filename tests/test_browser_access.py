@@ -5,8 +5,10 @@ console error or request off 127.0.0.1 fails the test, waits are on the map's at
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -256,3 +258,59 @@ def test_phone_layout(browser, live_server, store, size):
         assert not pg.errors and not pg.offhost, (pg.errors, pg.offhost)
     finally:
         ctx.close()
+
+
+# --- the permalink, the slider, exports of the view on screen -------------------------------------
+
+def test_copy_link_copies_the_permalink_and_says_so(page, live_server, store):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    open_page(page, live_server, f"?date={store.last_day}&town=Bakhmut")
+    settle(page)
+    status = page.locator(f"#{ids.COPY_STATUS}")
+    assert status.get_attribute("aria-live") == "polite" and status.inner_text() == ""
+    page.click(f"#{ids.COPY_LINK}")
+    expect(status).to_have_text("Link copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(live_server.url + "/?date=" + str(store.last_day))
+    assert copied == live_server.url + "/" + page.get_attribute(f"#{ids.PERMALINK}", "href").lstrip("/")
+    assert "town=" in copied and "view=" in copied
+    expect(status).to_have_text("", timeout=STEP)      # the confirmation goes away by itself
+
+
+def test_slider_says_the_day_while_dragging_and_the_grey_strip_clears_the_months(page, live_server, store):
+    open_page(page, live_server, f"?date={store.last_day}")
+    settle(page)
+    thumb = page.locator(f"#{ids.SLIDER} [role='slider']").first
+    box = thumb.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] - 200, box["y"] + box["height"] / 2, steps=6)
+    tip = page.locator(f"#{ids.SLIDER} .dash-slider-tooltip")
+    expect(tip).to_be_visible()
+    shown = tip.inner_text().strip()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", shown) and shown < str(store.last_day)
+    expect(page.locator(f"#{ids.DATE_PICKER}")).to_have_value(shown)   # the tooltip says the day the map goes to
+    page.mouse.up()
+    # The occupied-only strip lies above the month labels, overlapping none of them.
+    strip = page.locator(f"#{ids.UNKNOWN_STRIP}").bounding_box()
+    marks = [m.bounding_box() for m in page.locator(f"#{ids.SLIDER} .dash-slider-mark").all() if m.is_visible()]
+    assert marks and all(strip["y"] + strip["height"] <= m["y"] for m in marks)
+
+
+def test_export_menu_sends_the_view_on_screen(page, live_server, store):
+    open_page(page, live_server, f"?date={store.last_day}&layers=occupied,front&view=48.15,37.3,10")
+    settle(page)
+    page.click(".fl-export summary")
+    with page.expect_response(lambda r: "/export?" in r.url, timeout=30000) as got, \
+            page.expect_download(timeout=30000) as dl:
+        page.click("#export-geojson")
+    resp = got.value
+    q = dict(re.findall(r"[?&]([^=&]+)=([^&]*)", resp.url.replace("%2C", ",")))
+    assert resp.status == 200 and q["layers"] == "occupied,front"
+    assert [float(x) for x in q["view"].split(",")] == pytest.approx([48.15, 37.3, 10], abs=0.01)
+    w, h = (int(x) for x in q["size"].split("x"))
+    box = page.locator("#map").bounding_box()
+    assert (w, h) == (round(box["width"]), round(box["height"]))
+    # The caption's link is the view, at the address the page came from.
+    link = json.loads(Path(dl.value.path()).read_bytes())["permalink"]
+    assert link.startswith(live_server.url + "/?date=") and "view=" + q["view"].replace(",", "%2C") in link

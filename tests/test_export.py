@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import struct
 import subprocess
@@ -346,6 +347,9 @@ def test_html_works_offline_from_file(store, gazetteer, tmp_path, browser):
     assert n_paths >= 8
     assert pg.locator(".leaflet-control-layers-selector").count() >= 6     # layers can be toggled
     assert "Legend" in pg.inner_text("#fl-legend") and "km²" in pg.inner_text("#fl-legend")
+    # The caption is one line until opened, so the map keeps a laptop's screen.
+    assert pg.locator("#fl-caption").bounding_box()["height"] < 40
+    pg.click("#fl-caption summary")
     cap = pg.inner_text("#fl-caption")
     assert "DeepState" in cap and "GeoNames" in cap and str(DAY) in cap
     assert pg.locator(".fl-town-label").inner_text() == TOWN
@@ -355,6 +359,104 @@ def test_html_works_offline_from_file(store, gazetteer, tmp_path, browser):
     ctx.close()
     assert not attempted, f"the offline page tried to load {attempted[:5]}"
     assert not errors, errors[:5]
+
+
+# --- the view on screen: extent, layers, names, permalink -----------------------------------------
+
+VIEW = (48.15, 37.3, 10.0)        # around Selydove, as the dashboard's view=lat,lon,zoom
+VIEW_SIZE = (1000, 620)
+
+
+def test_a_view_is_the_extent_a_map_of_that_size_shows():
+    from dashboard.export.common import view_bbox
+
+    (s, w), (n, e) = view_bbox(VIEW, VIEW_SIZE)
+    # Leaflet at zoom 10: 360° over 256·2^10 px, so 1000 px are 1.373° of longitude.
+    assert e - w == pytest.approx(1000 * 360 / (256 * 2 ** 10), rel=1e-9)
+    assert (w + e) / 2 == pytest.approx(VIEW[1]) and s < VIEW[0] < n
+    assert 0.5 < (n - s) < e - w     # 620 px of latitude at 48° N: fewer degrees than 1000 px of longitude
+
+
+def test_export_of_a_view_frames_that_view_with_its_layers_and_names(store, gazetteer):
+    from dashboard.export.common import view_bbox
+    from dashboard.export.figure import map_figure, project_point
+
+    snap = resolve(store, gazetteer, DAY, view=",".join(map(str, VIEW)), view_size="1000x620",
+                   layers="occupied,front,settlements")
+    fig = map_figure(store, snap, places=gazetteer)
+    xr, yr = fig.layout.xaxis.range, fig.layout.yaxis.range
+    (s, w), (n, e) = view_bbox(VIEW, VIEW_SIZE)
+    corners = [project_point(lon, lat) for lon, lat in ((w, s), (e, s), (e, n), (w, n))]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    # The whole view is in the picture, and the picture is the view (one side tight), not the town's frame.
+    assert xr[0] <= min(xs) + 0.5 and xr[1] >= max(xs) - 0.5 and yr[0] <= min(ys) + 0.5 and yr[1] >= max(ys) - 0.5
+    assert (xr[1] - xr[0]) == pytest.approx(max(xs) - min(xs), rel=0.02) or \
+        (yr[1] - yr[0]) == pytest.approx(max(ys) - min(ys), rel=0.02)
+    # Only the layers on screen: occupied and the front, no grey zone or liberated shapes or legend entries.
+    drawn = {sh.name for sh in fig.layout.shapes if sh.name}
+    assert drawn == {"occupied"}
+    names = [t.name for t in fig.data if t.showlegend is not False and t.name]
+    assert not any("Grey zone" in x or "Liberated" in x for x in names)
+    assert any(x == "Front line" for x in names)
+    # The names the map shows at zoom 10 in that frame, Selydove among them; none outside it.
+    labels = next(t for t in fig.data if t.name == "Settlements")
+    assert "Selydove" in labels.text and "Pokrovsk" in labels.text and "Kyiv" not in labels.text
+    assert all(xr[0] <= x <= xr[1] and yr[0] <= y <= yr[1] for x, y in zip(labels.x, labels.y))
+    # Settlements off: no names.
+    off = resolve(store, gazetteer, DAY, view=VIEW, view_size=VIEW_SIZE, layers="occupied,front")
+    assert not any(t.name == "Settlements" for t in map_figure(store, off, places=gazetteer).data)
+    # The caption's permalink is that view.
+    assert snap.permalink == ("?date=2024-10-31&layers=occupied%2Cfront%2Csettlements&view=48.15%2C37.3%2C10")
+    with pytest.raises(ExportError, match="not lat,lon,zoom"):
+        resolve(store, gazetteer, DAY, view="48.1,37")
+    with pytest.raises(ExportError, match="unknown map layer"):
+        resolve(store, gazetteer, DAY, layers="occupied,foo")
+
+
+def test_the_permalinks_address_is_the_public_url_or_the_requests_host(store_dir, tmp_path, capsys, monkeypatch):
+    from dashboard.app import create_app
+    from dashboard.settings import load_settings
+
+    client = create_app(load_settings(data_dir=store_dir, public_url="https://frontline.example.org/")).server \
+        .test_client()
+    r = client.get(f"/export?format=geojson&date={DAY}&view=48.15,37.3,10&layers=occupied,front")
+    assert orjson.loads(r.data)["permalink"] == ("https://frontline.example.org/?date=2024-10-31"
+                                                 "&layers=occupied%2Cfront&view=48.15%2C37.3%2C10")
+    r = client.get(f"/export?format=geojson&date={DAY}&view=1,2")
+    assert r.status_code == 400 and "not lat,lon,zoom" in r.get_json()["error"]
+    # The command line without a base URL: a relative link, and it says so.
+    monkeypatch.delenv("FRONTLINE_PUBLIC_URL", raising=False)
+    out = tmp_path / "x.geojson"
+    assert run_cli(store_dir, "--date", str(DAY), "--format", "geojson", "--out", str(out)) == 0
+    assert orjson.loads(out.read_bytes())["permalink"] == "?date=2024-10-31"
+    assert "relative ?date=… link" in capsys.readouterr().err
+
+
+@needs_chromium
+@needs_poppler
+def test_report_notes_heading_sits_below_the_oblast_table_and_the_table_fits(store, gazetteer, tmp_path):
+    from dashboard.export.exporter import export_bytes
+
+    report, _, _ = export_bytes(store, gazetteer, "report", DAY, COMPARE)
+    p = tmp_path / "r.pdf"
+    p.write_bytes(report)
+    xhtml = subprocess.run(["pdftotext", "-bbox", str(p), "-"], capture_output=True, text=True, check=True).stdout
+    words = [(float(m[0]), float(m[1]), float(m[2]), float(m[3]), m[4]) for m in
+             re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<',
+                                      xhtml)]
+    page_w = 841.9
+
+    def first(word):
+        return next(w for w in words if w[4] == word)
+
+    heading = first("SOURCED")
+    above = [w for w in words if w[0] >= heading[0] - 5 and w[3] <= heading[1] + 1 and w[1] > 150]
+    lowest = max(w[3] for w in above)           # the bottom of what is above it in the column
+    assert heading[1] - lowest >= 14, f"notes heading only {heading[1] - lowest:.1f} pt under the table's text"
+    # The table's last column is there, its header whole, inside the page's 8 mm margin.
+    ceased = first("ceased")
+    assert any(w[4] == "revision" and abs(w[3] - ceased[3]) < 2 for w in words), "the last column is cut"
+    assert all(w[2] <= page_w - 22 for w in words if w[1] < heading[1])
 
 
 # --- the CLI: paths, batches, errors --------------------------------------------------------------

@@ -107,6 +107,9 @@ def test_unknown_layers_are_named_and_the_known_ones_kept_in_order(store, gazett
     s = _parse(store, gazetteer, layers="front,frontline,occupied,<b>x</b>")
     assert s.layers == ("occupied", "front")
     assert s.notices == ["Unknown map layer(s) ignored: frontline, <b>x</b>."]
+    s = _parse(store, gazetteer, layers="foo")  # nothing known: the default layers, not an empty map
+    assert s.layers == DEFAULT_LAYERS
+    assert s.notices == ["Unknown map layer(s) ignored: foo; showing the default layers."]
     s = _parse(store, gazetteer, layers="")  # every layer switched off is a state, not an error
     assert s.layers == () and s.notices == []
 

@@ -370,16 +370,32 @@
   Drawing.prototype.showChange = function (ch, visible) {
     var self = this, map = this.map, v = this.vocab, c = v.colors, s = v.style;
     if (this.changeLayers) this.changeLayers.forEach(function (l) { map.removeLayer(l); });
+    (this.halos || []).forEach(function (l) { map.removeLayer(l); });
     this.changeLayers = null;
+    this.halos = [];
     var km2 = this.legend && this.legend.querySelector("[data-km2='change']");
     if (!ch) { if (km2) km2.textContent = ""; return; }
     var layer = function (g, style) {
       return L.geoJSON(g, { renderer: self.changeRenderer, pane: "change", interactive: false, style: style });
     };
     var layers = [];
+    // A week's gains (a few km²) are a pixel or two at whole-front scale: under each change,
+    // a halo in its colour, as wide as the scale needs (none from HALO_ZOOM in).
+    ["gained", "lost"].forEach(function (k) {
+      if (!ch[k]) return;
+      self.halos.push(layer(ch[k], { color: c[k], weight: self.haloWeight(), opacity: 0.9, fill: false,
+                                     lineJoin: "round", lineCap: "round" }));
+    });
     ["gained", "lost"].forEach(function (k) {
       if (ch[k]) layers.push(layer(ch[k], { color: c[k + "_edge"], weight: s.change.weight, fillColor: c[k], fillOpacity: s.change.fill_opacity }));
     });
+    if (!this.haloWatch) {
+      this.haloWatch = true;
+      map.on("zoomend", function () {
+        var w = self.haloWeight();
+        (self.halos || []).forEach(function (h) { h.setStyle({ weight: w }); });
+      });
+    }
     // Map revisions (redrawn coasts, lagoons, borders away from the front) are counted in the
     // totals, as DeepState counts them, but drawn apart: they are not ground taken or lost.
     [ch.revision_gained, ch.revision_lost].forEach(function (r) {
@@ -387,7 +403,8 @@
                                     fillColor: c.revision, fillOpacity: s.revision.fill_opacity }));
     });
     this.changeLayers = layers;
-    if (visible) layers.forEach(function (l) { l.addTo(map); });
+    // The halos first: within the change pane's canvas, what is added first is drawn below.
+    if (visible) this.halos.concat(layers).forEach(function (l) { l.addTo(map); });
     var rev = ch.map_revision || { gained_km2: 0, lost_km2: 0 };
     if (km2) km2.textContent = " +" + fmt(ch.gained_km2) + " / −" + fmt(ch.lost_km2) + " km²" +
       (rev.gained_km2 + rev.lost_km2 >= 0.05 ? " (map revision +" + fmt(rev.gained_km2) + " / −" + fmt(rev.lost_km2) + ")" : "");
@@ -395,10 +412,17 @@
 
   function fmt(v) { return Number(v).toLocaleString("en-GB", { maximumFractionDigits: 1 }); }
 
+  /* The change halo's width (px): 0 from HALO_ZOOM in, wider the farther out the map is. */
+  var HALO_ZOOM = 8.5;
+  Drawing.prototype.haloWeight = function () {
+    var z = this.map.getZoom();
+    return z >= HALO_ZOOM ? 0 : Math.round((4 + 3 * (HALO_ZOOM - z)) * (this.o.scale || 1));
+  };
+
   /* Show or hide layer `k` (a zone, the front line, the change or the settlements). */
   Drawing.prototype.setVisible = function (k, on) {
     var map = this.map;
-    var targets = k === "front" ? [this.frontLayer] : k === "change" ? (this.changeLayers || []) :
+    var targets = k === "front" ? [this.frontLayer] : k === "change" ? (this.halos || []).concat(this.changeLayers || []) :
                   k === "settlements" ? [] : [this.zoneLayers[k]];
     targets.forEach(function (l) { if (!l) return; if (on) l.addTo(map); else map.removeLayer(l); });
     if (k === "settlements") this.updatePlaces();
@@ -407,16 +431,20 @@
   };
 
   /* Frame the map: {center: [lat, lon], zoom} (the zoom kept within the map's range), or
-   * {bbox: [[s, w], [n, e]], padding: {topLeft: [x, y], bottomRight: [x, y]}}, or all of Ukraine. */
+   * {bbox: [[s, w], [n, e]], padding: {topLeft: [x, y], bottomRight: [x, y]}, fill: any zoom, not
+   * only the map's steps}, or all of Ukraine. */
   Drawing.prototype.frame = function (f) {
     var map = this.map;
     map.invalidateSize({ pan: false });
     if (f && f.center) {
       map.setView(f.center, Math.max(map.getMinZoom(), Math.min(map.getMaxZoom(), f.zoom)), { animate: false });
     } else {
-      var pad = (f && f.padding) || {};
+      var pad = (f && f.padding) || {}, snap = map.options.zoomSnap;
+      // `fill`: the bbox as large as the map allows (any zoom, not the next half step down).
+      if (f && f.fill) map.options.zoomSnap = 0;
       map.fitBounds((f && f.bbox) || UKRAINE, { animate: false, paddingTopLeft: pad.topLeft || [0, 0],
                                                  paddingBottomRight: pad.bottomRight || [0, 0] });
+      map.options.zoomSnap = snap;
     }
   };
 

@@ -22,7 +22,7 @@
  *   setLayerVisible(key, on, silent)   silent: the URL is left as it is
  *   setBaseVisible(group, on, silent)   a group of the base map (2-base.js), the same way
  *   play()  pause()  togglePlay()  setSpeed(daysPerSecond)   (the vocabulary's speeds)
- *   frame({center, zoom} | {bbox, padding: {topLeft, bottomRight}})   frame the map
+ *   frame({center, zoom} | {bbox, padding: {topLeft, bottomRight}, fill})   frame the map (fill: any zoom)
  *   refreshLabels()   lay the place names out again (a box over the map came or went)
  *   townLabel(id) -> "Name (X hromada, Y Oblast)", as the town search labels it, or null for
  *       a place the map has not loaded
@@ -489,6 +489,7 @@
       frontLayer: { get: function () { return S.draw && S.draw.frontLayer; } },
       frontHash: { get: function () { return S.draw && S.draw.frontHash; } },
       changeLayers: { get: function () { return S.draw && S.draw.changeLayers; } },
+      changeHalos: { get: function () { return S.draw ? S.draw.halos || [] : []; } },
       markers: { get: function () { return S.draw ? S.draw.markers : []; } },
       labels: { get: function () { return S.draw ? S.draw.labels : []; } },
       geomCache: { get: function () { return S.store.geoms; } }

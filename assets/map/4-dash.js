@@ -10,8 +10,10 @@
  * drives the side panels. It also owns the page's keys (←/→ a day, Shift+←/→ a week, space
  * play/pause — only when the focus is on no control, which keeps its own keys), the side
  * panels' tabs (WAI-ARIA tabs: click, ←/→, Home/End), which follow what the reader does (a
- * town clicked on the map opens Town, a compare date picks the compare window), and the
- * Export menu.
+ * town clicked on the map opens Town, a compare date picks the compare window), the
+ * Export menu (what is on screen: view, map size, layers), Copy link (the permalink to the
+ * clipboard, confirmed in an aria-live status), the slider's date tooltip
+ * (window.dccFunctions.frontlineDay) and a few ARIA repairs of Dash's own components.
  *
  * Active from the home page's init until another page (the briefing) initialises the map.
  */
@@ -132,13 +134,25 @@
   };
   window.dash_clientside = Object.assign({}, window.dash_clientside, { frontline: callbacks });
 
+  // The timeline slider's tooltip (dcc.Slider tooltip.transform): the day of an index.
+  window.dccFunctions = Object.assign({}, window.dccFunctions, {
+    frontlineDay: function (i) {
+      var m = fl.meta;
+      return m && m.days && m.days[i] ? m.days[i] : "";
+    }
+  });
+
   // --- the Export menu: the current view in one format; errors shown, never a broken download ---
   document.addEventListener("click", function (ev) {
     var btn = ev.target && ev.target.closest ? ev.target.closest(".fl-export-btn") : null;
     var st = fl.state;
     if (!btn || !st || !active) return;
     ev.preventDefault();
-    var q = new URLSearchParams(fl.permalink({ date: st.date, compare: st.compare, town: st.town_id }));
+    // What is on screen: the date, compare and town, the layers, and the extent (the view and
+    // the map's size, so the export frames what the reader sees).
+    var q = new URLSearchParams(fl.permalink());
+    var mapEl = document.getElementById(ids.MAP);
+    if (q.has("view") && mapEl && mapEl.offsetWidth) q.set("size", mapEl.offsetWidth + "x" + mapEl.offsetHeight);
     q.set("format", btn.getAttribute("data-format"));
     btn.disabled = true;
     var old = btn.textContent;
@@ -157,6 +171,82 @@
       });
     }).catch(function (e) { showError(e.message); }).then(function () { btn.disabled = false; btn.textContent = old; });
   });
+
+  // --- Copy link: the permalink (full address) to the clipboard, confirmed in words --------------
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    // Without the async clipboard (plain http on another host): a selected, off-screen text area.
+    return new Promise(function (resolve, reject) {
+      var ta = document.createElement("textarea");
+      ta.value = text;
+      ta.setAttribute("readonly", "");
+      ta.style.position = "fixed";
+      ta.style.left = "-9999px";
+      document.body.appendChild(ta);
+      ta.select();
+      var ok;
+      try { ok = document.execCommand("copy"); } catch (err) { ok = !err; }
+      ta.remove();
+      if (ok) resolve(); else reject(new Error("copy refused"));
+    });
+  }
+
+  var copyTimer = null;
+  document.addEventListener("click", function (ev) {
+    var btn = ids && ev.target && ev.target.closest ? ev.target.closest("#" + ids.COPY_LINK) : null;
+    if (!btn || !active || !fl.state) return;
+    var url = window.location.origin + window.location.pathname + fl.permalink();
+    var status = document.getElementById(ids.COPY_STATUS);
+    var say = function (text) {
+      if (!status) return;
+      status.textContent = text;
+      clearTimeout(copyTimer);
+      copyTimer = setTimeout(function () { status.textContent = ""; }, 4000);
+    };
+    copyText(url).then(function () { say("Link copied"); },
+                       function () { say("Could not copy: use the Permalink link"); });
+  });
+
+  // --- accessibility repairs of Dash 4's components (found by axe-core, tests/test_browser_axe.py) ---
+  // Each is idempotent and runs after Dash (re)renders the component.
+  function repairA11y() {
+    if (!ids) return;
+    // The date pickers' wrapper carries a popup button's ARIA without being one; the input is the control.
+    document.querySelectorAll(".dash-datepicker-input-wrapper[aria-haspopup], .dash-datepicker-input-wrapper[aria-expanded]")
+      .forEach(function (el) { el.removeAttribute("aria-haspopup"); el.removeAttribute("aria-expanded"); });
+    // A dropdown's keyboard focus target is focusable but aria-hidden: name it after its dropdown instead.
+    document.querySelectorAll(".dash-dropdown-focus-target[aria-hidden]").forEach(function (el) {
+      var btn = el.parentNode && el.parentNode.querySelector(".dash-dropdown");
+      el.removeAttribute("aria-hidden");
+      if (btn && btn.getAttribute("aria-labelledby")) el.setAttribute("aria-labelledby", btn.getAttribute("aria-labelledby"));
+    });
+    // A checklist is a group of checkboxes, not a listbox of options that hold checkboxes.
+    document.querySelectorAll(".dash-checklist[role='listbox']").forEach(function (el) {
+      el.setAttribute("role", "group");
+      el.querySelectorAll("[role='option']").forEach(function (o) { o.removeAttribute("role"); o.removeAttribute("aria-selected"); });
+    });
+    // The timeline's handle: named, and its value read as the day.
+    var thumb = document.querySelector("#" + ids.SLIDER + " [role='slider']"), st = fl.state;
+    if (thumb) {
+      if (!thumb.getAttribute("aria-label")) thumb.setAttribute("aria-label", "Date on the timeline");
+      var day = st ? st.date : null, now = thumb.getAttribute("aria-valuenow"), m = fl.meta;
+      if (m && m.days && now !== null && m.days[+now]) day = m.days[+now];
+      if (day && thumb.getAttribute("aria-valuetext") !== day) thumb.setAttribute("aria-valuetext", day);
+    }
+  }
+
+  var repairQueued = false;
+  function queueRepair() {
+    if (repairQueued) return;
+    repairQueued = true;
+    requestAnimationFrame(function () { repairQueued = false; repairA11y(); });
+  }
+  fl.on("statechange", queueRepair);
+  if (window.MutationObserver) {
+    new MutationObserver(queueRepair).observe(document.documentElement, {
+      childList: true, subtree: true, attributes: true,
+      attributeFilter: ["role", "aria-hidden", "aria-haspopup", "aria-expanded", "aria-valuenow"] });
+  }
 
   // --- the side panels' tabs -----------------------------------------------------------------------
   function tabs() {

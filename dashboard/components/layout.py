@@ -88,11 +88,15 @@ def timeline(store, state: ViewState) -> html.Div:
                                  first_day_of_week=1, className="fl-picker"),
         ]),
         html.Div(className="fl-slider-wrap", children=[
-            dcc.Slider(id=ids.SLIDER, min=0, max=len(days) - 1, step=1, value=idx, marks=slider_marks(days),
-                       updatemode="mouseup", included=False, allow_direct_input=False,
-                       className="fl-slider"),
+            # Above the track, clear of the month labels under it.
             html.Div(id=ids.UNKNOWN_STRIP, className="fl-unknown-strip", style=unknown_strip_style(days, complete),
                      title="Grey: days with occupied-only data (grey zone and liberated areas unknown)"),
+            # While dragging, the handle's tooltip says the day (the map client turns the index
+            # into the date: window.dccFunctions.frontlineDay).
+            dcc.Slider(id=ids.SLIDER, min=0, max=len(days) - 1, step=1, value=idx, marks=slider_marks(days),
+                       updatemode="mouseup", included=False, allow_direct_input=False,
+                       tooltip={"placement": "top", "always_visible": False, "transform": "frontlineDay"},
+                       className="fl-slider"),
         ]),
     ])
 

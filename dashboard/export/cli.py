@@ -226,11 +226,19 @@ def run_export(args, settings) -> int:
 
             warm_up()  # the browser starts while the store loads
         store, gaz = _open(settings)
-        ex = Exporter(store, gaz, base_url=getattr(args, "base_url", None) or None, notes_dir=settings.notes_dir)
+        base_url = getattr(args, "base_url", None) or settings.public_url
+
+        def say_relative() -> None:
+            if not base_url and fmt != "csv":
+                _note("the caption's permalink is a relative ?date=… link: give --base-url (or set "
+                      "FRONTLINE_PUBLIC_URL) for a full address")
+
+        ex = Exporter(store, gaz, base_url=base_url, notes_dir=settings.notes_dir)
         ext = FORMATS[fmt][1]
         if not batch:
             t0 = time.perf_counter()
-            snap = ex.snapshot(args.date, args.compare, args.town)
+            snap = ex.snapshot(args.date, args.compare, args.town, layers=getattr(args, "layers", None),
+                               view=getattr(args, "view", None), view_size=getattr(args, "view_size", None))
             for n in snap.notes:
                 _note(n)
             spans = None
@@ -238,6 +246,7 @@ def run_export(args, settings) -> int:
                 spans = out.with_name(f"{out.stem}-{safe_name(snap.town.name)}-timeline.csv")
                 _refuse_existing(spans, force)
             data = ex.render(fmt, snap)
+            say_relative()
             _write(out, data)
             written = [out]
             if spans is not None:
@@ -269,6 +278,7 @@ def run_export(args, settings) -> int:
             raise ExportError(f"{len(there)} of the {len(planned)} file(s) already exist in {out} (e.g. "
                               f"{there[0].name}); add --force to overwrite them")
         _make_folder(out)
+        say_relative()
         t0 = time.perf_counter()
         for snap, path in _progress(planned, desc):
             _write(path, ex.render(fmt, snap))

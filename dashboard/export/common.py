@@ -13,7 +13,12 @@ from datetime import UTC, date, datetime
 
 from .. import vocab
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8050"
+#: No base URL: the caption's permalink is the relative query (``?date=…``), to be read
+#: against wherever the dashboard is served (set FRONTLINE_PUBLIC_URL or ``--base-url``).
+DEFAULT_BASE_URL = ""
+#: The map's size on screen (px) a ``view`` is read at when the caller does not say
+#: (``frontline export --view`` without ``--view-size``): a laptop's map area.
+DEFAULT_VIEW_SIZE = (1000, 620)
 
 # The vocabulary (dashboard/vocab.py): colours, labels, statuses, attribution and formats.
 #: Fill colours of the zones and the compare layers (``<key>_edge``: their edges).
@@ -53,6 +58,13 @@ class Snapshot:
     #: An explicit frame ((south, west), (north, east)) in degrees (briefing scenes); else
     #: the town's surroundings, or all of Ukraine.
     bbox: tuple | None = None
+    #: The map layers shown (keys of :data:`vocab.MAP_LAYERS`), as the dashboard's ``layers=``.
+    layers: tuple[str, ...] = vocab.MAP_LAYERS
+    #: The dashboard's view ``(lat, lon, zoom)`` the export frames (its bbox follows from it).
+    view: tuple[float, float, float] | None = None
+
+    def shows(self, layer: str) -> bool:
+        return layer in self.layers
 
     @property
     def window(self) -> tuple[date, date] | None:
@@ -64,7 +76,8 @@ class Snapshot:
     @property
     def permalink(self) -> str:
         town = self.town.id if self.town is not None else None
-        return f"{self.base_url.rstrip('/')}/{vocab.permalink(self.day, self.compare, town)}"
+        query = vocab.permalink(self.day, self.compare, town, self.layers, self.view)
+        return f"{self.base_url.rstrip('/')}/{query}" if self.base_url else query
 
     @property
     def generated_text(self) -> str:
@@ -122,6 +135,67 @@ def held_summary(held_km2: float, ch=None, window: tuple[date, date] | None = No
         out += f" (of which map revision +{ch.revision_gained_km2:,.1f} / −{ch.revision_lost_km2:,.1f})"
     return out
 
+def view_bbox(view, size=DEFAULT_VIEW_SIZE) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The ((south, west), (north, east)) a Leaflet map of ``size`` px shows at ``view``.
+
+    ``view`` is the dashboard's ``(lat, lon, zoom)``; Leaflet's Web Mercator has
+    256 × 2^zoom pixels around the world.
+    """
+    import math
+
+    lat, lon, zoom = (float(v) for v in view)
+    w, h = (max(1.0, float(v)) for v in size)
+    world = 256.0 * 2.0 ** zoom
+    x = (lon + 180.0) / 360.0 * world
+    siny = math.sin(math.radians(max(-85.0, min(85.0, lat))))
+    y = (0.5 - math.log((1 + siny) / (1 - siny)) / (4 * math.pi)) * world
+
+    def lat_of(py: float) -> float:
+        n = math.pi - 2 * math.pi * py / world
+        return math.degrees(math.atan(math.sinh(n)))
+
+    west, east = (x - w / 2) / world * 360.0 - 180.0, (x + w / 2) / world * 360.0 - 180.0
+    return (lat_of(y + h / 2), west), (lat_of(y - h / 2), east)
+
+
+def parse_view(text: str) -> tuple[float, float, float]:
+    """``"lat,lon,zoom"`` (the dashboard's ``view=``) as numbers; :class:`ExportError` if it is not one."""
+    import math
+
+    try:
+        lat, lon, zoom = (float(x) for x in str(text).split(","))
+        if not all(math.isfinite(v) for v in (lat, lon, zoom)):
+            raise ValueError
+    except ValueError:
+        raise ExportError(f"the view {str(text)[:40]!r} is not lat,lon,zoom (e.g. 48.5,37.9,9)") from None
+    if not (43 <= lat <= 53.5 and 21 <= lon <= 41.5 and 4 <= zoom <= 14):
+        raise ExportError(f"the view {str(text)[:40]!r} is outside Ukraine's map (lat 43–53.5, lon 21–41.5, "
+                          "zoom 4–14)")
+    return lat, lon, zoom
+
+
+def parse_layers(text) -> tuple[str, ...]:
+    """A ``layers=`` value (comma-separated keys) as the shown layers; :class:`ExportError` on unknown keys."""
+    if text is None:
+        return vocab.MAP_LAYERS
+    wanted = [x.strip() for x in str(text).split(",") if x.strip()]
+    bad = [x for x in wanted if x not in vocab.MAP_LAYERS]
+    if bad:
+        raise ExportError(f"unknown map layer(s) {', '.join(bad)[:60]!r}; choose from {', '.join(vocab.MAP_LAYERS)}")
+    return tuple(k for k in vocab.MAP_LAYERS if k in wanted)
+
+
+def parse_size(text) -> tuple[int, int]:
+    """``"WxH"`` pixels (the map's size on screen) as numbers; :class:`ExportError` if it is not one."""
+    try:
+        w, h = (int(float(x)) for x in str(text).lower().split("x"))
+        if not (100 <= w <= 10000 and 100 <= h <= 10000):
+            raise ValueError
+    except ValueError:
+        raise ExportError(f"the view size {str(text)[:20]!r} is not WxH pixels (e.g. 1000x620)") from None
+    return w, h
+
+
 def safe_name(text: str) -> str:
     """ASCII letters, digits and '-' only (for file names built from user input)."""
     import re
@@ -142,11 +216,15 @@ def _resolve_date(store, d: date, label: str) -> tuple[date, str | None]:
 
 
 def resolve(store, gazetteer, day: date | None = None, compare: date | None = None, town=None,
-            base_url: str = DEFAULT_BASE_URL, generated: datetime | None = None) -> Snapshot:
+            base_url: str = DEFAULT_BASE_URL, generated: datetime | None = None, *, layers=None, view=None,
+            view_size=None) -> Snapshot:
     """Resolve user input into a :class:`Snapshot`; :class:`ExportError` on any bad input.
 
     ``day`` defaults to the newest day; ``town`` is a name (resolved through the
-    gazetteer, aliases and fuzzy matching included) or a Settlement.
+    gazetteer, aliases and fuzzy matching included) or a Settlement. ``layers`` (keys or a
+    ``layers=`` string) and ``view`` (``(lat, lon, zoom)`` or ``"lat,lon,zoom"``, read on a map
+    of ``view_size`` px) are what the dashboard shows: the export draws those layers over
+    that extent.
     """
     if store is None:
         raise ExportError("no store yet: run `frontline sync`")
@@ -186,8 +264,17 @@ def resolve(store, gazetteer, day: date | None = None, compare: date | None = No
                              f"this is {settlement.label} (code {settlement.id})")
             elif match.how not in ("code", "id") and str(town).strip().lower() != settlement.name.lower():
                 notes.append(f"town {str(town)[:60]!r} matched {settlement.label}")
+    shown = parse_layers(layers) if layers is None or isinstance(layers, str) else parse_layers(",".join(layers))
+    v = bbox = None
+    if view is not None and view != "":
+        v = parse_view(view) if isinstance(view, str) else parse_view(",".join(str(x) for x in view))
+        if view_size is not None and view_size != "":
+            size = parse_size(view_size) if isinstance(view_size, str) else tuple(view_size)
+        else:
+            size = DEFAULT_VIEW_SIZE
+        bbox = view_bbox(v, size)
     row = store.row(d)
     kwargs = {"generated": generated} if generated is not None else {}
     return Snapshot(day=d, requested=requested, compare=c, town=settlement, base_url=base_url or DEFAULT_BASE_URL,
-                    notes=tuple(notes), complete=bool(row["complete"]), source=str(row["source"]),
-                    snapshot_id=str(row["snapshot_id"]), taken=str(row["taken"]), **kwargs)
+                    layers=shown, view=v, bbox=bbox, notes=tuple(notes), complete=bool(row["complete"]),
+                    source=str(row["source"]), snapshot_id=str(row["snapshot_id"]), taken=str(row["taken"]), **kwargs)

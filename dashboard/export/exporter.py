@@ -36,9 +36,10 @@ class Exporter:
         self.base_url = base_url or DEFAULT_BASE_URL
         self.notes_dir = notes_dir
 
-    def snapshot(self, day=None, compare=None, town=None, bbox=None) -> Snapshot:
+    def snapshot(self, day=None, compare=None, town=None, bbox=None, *, layers=None, view=None,
+                 view_size=None) -> Snapshot:
         snap = resolve(self.store, self.gazetteer, _as_date(day, "date"), _as_date(compare, "compare date"), town,
-                       base_url=self.base_url)
+                       base_url=self.base_url, layers=layers, view=view, view_size=view_size)
         if bbox is not None:
             from dataclasses import replace
 
@@ -54,12 +55,12 @@ class Exporter:
             from .figure import map_figure
             from .images import figure_bytes
 
-            fig = map_figure(store, snap, change=change)
+            fig = map_figure(store, snap, change=change, places=self.gazetteer)
             return figure_bytes(fig, fmt)
         if fmt == "html":
             from .html import html_page
 
-            return html_page(store, snap, change).encode("utf-8")
+            return html_page(store, snap, change, places=self.gazetteer).encode("utf-8")
         if fmt == "geojson":
             from .data import geojson_bytes
 
@@ -79,12 +80,15 @@ class Exporter:
 
         return load_settings().notes_dir
 
-    def export(self, fmt: str, day=None, compare=None, town=None) -> tuple[bytes, str, str]:
-        """``(bytes, mimetype, filename)`` of one export; :class:`ExportError` on any failure."""
+    def export(self, fmt: str, day=None, compare=None, town=None, **view) -> tuple[bytes, str, str]:
+        """``(bytes, mimetype, filename)`` of one export; :class:`ExportError` on any failure.
+
+        ``view``: ``layers``, ``view``, ``view_size`` (see :func:`~dashboard.export.common.resolve`).
+        """
         try:
             if fmt not in FORMATS:
                 raise ExportError(f"unknown export format {str(fmt)[:20]!r}; choose one of {', '.join(FORMATS)}")
-            snap = self.snapshot(day, compare, town)
+            snap = self.snapshot(day, compare, town, **view)
             data = self.render(fmt, snap)
         except ExportError:
             raise
@@ -97,7 +101,8 @@ class Exporter:
 
 
 def export_bytes(store, gazetteer, fmt: str, day=None, compare=None, town=None, base_url: str = DEFAULT_BASE_URL,
-                 notes_dir: Path | None = None) -> tuple[bytes, str, str]:
+                 notes_dir: Path | None = None, *, layers=None, view=None,
+                 view_size=None) -> tuple[bytes, str, str]:
     """Export one view: ``(bytes, mimetype, filename)``.
 
     Parameters
@@ -113,11 +118,17 @@ def export_bytes(store, gazetteer, fmt: str, day=None, compare=None, town=None, 
     town
         A town name (aliases and misspellings are resolved) or ``None``.
     base_url
-        Where the dashboard is served, for the permalink in the caption.
+        Where the dashboard is served, for the permalink in the caption (empty: a relative
+        ``?…`` query).
+    layers, view, view_size
+        What the dashboard shows: the layers drawn and the extent framed, a ``(lat, lon,
+        zoom)`` view of a map of ``view_size`` (``(w, h)`` px) (see
+        :func:`~dashboard.export.common.resolve`).
 
     Raises
     ------
     ExportError
         For anything that goes wrong, with a message fit to show the user.
     """
-    return Exporter(store, gazetteer, base_url=base_url, notes_dir=notes_dir).export(fmt, day, compare, town)
+    return Exporter(store, gazetteer, base_url=base_url, notes_dir=notes_dir).export(
+        fmt, day, compare, town, layers=layers, view=view, view_size=view_size)

@@ -195,8 +195,58 @@ def _nice(x: float) -> float:
     return max(m * p for m in (1, 2, 5) if m * p <= x)
 
 
+#: The map's rule for which places are named at a zoom (assets/map/2-draw.js, labelZoomFor):
+#: (population at least, from zoom), largest first; smaller places from zoom 11.
+LABEL_ZOOMS = ((500_000, 5.0), (100_000, 7.0), (20_000, 9.0), (0, 11.0))
+#: At most this many names in an export (the most populous first).
+MAX_LABELS = 60
+
+
+def label_zoom(population: int) -> float:
+    """The zoom from which the dashboard's map names a place of ``population``."""
+    return next(z for least, z in LABEL_ZOOMS if population >= least)
+
+
+def zoom_of(km_per_px: float, lat: float = 48.5) -> float:
+    """The Leaflet zoom whose Web Mercator pixel is ``km_per_px`` wide at ``lat``."""
+    return float(np.log2(40075.016686 * np.cos(np.radians(lat)) / 256.0 / km_per_px))
+
+
+def named_places(gazetteer, store, snap: Snapshot, xr, yr, km_per_px: float) -> list[tuple]:
+    """The places the map would name in the frame: ``(settlement, x, y, status)``, most populous first.
+
+    The zoom is the snapshot's view's (what the reader saw), else the frame's own scale.
+    Names that would overlap a name already kept are left out, as on a wall display.
+    """
+    from ..analytics.control import STATUS_NAMES
+
+    if gazetteer is None or not snap.shows("settlements"):
+        return []
+    zoom = snap.view[2] if snap.view else zoom_of(km_per_px)
+    status = store.day_status(snap.day)
+    pos = getattr(store, "settlement_pos", {})
+    town_id = snap.town.id if snap.town is not None else None
+    picked = [t for t in gazetteer if t.has_point and t.id != town_id and label_zoom(t.population) <= zoom]
+    picked.sort(key=lambda t: -t.population)
+    out, boxes = [], []
+    for t in picked:
+        x, y = project_point(t.lon, t.lat)
+        if not (xr[0] <= x <= xr[1] and yr[0] <= y <= yr[1]):
+            continue
+        w, h = (len(t.name) * 7.5 + 12) * km_per_px, 16 * km_per_px
+        box = (x, y - h / 2, x + w, y + h / 2)
+        if box[2] > xr[1] or any(box[0] < b[2] and box[2] > b[0] and box[1] < b[3] and box[3] > b[1] for b in boxes):
+            continue
+        boxes.append(box)
+        i = pos.get(t.id)
+        out.append((t, x, y, STATUS_NAMES[status[i]] if i is not None else "unknown"))
+        if len(out) >= MAX_LABELS:
+            break
+    return out
+
+
 def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, caption: bool = True,
-               change=None, title: bool = True, legend: str = "right", base=True) -> go.Figure:
+               change=None, title: bool = True, legend: str = "right", base=True, places=None) -> go.Figure:
     """The map of ``snap`` as a Plotly figure (shapes + traces; nothing fetched at render time).
 
     Parameters
@@ -217,6 +267,9 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         town's frame; :mod:`dashboard.export.base`) under the zones: ``True`` for the one of
         the setting FRONTLINE_BASEMAP_DIR, a :class:`~dashboard.export.base.BaseLayers`, or
         ``False``.
+    places
+        The gazetteer: with the settlements layer on, the places the map names at this
+        scale are named here too (:func:`named_places`).
     """
     import plotly.graph_objects as go
 
@@ -274,7 +327,7 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
     for k in ZONES:
         known = snap.complete or k not in UNKNOWN_ON_PARTIAL
         zone_km2[k] = float(row[f"{k}_km2"]) if known else None
-        d = layer_path(hashes.get(k)) if known else None
+        d = layer_path(hashes.get(k)) if known and snap.shows(k) else None
         if not d:
             continue
         # Plotly's shape opacity applies to fill and edge alike; Leaflet's fillOpacity is
@@ -284,8 +337,9 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
     ch = None
     if snap.window:
         ch = change if change is not None else change_geometry(store, snap)
-        for key, g in (("gained", ch.gained), ("lost", ch.lost), ("revision", ch.revision_gained),
-                       ("revision", ch.revision_lost)):
+        drawn = (("gained", ch.gained), ("lost", ch.lost), ("revision", ch.revision_gained),
+                 ("revision", ch.revision_lost)) if snap.shows("change") else ()
+        for key, g in drawn:
             look = STYLE["revision" if key == "revision" else "change"]
             if g.is_empty:
                 continue
@@ -307,6 +361,8 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
     fig = go.Figure()
     # Legend-only entries for the shapes (a shape's own legend icon is a line, not a swatch).
     for k in LEGEND_ZONES:
+        if not snap.shows(k):
+            continue
         v = zone_km2[k]
         if v is None:
             name = f"{LABELS[k]}: unknown on this day"
@@ -317,7 +373,7 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
                           line=dict(color=COLORS[k], width=1.5))
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=marker, name=name,
                                  hoverinfo="skip", showlegend=True))
-    if ch is not None:
+    if ch is not None and snap.shows("change"):
         entries = [("gained", f"Became Russian-held: {ch.front_gained_km2:,.1f} km²"),
                    ("lost", f"Ceased to be Russian-held: {ch.front_lost_km2:,.1f} km²")]
         if ch.revision_gained_km2 + ch.revision_lost_km2 >= 0.05:
@@ -327,13 +383,22 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
                                      marker=dict(symbol="square", size=15, color=COLORS[key],
                                                  line=dict(color=COLORS[key + "_edge"], width=1.5))))
-    fx, fy = _line_xy(clip(_km_or_none(store.front_geometry(snap.day))))
-    fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", line=dict(color=COLORS["front"], width=STYLE["front"]["weight"]),
-                             name=LABELS["front"], hoverinfo="skip"))
+    if snap.shows("front"):
+        fx, fy = _line_xy(clip(_km_or_none(store.front_geometry(snap.day))))
+        fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", name=LABELS["front"], hoverinfo="skip",
+                                 line=dict(color=COLORS["front"], width=STYLE["front"]["weight"])))
     if any(sh["line"]["color"] == BASE_COLORS["rail_gap"] for sh in base_over):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="No railway lines in the data",
                                  marker=dict(symbol="square", size=15, color=rgba(BASE_COLORS["rail_gap"], 0.3),
                                              line=dict(color=BASE_COLORS["rail_gap"], width=1.5))))
+    named = named_places(places, store, snap, xr, yr, km_per_px)
+    if named:
+        fig.add_trace(go.Scatter(
+            x=[n[1] for n in named], y=[n[2] for n in named], mode="markers+text", text=[n[0].name for n in named],
+            textposition="middle right", textfont=dict(size=12, color="#1f2933", shadow="0px 0px 3px #ffffff"),
+            marker=dict(size=7, color=[STATUS_COLORS.get(n[3], "#fff") for n in named],
+                        line=dict(color="#333", width=1)),
+            name=LABELS["settlements"], hoverinfo="skip", showlegend=False))
     if snap.town is not None:
         t = snap.town
         x, y = project_point(t.lon, t.lat)

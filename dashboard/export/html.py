@@ -55,7 +55,10 @@ body, .leaflet-container { font-family: "DejaVu Sans", "Segoe UI", Roboto, Arial
 #fl-bottom .fl-box { position: static; pointer-events: auto; }
 #fl-legend { flex: 0 0 auto; font-size: 12.5px; line-height: 1.6; margin-left: auto; }
 #fl-legend b { display: block; margin-bottom: 2px; }
-#fl-caption { flex: 0 1 auto; font-size: 11px; line-height: 1.45; color: #333; }
+#fl-caption { flex: 0 1 auto; font-size: 11px; line-height: 1.45; color: #333; max-width: 62%; padding: 3px 8px; }
+#fl-caption summary { cursor: pointer; font-size: 12px; color: #1f2933; }
+#fl-caption[open] { max-height: 45vh; overflow: auto; }
+.fl-place-label { font-size: 11.5px; padding: 0 3px; background: rgba(255,255,255,0.8); border: 0; box-shadow: none; }
 #fl-caption a { color: #0b5cab; word-break: break-all; }
 .fl-warn { background: #fff1e0; color: #8a4b00; border: 1px solid #e6a15a; padding: 3px 6px; border-radius: 3px;
            margin: 3px 0; font-size: 12px; }
@@ -116,8 +119,11 @@ def _swatch(color: str, alpha: float = 0.5, dashed: bool = False) -> str:
     return f"<span class='fl-sw' style='{style}'></span>"
 
 
-def html_page(store, snap: Snapshot, change=None) -> str:
-    """The standalone page as a string (see the module docstring)."""
+def html_page(store, snap: Snapshot, change=None, places=None) -> str:
+    """The standalone page as a string (see the module docstring).
+
+    ``places``: the gazetteer, to name the places the map names at this scale.
+    """
     try:
         import folium
     except ImportError:
@@ -161,7 +167,7 @@ def html_page(store, snap: Snapshot, change=None) -> str:
         known = snap.complete or k not in UNKNOWN_ON_PARTIAL
         if not known:
             continue
-        geo = _display_geojson(store, hashes.get(k))
+        geo = _display_geojson(store, hashes.get(k)) if snap.shows(k) else None
         km2 = float(row[f"{k}_km2"])
         label = f"{_swatch(COLORS[k], ZONE_OPACITY[k])}{LABELS[k]}"
         if geo is not None:
@@ -172,12 +178,14 @@ def html_page(store, snap: Snapshot, change=None) -> str:
                                "fillColor": c, "fillOpacity": o},
                            tooltip=f"{LABELS[k]}: {km2:,.0f} km²").add_to(m)
     for k in LEGEND_ZONES:
+        if not snap.shows(k):
+            continue
         if snap.complete or k not in UNKNOWN_ON_PARTIAL:
             legend.append(f"{_swatch(COLORS[k], ZONE_OPACITY[k])}{LABELS[k]}: {float(row[f'{k}_km2']):,.0f} km²")
         else:
             legend.append(f"{_swatch(COLORS[k], dashed=True)}{LABELS[k]}: <i>unknown on this day</i>")
     ch = None
-    if snap.window:
+    if snap.window and snap.shows("change"):
         from .figure import _simplified
 
         ch = change if change is not None else change_geometry(store, snap)
@@ -208,12 +216,27 @@ def html_page(store, snap: Snapshot, change=None) -> str:
                    style_function=lambda f: {"color": COLORS["oblast_edge"], "weight": oblast["weight"],
                                              "dashArray": oblast["dash"], "fill": False}
                    ).add_to(m)
-    front = store.front_geometry(snap.day)
+    front = store.front_geometry(snap.day) if snap.shows("front") else None
     if front is not None and not front.is_empty:
         folium.GeoJson(_feature(front, layer="front"), name=f"<span class='fl-line'></span>{LABELS['front']}",
                        style_function=lambda f: {"color": COLORS["front"], "weight": STYLE["front"]["weight"],
                                                  "opacity": STYLE["front"]["opacity"]}).add_to(m)
-    legend.append(f"<span class='fl-line'></span>{LABELS['front']}")
+    if snap.shows("front"):
+        legend.append(f"<span class='fl-line'></span>{LABELS['front']}")
+    if places is not None and snap.shows("settlements"):
+        from .figure import named_places, project_point
+
+        (s0, w0), (n0, e0) = bounds
+        x0, y0 = project_point(w0, s0)
+        x1, y1 = project_point(e0, n0)
+        # The names the map shows in this frame (a screen of ~1000 px across it).
+        fg = folium.FeatureGroup(name=f"<span class='fl-dot' style='background:#fff'></span>{LABELS['settlements']}")
+        for t, _x, _y, status in named_places(places, store, snap, (x0, x1), (y0, y1), (x1 - x0) / 1000):
+            folium.CircleMarker([t.lat, t.lon], radius=4, color="#333", weight=1, fill=True,
+                                fill_color=STATUS_COLORS.get(status, "#fff"), fill_opacity=1,
+                                tooltip=folium.Tooltip(htmllib.escape(t.name), permanent=True, direction="right",
+                                                       offset=[6, 0], className="fl-place-label")).add_to(fg)
+        fg.add_to(m)
     if snap.town is not None:
         t = snap.town
         st = town_status(store, snap)
@@ -242,9 +265,11 @@ def html_page(store, snap: Snapshot, change=None) -> str:
     cap.append(htmllib.escape(ATTRIBUTION))
     cap.append(f"Generated {htmllib.escape(snap.generated_text)} by frontline · areas in an equal-area projection · "
                f"<a href='{htmllib.escape(snap.permalink, quote=True)}'>{htmllib.escape(snap.permalink)}</a>")
+    # The caption folds: a one-line summary by default, so the map keeps the screen.
     overlay = (f"<div id='fl-title' class='fl-box'><h1>{htmllib.escape(_title(snap))}</h1>"
                f"<div>{htmllib.escape(sub)}</div>{warn}</div>"
-               f"<div id='fl-bottom'><div id='fl-caption' class='fl-box'>{'<br>'.join(cap)}</div>"
+               f"<div id='fl-bottom'><details id='fl-caption' class='fl-box'>"
+               f"<summary>Data {snap.day}: sources, generation time and link</summary>{'<br>'.join(cap)}</details>"
                f"<div id='fl-legend' class='fl-box'>{legend[0]}{'<br>'.join(legend[1:])}</div></div>")
     # Inside the map's container, so they sit over the map and print with it.
     root.html.add_child(folium.Element(overlay), name="fl_overlay")

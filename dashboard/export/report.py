@@ -44,12 +44,15 @@ h1 { font-size: 15pt; margin: 0; }
 .left, .right { overflow: hidden; min-height: 0; }
 .left img { width: 165mm; display: block; }
 h2 { font-size: 9.5pt; margin: 0 0 1mm; text-transform: uppercase; letter-spacing: .03em; color: #3e4c59; }
-section { margin-bottom: 2.5mm; }
+section { margin-bottom: 4mm; }
+section > p { margin: 1.2mm 0 0; line-height: 1.3; }
+.right section + section { padding-top: 2mm; }
 .right img { width: 100%; display: block; }
 table { border-collapse: collapse; width: 100%; font-size: 8pt; }
 th, td { padding: 0.45mm 1.2mm; border-bottom: 1px solid #e3e7eb; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
-th { color: #4a5560; font-weight: normal; border-bottom: 1px solid #a3abb4; }
+th { color: #4a5560; font-weight: normal; border-bottom: 1px solid #a3abb4; white-space: normal; vertical-align: bottom;
+     line-height: 1.15; }
 tr.total td { font-weight: bold; border-top: 1px solid #a3abb4; }
 .muted { color: #6b7785; }
 .note { margin: 0 0 1.4mm; line-height: 1.28; font-size: 7.8pt; }
@@ -119,14 +122,14 @@ def _oblast_table(ch, label: str) -> str:
         body += f"<tr><td colspan='5' class='muted'>… and {more} more oblast(s)</td></tr>"
     body += (f"<tr class='total'><td>All of Ukraine</td><td>+{ch.gained_km2:,.1f}</td><td>−{ch.lost_km2:,.1f}</td>"
              f"<td>{ch.net_km2:+,.1f}</td><td>{rev(ch.revision_gained_km2, ch.revision_lost_km2)}</td></tr>")
-    return (f"<h2>Change by oblast, {ch.date_from} → {ch.date_to} "
+    return (f"<section class='oblasts'><h2>Change by oblast, {ch.date_from} → {ch.date_to} "
             f"<span class='muted'>({_esc(label)}; km²)</span></h2>"
             "<table><tr><th>Oblast</th><th>became Russian-held</th><th>ceased</th><th>net</th>"
             "<th>of which map revision</th></tr>"
             f"{body}</table>"
             "<p class='muted'>Totals count every change, as DeepState counts them. A map revision is a changed "
             "area that touches neither day's front line (a coast, a lagoon or a border redrawn): it is not "
-            "ground taken or lost.</p>")
+            "ground taken or lost.</p></section>")
 
 
 def timeline_svg(store, snap: Snapshot, width: float = 620, height: float = 46) -> str:
@@ -267,7 +270,7 @@ def report_html(store, gazetteer, snap: Snapshot, notes_dir: Path | None = None,
     a, b, label = _oblast_window(store, snap)
     ch = change if (snap.window and change is not None) else store.change(a, b)
     map_fig = map_figure(store, snap, width=930, height=700, caption=False, title=False,
-                         change=ch if snap.window else None, legend="bottom")
+                         change=ch if snap.window else None, legend="bottom", places=gazetteer)
     map_svg = figure_bytes(map_fig, "svg", 930, 700)
     chart_svg = figure_bytes(area_chart(store, snap), "svg", 620, 250)
     row = store.row(snap.day)

@@ -237,10 +237,11 @@ def layout(ctx: AppContext, store, name=None, scene=None) -> html.Div:
             html.Div(id=PAUSED, className="fl-b-paused", hidden=True, children="❚❚ Paused — press space to resume"),
             html.Div([html.Div(t, className="fl-b-notice", role="status") for t in notices],
                      id=NOTICES, className="fl-b-notices"),
-            html.Div(id=CHANGE, className="fl-b-change", **{"aria-live": "polite"}),
         ]),
         html.Footer(className="fl-b-foot", children=[
             html.Div(id=CAPTION, className="fl-b-caption"),
+            # Beside the caption, off the map: over the map it would hide the very change it counts.
+            html.Div(id=CHANGE, className="fl-b-change", **{"aria-live": "polite"}),
             html.Div(fresh_children(store), id=FRESH, className="fl-b-fresh"),
             html.Div(id=PROGRESS, className="fl-b-progress"),
         ]),
