@@ -252,6 +252,14 @@ class Store:
     def day_status(self, day: date) -> bytes:
         return self.status_matrix[self._day_pos[day]].tobytes()
 
+    # --- the second source ------------------------------------------------------------------
+    @property
+    def liveuamap(self):
+        """Liveuamap's days (:class:`~dashboard.store.second.SecondSource`), or None when not synced."""
+        from .second import SecondSource
+
+        return self.memo.once("liveuamap", lambda: SecondSource.open(self.path, self))
+
     # --- derived data: computed on first use, kept with this generation ------------------------
     @property
     def zones(self) -> Zones:
