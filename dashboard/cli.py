@@ -298,6 +298,25 @@ def cmd_compare_sources(args) -> int:
 
     s = _settings(args)
     store = _store(s)
+    if args.series:
+        try:
+            sources.liveuamap(store)
+        except sources.SourceError as exc:
+            raise UserError(str(exc)) from None
+        rows = sources.disagreement_series(store)
+        lines = ["Where DeepState and Liveuamap via NZZ disagree (km² only one of them calls Russian-held), "
+                 "on the first day of each month both cover (--json: every day):",
+                 f"  {'day':<11} {'only DeepState':>15} {'only Liveuamap':>15} {'together':>10}"]
+        seen = set()
+        for r in rows:
+            if r["date"][:7] not in seen:
+                seen.add(r["date"][:7])
+                lines.append(f"  {r['date']:<11} {r['deepstate_only_km2']:>15,.1f} {r['liveuamap_only_km2']:>15,.1f} "
+                             f"{r['deepstate_only_km2'] + r['liveuamap_only_km2']:>10,.1f}")
+        _emit({"series": rows}, args.json, "\n".join(lines))
+        return 0
+    if args.date is None:
+        raise UserError("say which day: --date YYYY-MM-DD (or --series for every day)")
     gaz = _gazetteer(s)
     try:
         res = sources.compare_on(store, args.date, gaz)
@@ -447,7 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("compare-sources",
                         help="where DeepState and Liveuamap disagree on a day: km², per oblast, settlements")
-    sp.add_argument("--date", type=_date, required=True)
+    sp.add_argument("--date", type=_date)
+    sp.add_argument("--series", action="store_true", help="the disagreement on every day both sources cover, "
+                                                          "instead of one day")
     sp.add_argument("--limit", type=int, default=30, help="settlements listed in the text output (default 30)")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_compare_sources)

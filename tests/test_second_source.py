@@ -208,3 +208,109 @@ def test_a_deepstate_sync_keeps_the_second_source(mirror, lm_folder, tmp_path):
     gen = layout.current_dir(data_dir)
     assert all((gen / n).is_file() for n in FILES) and layout.verify(gen) == []
     assert Store.open(data_dir).liveuamap.day_list == [date(2022, 3, 25)]
+
+
+@pytest.fixture(scope="module")
+def app_client(synced):
+    from dashboard.app import create_app
+    from dashboard.settings import load_settings
+
+    return create_app(load_settings(data_dir=synced[0])).server.test_client()
+
+
+def _body(resp):
+    import gzip
+
+    data = resp.data
+    return orjson.loads(gzip.decompress(data) if resp.headers.get("Content-Encoding") == "gzip" else data)
+
+
+def test_the_map_timeline_starts_with_liveuamap_days_and_says_whose_they_are(app_client, lm_store):
+    meta = _body(app_client.get("/data/meta.json"))
+    assert meta["first"] == "2022-03-16" and meta["days"][:3] == ["2022-03-16", "2022-03-25", "2022-04-03"]
+    assert meta["sources"].startswith("LLD") and len(meta["sources"]) == len(meta["days"])
+    day = _body(app_client.get("/data/day/2022-03-20.json"))  # a date inside NZZ's period: its end
+    assert day["date"] == "2022-03-16" and day["source"] == "liveuamap-nzz"
+    assert day["attribution"] == "Liveuamap via NZZ" and day["complete"] is False and day["front"] is None
+    # Liveuamap's drawing since 2022 as the occupied layer; DeepState's pre-2022 zones beside it.
+    occ = _body(app_client.get(f"/data/geom/{day['layers']['occupied']}.json"))
+    before = _body(app_client.get(f"/data/geom/{day['layers']['occupied_before_2022']}.json"))
+    drawn = area_km2(shapely.geometry.shape(occ)) + area_km2(shapely.geometry.shape(before))
+    assert drawn == pytest.approx(day["held_km2"], rel=0.01)
+    # Kyiv oblast's north-west was Russian-held on Liveuamap's map that day (Bucha: status "o").
+    assert day["status"][lm_store.settlement_pos["UA32080070010087821"]] == "o"
+    assert app_client.get("/data/day/2022-03-01.json").status_code == 404  # before Liveuamap's first day here
+
+
+def test_the_sources_endpoint_gives_liveuamap_and_the_disagreement(app_client):
+    p = _body(app_client.get("/data/sources/2024-11-01.json"))
+    assert p["date"] == "2024-10-31" and p["attribution"] == "Liveuamap via NZZ"
+    assert p["deepstate_only_km2"] == pytest.approx(1_363.1, abs=1)
+    assert p["liveuamap_only_km2"] == pytest.approx(1_637.4, abs=1)
+    ds_only = area_km2(shapely.geometry.shape(p["disagree"]["deepstate_only"]))
+    assert ds_only == pytest.approx(p["deepstate_only_km2"], rel=0.02)  # simplified for display
+    early = _body(app_client.get("/data/sources/2022-03-20.json"))
+    assert early["date"] == "2022-03-16" and early["disagree"] is None  # DeepState has no map of that day
+
+
+def test_the_link_carries_the_source_switch(lm_store, gazetteer, store):
+    from dashboard import vocab
+    from dashboard.urlstate import parse_query
+
+    st = parse_query({"date": "2024-10-31", "source": "disagree"}, lm_store, gazetteer)
+    assert st.source == "disagree" and st.query() == "?date=2024-10-31&source=disagree"
+    assert parse_query({"date": "2024-10-31", "source": "deepstate"}, lm_store, gazetteer).query() == "?date=2024-10-31"
+    bad = parse_query({"date": "2024-10-31", "source": "rumours"}, lm_store, gazetteer)
+    assert bad.source is None and "Unknown source" in bad.notices[0]
+    # A store without Liveuamap's days says so and shows DeepState's map.
+    none = parse_query({"date": "2024-10-31", "source": "liveuamap"}, store, gazetteer)
+    assert none.source is None and "frontline sync --liveuamap" in none.notices[0]
+    # A date before DeepState's record opens on Liveuamap's day (no clamping to 2022-04-03).
+    early = parse_query({"date": "2022-03-20"}, lm_store, gazetteer)
+    assert early.date == date(2022, 3, 16)
+    assert vocab.permalink(date(2022, 3, 16), source="liveuamap", view=(50.6, 30.5, 8)) == \
+        "?date=2022-03-16&source=liveuamap&view=50.6%2C30.5%2C8"
+
+
+def test_an_export_of_a_day_before_deepstate_says_who_has_it(synced, cli, tmp_path):
+    r = cli("--data-dir", synced[0], "export", "--date", "2022-03-20", "--format", "csv", "--out", tmp_path / "x.csv")
+    assert r.returncode == 2 and "Liveuamap via NZZ has it" in r.stderr and "--source liveuamap" in r.stderr
+
+
+def test_the_page_plays_from_liveuamap_days_and_switches_source(synced, browser):
+    """In the browser: a day before DeepState's record is Liveuamap's, and says so; the switch
+    draws where the two sources disagree, with its km²."""
+    from dashboard.app import create_app
+    from dashboard.settings import load_settings
+    from perf.harness import ThreadServer, watch_page
+
+    server = ThreadServer(create_app(load_settings(data_dir=synced[0])).server)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    pg = ctx.new_page()
+    errors, offhost = watch_page(pg)
+    try:
+        pg.goto(server.url + "/?date=2022-03-20&view=50.6,30.5,8")
+        pg.wait_for_selector("#map[data-painted='2022-03-16']", timeout=30_000)
+        assert pg.get_attribute("#map", "data-source") == "liveuamap-nzz"
+        assert "according to Liveuamap via NZZ" in pg.get_attribute("#map", "aria-label")
+        assert "Map of Liveuamap via NZZ on this day" in pg.inner_text(".fl-legend-note")
+        pg.wait_for_selector(".fl-source-note", timeout=30_000)
+        assert "Source of this day: Liveuamap via NZZ" in pg.inner_text(".fl-source-note")
+        # A step forward reaches the next Liveuamap day, then DeepState's first.
+        pg.evaluate("window.frontline.step(1)")
+        pg.wait_for_selector("#map[data-painted='2022-03-25']", timeout=30_000)
+        pg.evaluate("window.frontline.step(1)")
+        pg.wait_for_selector("#map[data-painted='2022-04-03']", timeout=30_000)
+        assert pg.get_attribute("#map", "data-source") == "deepstate-api"
+        # The switch: where the sources disagree on 2024-10-31, and the link carries it.
+        pg.evaluate("window.frontline.setDate('2024-10-31')")
+        pg.wait_for_selector("#map[data-painted='2024-10-31']", timeout=30_000)
+        pg.check("input[name='fl-source'][value='disagree']")
+        pg.wait_for_function("() => document.querySelector('.fl-sources-note').textContent.includes('Only DeepState')",
+                             timeout=30_000)
+        assert "1,363 km²" in pg.inner_text(".fl-sources-note") and "1,637 km²" in pg.inner_text(".fl-sources-note")
+        assert "source=disagree" in pg.evaluate("window.location.search")
+    finally:
+        ctx.close()
+        server.stop()
+    assert not offhost and not errors, (offhost[:3], errors[:3])

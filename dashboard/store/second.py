@@ -39,9 +39,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from ..analytics.geo import UKRAINE_OFFICIAL_KM2
-from ..analytics.split import Changed
+from ..analytics.split import Changed, polygonal
 from ..sources import liveuamap as lm
 from ..sources.fetch import FetchError, Location
 from . import gates, layout
@@ -109,7 +110,24 @@ def _parse_job(blob: bytes, name: str) -> dict:
     if why is not None:
         out["refused"] = str(why)
         return out
-    ref, same = refs[p.end]
+    try:
+        return _derive(out, p, refs[p.end], store)
+    except Exception as exc:  # noqa: BLE001 - a day that cannot be measured is left out, never the whole sync
+        return {"sha256": sha, "end": p.end, "start": p.start,
+                "error": f"{name}: cannot be measured ({type(exc).__name__}: {exc})"}
+
+
+def _display(geom) -> dict | None:
+    """Display GeoJSON of a geometry; an invalid one (a difference of two maps can be) is made valid first."""
+    try:
+        return display_geometry(geom)[0]
+    except shapely.errors.GEOSException:
+        return display_geometry(polygonal(shapely.make_valid(geom)))[0]
+
+
+def _derive(out: dict, p, refs: tuple, store) -> dict:
+    """Everything the store keeps of one parsed period (in the worker that parsed it)."""
+    ref, same = refs
     held = p.held
     row = {
         "drawn_km2": p.drawn_km2, "held_km2": p.held_km2, "dropped_km2": p.dropped_km2,
@@ -119,20 +137,20 @@ def _parse_job(blob: bytes, name: str) -> dict:
         "status": settlement_status({"occupied": held}, False, _CTX["xs"], _CTX["ys"], _CTX["edge"]),
         "oblast_km2": orjson.dumps(Changed.of(held, []).by_oblast(store.zones)[0]).decode(),
     }
-    gj, _err = display_geometry(held)
+    gj = _display(held)
     disagree = {"deepstate_only": None, "liveuamap_only": None}
     row.update(deepstate_only_km2=np.nan, liveuamap_only_km2=np.nan, disagree_oblast="")
     if same is not None:
         ds_held = store.geometry(same)
-        ds_only = shapely.difference(ds_held, held)
-        lm_only = shapely.difference(held, ds_held)
+        ds_only = polygonal(shapely.difference(ds_held, held))
+        lm_only = polygonal(shapely.difference(held, ds_held))
         a, b = Changed.of(ds_only, []), Changed.of(lm_only, [])
         row.update(deepstate_only_km2=a.total_km2, liveuamap_only_km2=b.total_km2)
         per_a, per_b = a.by_oblast(store.zones)[0], b.by_oblast(store.zones)[0]
         row["disagree_oblast"] = orjson.dumps({
             n: {"deepstate_only_km2": round(per_a.get(n, 0.0), 2), "liveuamap_only_km2": round(per_b.get(n, 0.0), 2)}
             for n in sorted(set(per_a) | set(per_b))}).decode()
-        disagree = {"deepstate_only": display_geometry(ds_only)[0], "liveuamap_only": display_geometry(lm_only)[0]}
+        disagree = {"deepstate_only": _display(ds_only), "liveuamap_only": _display(lm_only)}
     wkb = shapely.to_wkb(held, output_dimension=2)
     out.update(row=row, wkb=wkb, gz=gz_json(gj), disagree_gz=gz_json(disagree))
     return out
@@ -358,7 +376,9 @@ def _reusable(known_file, stored_rows: dict, old_days: pd.DataFrame, store, gaz_
     if known_file is None:
         return False
     if isinstance(known_file.error, str) and known_file.error:
-        return True  # left out before, for what it is: the same bytes are left out again
+        # Left out before for what it is: the same bytes are left out again (a day that could
+        # not be measured is tried again).
+        return "cannot be measured" not in known_file.error
     day = stored_rows.get(known_file.sha256)
     if day is None:
         return False  # read before but not kept (superseded, or its change refused): parse again
@@ -520,3 +540,97 @@ class SecondSource:
                 "drawn_km2": round(float(r["drawn_km2"]), 1),
                 "added_before_2022_km2": round(float(r["added_before_2022_km2"]), 1),
                 "dropped_outside_ukraine_km2": round(float(r["dropped_km2"]), 1)}
+
+
+# --- the timeline: Liveuamap's days before DeepState's first -------------------------------------
+
+#: Geometry keys of Liveuamap's days on the wire: "L" + the stored geometry's hash (the browser
+#: asks /data/geom/<key>.json as for any layer).
+KEY_PREFIX = "L"
+
+
+def days_before(store) -> list[date]:
+    """Liveuamap's days before DeepState's first: the start of the map's timeline."""
+    second = store.liveuamap
+    if second is None:
+        return []
+    return [d for d in second.day_list if d < store.first_day]
+
+
+def _since_2022(store, day: date) -> tuple[BaseGeometry, str | None]:
+    """Liveuamap's area of ``day`` less the pre-2022 zones (drawn as DeepState's own layer), and their hash."""
+    second = store.liveuamap
+    ref, _same = _reference(store, day)
+    held = second.held(day)
+    if ref is None:
+        return held, None
+    return polygonal(shapely.difference(held, store.geometry(ref))), ref
+
+
+def layer_keys(store, day: date) -> dict[str, str | None]:
+    """The zone layers of a Liveuamap day, by geometry key: what it drew since 2022 as ``occupied``,
+    DeepState's pre-2022 zones as ``occupied_before_2022``; the grey zone and liberated areas unknown."""
+    from ..vocab import ZONES
+
+    keys: dict[str, str | None] = dict.fromkeys(ZONES)
+    keys["occupied"] = KEY_PREFIX + store.liveuamap.days.at[day, "h_held"]
+    keys["occupied_before_2022"] = _reference(store, day)[0]
+    return keys
+
+
+def display_gz(store, key: str) -> bytes | None:
+    """Display GeoJSON (gzipped) of a Liveuamap day's ``occupied`` layer, by its key (None if unknown)."""
+    second = store.liveuamap
+    if second is None or not key.startswith(KEY_PREFIX):
+        return None
+    by_hash = store.memo.once("lm-day-by-hash", lambda: {h: d for d, h in zip(second.day_list, second.days["h_held"])})
+    day = by_hash.get(key[len(KEY_PREFIX):])
+    if day is None:
+        return None
+
+    def build() -> bytes:
+        gj, _err = display_geometry(_since_2022(store, day)[0])
+        return gz_json(gj)
+
+    return store.memo.recent(("lm-display", day), build)
+
+
+def day_payload(store, day: date, prev: date | None) -> dict:
+    """What /data/day/<day>.json says of a Liveuamap day (the same keys as a DeepState day's)."""
+    second = store.liveuamap
+    row = second.days.loc[day]
+    return {
+        "date": str(day), "complete": False, "source": SOURCE, "attribution": lm.ATTRIBUTION,
+        "snapshot": row["file"], "taken": str(day), "period": [row["period_start"], str(day)],
+        "layers": layer_keys(store, day), "front": None, "status": row["status"],
+        "prev": str(prev) if prev else None, "deltas": {}, "held_km2": round(float(row["held_km2"]), 1),
+    }
+
+
+def sources_payload(store, requested: date) -> bytes | None:
+    """What /data/sources/<day>.json says (gzipped): Liveuamap's area on its day for ``requested``
+    and, when DeepState has that day too, where the two disagree (display geometry and km²).
+    None when Liveuamap has no day on or before ``requested``."""
+    import gzip
+
+    second = store.liveuamap
+    day = second.snap(requested) if second is not None else None
+    if day is None:
+        return None
+
+    def build() -> bytes:
+        row = second.days.loc[day]
+        ds_only, lm_only = row["deepstate_only_km2"], row["liveuamap_only_km2"]
+        both = not pd.isna(ds_only)
+        doc = {
+            "requested": str(requested), "date": str(day), "attribution": lm.ATTRIBUTION,
+            "period": [row["period_start"], str(day)], "file": row["file"],
+            "held_km2": round(float(row["held_km2"]), 1),
+            "held": orjson.Fragment(gzip.decompress(second.display_gz(day))),
+            "deepstate_only_km2": round(float(ds_only), 1) if both else None,
+            "liveuamap_only_km2": round(float(lm_only), 1) if both else None,
+            "disagree": orjson.Fragment(gzip.decompress(second.disagree_gz(day))) if both else None,
+        }
+        return gz_json(doc)
+
+    return store.memo.recent(("sources.json", day), build)
