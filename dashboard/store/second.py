@@ -121,8 +121,12 @@ def _display(geom) -> dict | None:
     """Display GeoJSON of a geometry; an invalid one (a difference of two maps can be) is made valid first."""
     try:
         return display_geometry(geom)[0]
-    except shapely.errors.GEOSException:
-        return display_geometry(polygonal(shapely.make_valid(geom)))[0]
+    except shapely.errors.GEOSException:  # snapping to the display grid met a self-touching ring
+        from shapely.geometry import mapping
+
+        simple = shapely.simplify(shapely.make_valid(geom), 0.0005, preserve_topology=True)
+        simple = polygonal(shapely.make_valid(shapely.set_precision(simple, 1e-4, mode="pointwise")))
+        return None if simple.is_empty else mapping(simple)
 
 
 def _derive(out: dict, p, refs: tuple, store) -> dict:
@@ -142,8 +146,13 @@ def _derive(out: dict, p, refs: tuple, store) -> dict:
     row.update(deepstate_only_km2=np.nan, liveuamap_only_km2=np.nan, disagree_oblast="")
     if same is not None:
         ds_held = store.geometry(same)
-        ds_only = polygonal(shapely.difference(ds_held, held))
-        lm_only = polygonal(shapely.difference(held, ds_held))
+        try:
+            ds_only = polygonal(shapely.difference(ds_held, held))
+            lm_only = polygonal(shapely.difference(held, ds_held))
+        except shapely.errors.GEOSException:  # an overlay GEOS cannot do as drawn: on the maps made valid
+            ds_held, valid = shapely.make_valid(ds_held), shapely.make_valid(held)
+            ds_only = polygonal(shapely.difference(ds_held, valid))
+            lm_only = polygonal(shapely.difference(valid, ds_held))
         a, b = Changed.of(ds_only, []), Changed.of(lm_only, [])
         row.update(deepstate_only_km2=a.total_km2, liveuamap_only_km2=b.total_km2)
         per_a, per_b = a.by_oblast(store.zones)[0], b.by_oblast(store.zones)[0]
