@@ -125,10 +125,16 @@ class DataAPI:
     # --- payloads ---------------------------------------------------------------------------
     def meta(self, store) -> bytes:
         if self._meta is None:
+            days = store.timeline_days
+            before = len(days) - len(store.day_list)  # Liveuamap's days before DeepState's first
             self._meta = _gz({
-                "days": [str(d) for d in store.day_list],
-                "complete": "".join("1" if c else "0" for c in store.days["complete"]),
-                "first": str(store.first_day),
+                "days": [str(d) for d in days],
+                "complete": "0" * before + "".join("1" if c else "0" for c in store.days["complete"]),
+                # Whose map each day is: "L" Liveuamap via NZZ, "D" DeepState.
+                "sources": "L" * before + "D" * len(store.day_list),
+                # The second source is in the store (/data/sources/<day>.json answers).
+                "second_source": store.liveuamap is not None,
+                "first": str(days[0]),
                 "last": str(store.last_day),
                 "last_taken": str(store.days.at[store.last_day, "taken"]),
                 "generation": self._gen,
@@ -180,6 +186,12 @@ class DataAPI:
 
     def day(self, store, day: date) -> bytes:
         gz = self._days.get(day)
+        if gz is None and store.is_second_day(day):
+            from .store.second import day_payload
+
+            days = store.timeline_days
+            i = days.index(day)
+            self._days[day] = gz = _gz(day_payload(store, day, days[i - 1] if i else None))
         if gz is None:
             row = store.row(day)
             prev, deltas = self._step_deltas(store, day)
@@ -203,8 +215,9 @@ class DataAPI:
         """The previous day with data, and the deltas from its geometry to this day's (per
         layer or front line that changed): a browser stepping forward needs nothing else."""
         i = store.day_index(day)
-        if i == 0:
-            return None, {}
+        if i == 0:  # DeepState's first day: the day before it, if any, is Liveuamap's (no delta)
+            before = store.timeline_days
+            return (before[len(before) - len(store.day_list) - 1] if len(before) > len(store.day_list) else None), {}
         prev = store.day_list[i - 1]
         a, b = store.geometry_hashes(prev), store.geometry_hashes(day)
         out = {}
@@ -326,10 +339,26 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         if d is None:
             return _error(f"not a date: {day[:40]!r}", 400)
         try:
-            rd = store.resolve_day(d)
+            rd = store.resolve_timeline_day(d)
         except DateOutOfRange as exc:
             return _error(str(exc))
         return _send(api.day(store, rd.day), SHORT)
+
+    @bp.route("/data/sources/<day>.json")
+    def sources_day(day: str):
+        """The second source on a day: Liveuamap's area and where it and DeepState disagree."""
+        from .store.second import sources_payload
+
+        store, err = need_store()
+        if err:
+            return err
+        d = _date_arg(day)
+        if d is None:
+            return _error(f"not a date: {day[:40]!r}", 400)
+        if store.liveuamap is None:
+            return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
+        gz = sources_payload(store, d)  # None: no Liveuamap day on or before d, said as date null
+        return _send(gz or _gz({"requested": str(d), "date": None}), SHORT)
 
     @bp.route("/data/geom/<h>.json")
     def geom(h: str):

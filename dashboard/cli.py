@@ -1,4 +1,4 @@
-"""The ``frontline`` command: sync | doctor | serve | area | change | town | notes | export | bench.
+"""The ``frontline`` command: sync | doctor | serve | area | change | town | compare-sources | notes | export | bench.
 
 Each sub-command is a thin wrapper: parse arguments, call the library, print a
 human summary or ``--json``. Errors a user can cause (unknown town, date out of
@@ -68,6 +68,11 @@ def cmd_sync(args) -> int:
     from .store.sync import SyncOptions, sync
 
     s = _settings(args)
+    only_second = args.liveuamap and not (args.deepstate_api or args.deepstate_daily or args.boundaries)
+    if args.liveuamap and args.check:
+        raise UserError("--check reports on DeepState's sources only: run it without --liveuamap")
+    if only_second:
+        return _sync_liveuamap(args, s)
     opts = SyncOptions(
         data_dir=s.data_dir,
         api=Location(args.deepstate_api or s.deepstate_api, s.http_timeout),
@@ -91,6 +96,25 @@ def cmd_sync(args) -> int:
     print(report.summary())
     if args.check:
         return 1 if report.refused or report.repaired else 0
+    return _sync_liveuamap(args, s) if args.liveuamap else 0
+
+
+def _sync_liveuamap(args, s: Settings) -> int:
+    """``sync --liveuamap``: add Liveuamap's days to the store DeepState's sync built."""
+    from .sources.fetch import Location
+    from .store.layout import StoreError
+    from .store.second import sync_liveuamap
+
+    try:
+        report = sync_liveuamap(s.data_dir, Location(args.liveuamap, s.http_timeout), workers=args.workers or s.workers,
+                                until=args.until, accept_changes=frozenset(args.accept_change or ()),
+                                echo=(lambda *a: None) if args.quiet else print)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    except KeyboardInterrupt:
+        print("Interrupted: the store was left as it was.", file=sys.stderr)
+        return 130
+    print(report.summary())
     return 0
 
 
@@ -131,15 +155,25 @@ def _fmt(v) -> str:
     return "unknown" if v is None else f"{v:,.1f} km²"
 
 
+def _out_of_range(store, exc: Exception, requested: date) -> UserError:
+    """A DeepState command asked about a day it lacks: say which source has it."""
+    from .analytics.sources import who_has
+
+    hint = who_has(store, requested)
+    return UserError(hint if hint else str(exc))
+
+
 def cmd_area(args) -> int:
     from .analytics.control import area_on
     from .store.reader import DateOutOfRange
 
     store = _store(_settings(args))
+    if args.source == "liveuamap":
+        return _area_liveuamap(args, store)
     try:
         res = area_on(store, args.date)
     except DateOutOfRange as exc:
-        raise UserError(str(exc)) from None
+        raise _out_of_range(store, exc, args.date) from None
     lines = [f"Control zones on {res['date']}" + (f"  ({res['note']})" if res["note"] else "")]
     for k, v in res["layers_km2"].items():
         lines.append(f"  {k:<22} {_fmt(v)}")
@@ -153,20 +187,52 @@ def cmd_area(args) -> int:
     return 0
 
 
+def _area_liveuamap(args, store) -> int:
+    from .analytics import sources
+
+    try:
+        res = sources.area_on(store, args.date)
+    except sources.SourceError as exc:
+        raise UserError(str(exc)) from None
+    p = res["provenance"]
+    lines = [f"Russian-held on {res['date']} according to Liveuamap via NZZ"
+             + (f"  ({res['note']})" if res["note"] else "")]
+    lines.append(f"  {'Russian-held total':<22} {res['occupied_total_km2']:,.1f} km²  = "
+                 f"{res['occupied_share_pct']:.2f}% of Ukraine "
+                 f"(of its official {res['ukraine_official_km2']:,.0f} km²)")
+    lines.append(f"    drawn by Liveuamap   {res['drawn_km2']:,.1f} km²;  held before 2022 (Crimea, ORDLO; "
+                 f"DeepState's outline, Liveuamap does not draw it) {res['added_before_2022_km2']:,.1f} km²")
+    for o in res["per_oblast"][:8]:
+        lines.append(f"    {o['oblast']:<32} {o['russian_held_km2']:,.1f} km²")
+    lines.append("  Grey-zone and liberated layers: Liveuamap has none.")
+    lines.append(f"  Source: Liveuamap via NZZ, file {p['file']} "
+                 f"(period {p['period'][0] or 'start'} … {p['period'][1]})")
+    lines.append(f"  {res['credit']}")
+    _emit(res, args.json, "\n".join(lines))
+    return 0
+
+
 def cmd_change(args) -> int:
+    from .analytics import sources
     from .analytics.control import change_between
     from .store.reader import DateOutOfRange
 
     store = _store(_settings(args))
+    liveuamap = args.source == "liveuamap"
     try:
-        ch = change_between(store, args.date_from, args.date_to)
-    except (DateOutOfRange, ValueError) as exc:
+        ch = (sources.change_between if liveuamap else change_between)(store, args.date_from, args.date_to)
+    except DateOutOfRange as exc:
+        raise _out_of_range(store, exc, min(args.date_from, args.date_to)) from None
+    except ValueError as exc:  # SourceError among them
         raise UserError(str(exc)) from None
     res = ch.to_dict()
-    lines = [f"Russian-held territory, {res['from']} → {res['to']}"]
+    res["source"] = "liveuamap-nzz" if liveuamap else "deepstate"
+    lines = [f"Russian-held territory, {res['from']} → {res['to']}"
+             + ("  (Liveuamap via NZZ)" if liveuamap else "")]
     lines += [f"  note: {n}" for n in res["notes"]]
     lines.append(f"  gained {res['gained_km2']:,.1f} km²   lost {res['lost_km2']:,.1f} km²   "
-                 f"net {res['net_km2']:+,.1f} km²   (totals, as DeepState counts them)")
+                 f"net {res['net_km2']:+,.1f} km²   "
+                 + ("(totals)" if liveuamap else "(totals, as DeepState counts them)"))
     fr, rv = res["front_line"], res["map_revision"]
     lines.append(f"    at the front line: +{fr['gained_km2']:,.1f} / -{fr['lost_km2']:,.1f} km²")
     lines.append(f"    map revision:      +{rv['gained_km2']:,.1f} / -{rv['lost_km2']:,.1f} km²"
@@ -206,13 +272,73 @@ def cmd_town(args) -> int:
         why = ("it has no coordinates in the register, so it cannot be placed on the map"
                if not town.has_point else "the store predates it: run `frontline sync`")
         raise UserError(f"{town.name} ({town.place}; {town.id}) has no status: {why}")
-    res = town_timeline(store, town)
+    if args.source == "liveuamap":
+        from .analytics import sources
+
+        try:
+            res = sources.town_timeline(store, town)
+        except sources.SourceError as exc:
+            raise UserError(str(exc)) from None
+    else:
+        res = town_timeline(store, town)
     t = res["town"]
     lines = [f"{t['name']} ({town.place}; {t['id']}; {t['lat']:.4f}N {t['lon']:.4f}E)"
              + (f" — matched from {query!r}" if match.how not in ("name", "code") else "")]
+    if args.source == "liveuamap":
+        lines.append("  according to Liveuamap via NZZ (occupied or not: it marks no grey zone)")
     lines.append(f"  first occupied: {res['first_occupied'] or 'never in the record'}")
     for sp in res["spans"]:
         lines.append(f"  {sp['from']} → {sp['to']}  {sp['status']}")
+    _emit(res, args.json, "\n".join(lines))
+    return 0
+
+
+def cmd_compare_sources(args) -> int:
+    from .analytics import sources
+
+    s = _settings(args)
+    store = _store(s)
+    if args.series:
+        try:
+            sources.liveuamap(store)
+        except sources.SourceError as exc:
+            raise UserError(str(exc)) from None
+        rows = sources.disagreement_series(store)
+        lines = ["Where DeepState and Liveuamap via NZZ disagree (km² only one of them calls Russian-held), "
+                 "on the first day of each month both cover (--json: every day):",
+                 f"  {'day':<11} {'only DeepState':>15} {'only Liveuamap':>15} {'together':>10}"]
+        seen = set()
+        for r in rows:
+            if r["date"][:7] not in seen:
+                seen.add(r["date"][:7])
+                lines.append(f"  {r['date']:<11} {r['deepstate_only_km2']:>15,.1f} {r['liveuamap_only_km2']:>15,.1f} "
+                             f"{r['deepstate_only_km2'] + r['liveuamap_only_km2']:>10,.1f}")
+        _emit({"series": rows}, args.json, "\n".join(lines))
+        return 0
+    if args.date is None:
+        raise UserError("say which day: --date YYYY-MM-DD (or --series for every day)")
+    gaz = _gazetteer(s)
+    try:
+        res = sources.compare_on(store, args.date, gaz)
+    except sources.SourceError as exc:
+        raise UserError(str(exc)) from None
+    lines = [f"DeepState and Liveuamap via NZZ on {res['date']}" + (f"  ({res['note']})" if res["note"] else "")]
+    lines.append(f"  Russian-held: DeepState {res['deepstate_km2']:,.1f} km², "
+                 f"Liveuamap {res['liveuamap_km2']:,.1f} km²")
+    lines.append(f"  They disagree on {res['disagree_km2']:,.1f} km²: only DeepState calls "
+                 f"{res['deepstate_only_km2']:,.1f} km² Russian-held, "
+                 f"only Liveuamap {res['liveuamap_only_km2']:,.1f} km²")
+    for o in res["per_oblast"]:
+        lines.append(f"    {o['oblast']:<32} only DeepState {o['deepstate_only_km2']:>9,.1f}   "
+                     f"only Liveuamap {o['liveuamap_only_km2']:>9,.1f} km²")
+    towns = res["towns"]
+    lines.append(f"  {len(towns)} settlement(s) whose status differs" + (" (largest first):" if towns else "."))
+    for t in towns[: args.limit]:
+        lines.append(f"    {t.get('name', t['id'])} ({t.get('oblast', '')}; {t['id']}): DeepState {t['deepstate']}, "
+                     f"Liveuamap {t['liveuamap']}")
+    if len(towns) > args.limit:
+        lines.append(f"    … and {len(towns) - args.limit} more (--json lists them all)")
+    lines.append(f"  {sources.lm.CREDIT}")
     _emit(res, args.json, "\n".join(lines))
     return 0
 
@@ -283,6 +409,12 @@ def cmd_bench(args) -> int:
 
 # --- entry point --------------------------------------------------------------------------------
 
+def _source_arg(sp) -> None:
+    sp.add_argument("--source", choices=["deepstate", "liveuamap"], default="deepstate",
+                    help="whose map: DeepState (default, from 2022-04-03) or Liveuamap via NZZ (from 2022-02-24; "
+                         "needs `frontline sync --liveuamap`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="frontline", description="Front-line map of the war in Ukraine (DeepState data).")
     p.add_argument("--data-dir", help="store folder (default: $FRONTLINE_DATA_DIR or geodata/store)")
@@ -292,6 +424,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--deepstate-api", metavar="URL|DIR", help="API history base URL or folder of <id>.geojson")
     sp.add_argument("--deepstate-daily", metavar="URL|DIR", help="daily archive base URL or folder")
     sp.add_argument("--boundaries", metavar="URL|DIR", help="boundaries base URL or folder")
+    sp.add_argument("--liveuamap", metavar="URL|DIR",
+                    help="also add the second source, Liveuamap via NZZ: its upstream URL, a mirror folder of "
+                         "nzz-liveuamap-YYYY.tar.xz archives or a folder of YYYY-MM-DD.json files (alone: only "
+                         "the second source is synced, into the store DeepState's sync built)")
     sp.add_argument("--workers", type=int, help="worker processes (default 2)")
     sp.add_argument("--until", type=_date, help="last daily-archive file date to ask a URL for (default today)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
@@ -309,12 +445,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("area", help="km² per layer on a date")
     sp.add_argument("--date", type=_date, required=True)
+    _source_arg(sp)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_area)
 
     sp = sub.add_parser("change", help="km² gained and lost between two dates")
     sp.add_argument("--from", dest="date_from", type=_date, required=True)
     sp.add_argument("--to", dest="date_to", type=_date, required=True)
+    _source_arg(sp)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_change)
 
@@ -322,8 +460,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("name", help="a name ('Bakhmut', 'Zaporizke, Velykomykhailivka', 'Lyman, Kharkiv') "
                                  "or a KATOTTG code (UA14020010010059145)")
     sp.add_argument("--oblast", help="only places in this oblast (or raion, or hromada)")
+    _source_arg(sp)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_town)
+
+    sp = sub.add_parser("compare-sources",
+                        help="where DeepState and Liveuamap disagree on a day: km², per oblast, settlements")
+    sp.add_argument("--date", type=_date)
+    sp.add_argument("--series", action="store_true", help="the disagreement on every day both sources cover, "
+                                                          "instead of one day")
+    sp.add_argument("--limit", type=int, default=30, help="settlements listed in the text output (default 30)")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_compare_sources)
 
     sp = sub.add_parser("serve", help="run the dashboard locally")
     sp.add_argument("--host")

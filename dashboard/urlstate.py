@@ -1,4 +1,4 @@
-"""The URL is the state: parse and validate ``?date=&compare=&town=&layers=&view=&base=``.
+"""The URL is the state: parse and validate ``?date=&compare=&town=&layers=&source=&view=&base=``.
 
 Bad values never raise: each gives a polite notice (plain text, shown escaped) and a
 sensible fallback, so any link opens something useful.
@@ -34,10 +34,12 @@ class ViewState:
     view: tuple[float, float, float] | None = None  # lat, lon, zoom
     base: tuple[str, ...] = BASE_KEYS  # the base map's groups shown
     notices: list[str] = field(default_factory=list)
+    source: str | None = None  # the map's source switch (vocab.SOURCE_VIEWS); None: DeepState's, the default
 
     def query(self) -> str:
         """The permalink's query string (the same rules as the browser's: :func:`vocab.permalink`)."""
-        return vocab.permalink(self.date, self.compare, self.town_id, self.layers, self.view, self.base)
+        return vocab.permalink(self.date, self.compare, self.town_id, self.layers, self.view, base=self.base,
+                               source=self.source)
 
 
 def _parse_date(raw: str, label: str, store, notices: list[str]) -> date | None:
@@ -46,13 +48,14 @@ def _parse_date(raw: str, label: str, store, notices: list[str]) -> date | None:
     except (ValueError, AttributeError):
         notices.append(f"The {label} “{_shown(raw)}” in the link is not a date (YYYY-MM-DD).")
         return None
-    if d < store.first_day:
-        notices.append(f"The {label} {d} is before the first day with data; showing {store.first_day}.")
-        return store.first_day
+    first = store.timeline_days[0]  # Liveuamap's first day when it is synced, else DeepState's
+    if d < first:
+        notices.append(f"The {label} {d} is before the first day with data; showing {first}.")
+        return first
     if d > store.last_requestable_day:
         notices.append(f"The {label} {d} is after the newest data; showing {store.last_day}.")
         return store.last_day
-    rd = store.resolve_day(d)
+    rd = store.resolve_timeline_day(d)
     if not rd.exact:
         notices.append(f"No data for {d}; showing the nearest earlier day with data, {rd.day}.")
     return rd.day
@@ -105,6 +108,17 @@ def parse_query(query: dict, store, gazetteer) -> ViewState:
                            f"base map ({', '.join(BASE_KEYS)} can be switched).")
         else:
             state.base = tuple(x for x in BASE_KEYS if x in wanted)
+    if q.get("source"):
+        src = q["source"].strip().lower()
+        if src not in vocab.SOURCE_VIEW_KEYS:
+            notices.append(f"Unknown source “{_shown(q['source'])}” in the link (one of "
+                           f"{', '.join(vocab.SOURCE_VIEW_KEYS)}); showing DeepState's map.")
+        elif src != vocab.DEFAULT_SOURCE_VIEW:
+            if store.liveuamap is None:
+                notices.append("This store has no Liveuamap days (`frontline sync --liveuamap`); "
+                               "showing DeepState's map.")
+            else:
+                state.source = src
     if q.get("view"):
         try:
             lat, lon, zoom = (float(x) for x in q["view"].split(","))

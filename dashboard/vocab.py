@@ -92,6 +92,8 @@ COLORS = {
     "gained_edge": "#7a6f00",
     "lost": "#009e73",                  # bluish green (Okabe–Ito): ceased to be Russian-held
     "lost_edge": "#005c43",
+    "deepstate_only": "#332288",        # indigo (Tol): Russian-held by DeepState's map only
+    "liveuamap_only": "#117733",        # green (Tol): Russian-held by Liveuamap's map only
     "revision": "#ffffff",              # white, dashed edge: a map revision away from the front
     "revision_edge": "#222222",
     "settlement": "#ffffff",            # a place's dot before its status is known
@@ -187,9 +189,16 @@ class Source:
 OSM_CREDIT = "© OpenStreetMap contributors"
 NATURAL_EARTH = "Natural Earth"
 
+#: The second source: its upstream asks anyone publishing from it to credit, and support, Liveuamap.
+LIVEUAMAP = Source("second source (2022-02-24 on; the map's days before 2022-04-03, and the comparison)",
+                   "Liveuamap (liveuamap.com), as published on NZZ's front-line map; daily archive by "
+                   "conflict-investigations/nzz-maps. Please credit and support Liveuamap",
+                   "Liveuamap via NZZ", "https://liveuamap.com")
+
 SOURCES = (
     Source("control zones", "© DeepState (deepstatemap.live)", "© DeepState", "https://deepstatemap.live"),
     Source("daily archive", "cyterat/deepstate-map-data", "", "https://github.com/cyterat/deepstate-map-data"),
+    LIVEUAMAP,
     Source("outline and oblasts", "2021 first-level units (ua-settlements, MIT)", "ua-settlements",
            "https://github.com/bnotezz/ua-settlements"),
     Source("oblast names, railways and stations", f"{OSM_CREDIT} (ODbL)", OSM_CREDIT,
@@ -262,7 +271,24 @@ DEFAULT_SPEED = 10
 # --- the permalink -------------------------------------------------------------------------------
 
 #: Query keys of a link to a view, in the order they are written.
-PERMALINK_KEYS = ("date", "compare", "town", "layers", "view", "base")
+PERMALINK_KEYS = ("date", "compare", "town", "layers", "source", "view", "base")
+
+
+@dataclass(frozen=True)
+class SourceView:
+    key: str
+    label: str  # in the map's source switch
+
+
+#: The map's source switch (``source=`` in a link): whose Russian-held area it draws. DeepState's,
+#: the default, on the days it covers (before them the map is Liveuamap's whatever the switch).
+SOURCE_VIEWS = (
+    SourceView("deepstate", "DeepState"),
+    SourceView("liveuamap", "Liveuamap via NZZ"),
+    SourceView("disagree", "Where they disagree"),
+)
+SOURCE_VIEW_KEYS = tuple(s.key for s in SOURCE_VIEWS)
+DEFAULT_SOURCE_VIEW = "deepstate"
 #: Characters a query value keeps as they are (the WHATWG form encoding, which the browser's
 #: ``URLSearchParams`` writes; a space becomes ``+``, everything else %XX of its UTF-8).
 _FORM_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-._")
@@ -282,14 +308,15 @@ def _number(x: float, places: int | None = None) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def permalink(day, compare=None, town: str | None = None, layers=None, view=None, base=None) -> str:
+def permalink(day, compare=None, town: str | None = None, layers=None, view=None, base=None, source=None) -> str:
     """The query string of a view (``?date=…``), the same as the browser writes.
 
     Rules: ``date`` always; ``compare`` and ``town`` (its KATOTTG code: a name can mean
     several places, a code one) when set; ``layers`` only
     when they are not all of :data:`MAP_LAYERS` (comma-separated, in that order); ``view``
-    as ``lat,lon,zoom`` with lat and lon rounded to 3 decimals; ``base`` (the base map's groups
-    shown) only when they are not all of :data:`BASE_KEYS`, in that order (empty: none).
+    as ``lat,lon,zoom`` with lat and lon rounded to 3 decimals; ``source`` (the map's source
+    switch, :data:`SOURCE_VIEWS`) when it is not the default, before ``view``; ``base`` (the base
+    map's groups shown) only when they are not all of :data:`BASE_KEYS`, in that order (empty: none).
     """
     q = [("date", str(day))]
     if compare:
@@ -300,6 +327,8 @@ def permalink(day, compare=None, town: str | None = None, layers=None, view=None
         chosen = [k for k in MAP_LAYERS if k in set(layers)]
         if tuple(chosen) != MAP_LAYERS:
             q.append(("layers", ",".join(chosen)))
+    if source and source != DEFAULT_SOURCE_VIEW:
+        q.append(("source", str(source)))
     if view:
         lat, lon, zoom = view
         q.append(("view", f"{_number(lat, 3)},{_number(lon, 3)},{_number(zoom)}"))
@@ -368,4 +397,7 @@ def browser() -> dict:
         "permalink_keys": list(PERMALINK_KEYS),
         "base": {"groups": [{"key": g.key, "label": g.label} for g in BASE_GROUPS],
                  "themes": BASE_THEMES, "style": BASE_STYLE},
+        "source_views": [{"key": x.key, "label": x.label} for x in SOURCE_VIEWS],
+        "default_source_view": DEFAULT_SOURCE_VIEW,
+        "liveuamap": {"short": LIVEUAMAP.short, "credit": LIVEUAMAP.credit, "url": LIVEUAMAP.url},
     }

@@ -355,7 +355,9 @@
     }
     this.colorSettlements(day.status);
     var note = this.legend && this.legend.querySelector(".fl-legend-note");
-    var said = day.complete ? "" : "Grey zone and liberated areas are unknown on this day (occupied-only data).";
+    var said = day.attribution ? "Map of " + day.attribution + " on this day (before DeepState's record): Russian-held " +
+      "areas only; grey zone and liberated areas unknown." :
+      day.complete ? "" : "Grey zone and liberated areas are unknown on this day (occupied-only data).";
     if (note && note.textContent !== said) {
       note.textContent = said;
       this.declutter();  // the legend changed height: names under it give way

@@ -26,24 +26,29 @@
  *   refreshLabels()   lay the place names out again (a box over the map came or went)
  *   townLabel(id) -> "Name (X hromada, Y Oblast)", as the town search labels it, or null for
  *       a place the map has not loaded
+ *   setSource(key)   the source switch (the vocabulary's source_views; the default is DeepState's map):
+ *       kept in state.source and the permalink (source=), announced as statechange ["source"]
+ *   overlay(key, geojson | null, style)   draw (null: remove) an extra layer over the zones
+ *   addControl(element)   put a box of controls in the map's lower left corner (false before the map exists)
  *   reload() -> Promise<bool>   a new store generation: repaint; false when the page must reload
  *   permalink(view?) -> "?date=…"   the query of a view ({date, compare, town, layers,
  *       view, base}, default the map's own), the rules of dashboard/vocab.py's permalink()
  *   dayIndex(d)   on(event, fn) -> off()   off(event, fn)
- *   state   {date, compare, town_id, town_name, layers, base} (a copy)   meta   /data/meta.json
+ *   state   {date, compare, town_id, town_name, layers, base, source} (a copy)   meta   /data/meta.json
  *   paintLog   the last 500 paints, {date, t: performance.now()} (for the benchmark)
  *   debug   the map's Leaflet objects and caches, for tests only (not an API)
  *
  * Events (on(name, fn), fn(detail)):
  *   "init"        init() was called: {url}
- *   "statechange" {state, changed: ["date" | "compare" | "town" | "layers" | "view" | "base"], push, query}
- *   "painted"     the map shows {date, complete, change}: change is the compare drawn
+ *   "statechange" {state, changed: ["date" | "compare" | "town" | "layers" | "source" | "view" | "base"], push, query}
+ *   "painted"     the map shows {date, complete, source, change}: source is whose map the day is
+ *                 ("deepstate-api", "deepstate-daily", or "liveuamap-nzz" before DeepState's record); change is the compare drawn
  *                 ({from, to, gained_km2, lost_km2, map_revision: {gained_km2, lost_km2}}) or null
  *   "townclick"   the reader clicked a place on the map (after its setTown): {id, name}
  *   "play"        {playing}
  *   "error"       {message}
  * The map's element carries the same as attributes (documented, tests wait on them):
- * data-date, data-complete, data-painted (after the frame that shows the day), data-compare
+ * data-date, data-complete, data-source, data-painted (after the frame that shows the day), data-compare
  * ("FROM/TO +gained -lost revision +g -l"), data-playing ("1"/"0"); its aria-label says the
  * day painted and the compare drawn, in words.
  */
@@ -77,7 +82,7 @@
 
   function copy(st) {
     return st && { date: st.date, compare: st.compare, town_id: st.town_id, town_name: st.town_name, layers: st.layers.slice(),
-                   base: st.base && st.base.slice() };
+                   base: st.base && st.base.slice(), source: st.source || null };
   }
 
   function currentView() {
@@ -108,8 +113,8 @@
   function permalink(v) {
     if (!v) {
       if (!S.state) return "";
-      v = { date: S.state.date, compare: S.state.compare, town: S.state.town_id, layers: S.state.layers, view: currentView(),
-            base: S.state.base };
+      v = { date: S.state.date, compare: S.state.compare, town: S.state.town_id, layers: S.state.layers,
+            source: S.state.source, view: currentView(), base: S.state.base };
     }
     var q = new URLSearchParams();
     q.set("date", v.date);
@@ -120,6 +125,7 @@
       var chosen = all.filter(function (k) { return v.layers.indexOf(k) >= 0; });
       if (chosen.join(",") !== all.join(",")) q.set("layers", chosen.join(","));
     }
+    if (v.source && v.source !== (S.vocab ? S.vocab.default_source_view : v.source)) q.set("source", v.source);
     if (v.view) q.set("view", number(v.view[0], 3) + "," + number(v.view[1], 3) + "," + number(v.view[2]));
     if (v.base && S.vocab) {
       var groups = S.vocab.base.groups.map(function (x) { return x.key; });
@@ -165,9 +171,10 @@
     var el = S.draw.container;
     el.setAttribute("data-date", day.date);
     el.setAttribute("data-complete", day.complete ? "1" : "0");
+    el.setAttribute("data-source", day.source);
     requestAnimationFrame(function () {
       el.setAttribute("data-painted", day.date);
-      S.painted = { date: day.date, complete: day.complete };
+      S.painted = { date: day.date, complete: day.complete, source: day.source, attribution: day.attribution || null };
       S.paintLog.push({ date: day.date, t: performance.now() });
       if (S.paintLog.length > 500) S.paintLog.shift();
       emitPainted();
@@ -178,7 +185,7 @@
   function emitPainted() {
     if (!S.painted) return;
     describe();
-    emit("painted", { date: S.painted.date, complete: S.painted.complete, change: S.change });
+    emit("painted", { date: S.painted.date, complete: S.painted.complete, source: S.painted.source, change: S.change });
   }
 
   /* The map's accessible name says what it shows: the day, and the compare when one is drawn. */
@@ -186,7 +193,8 @@
     var p = S.painted, ch = S.change, el = S.draw && S.draw.container;
     if (!el || !p) return;
     var km2 = function (v) { return Number(v).toLocaleString("en-GB", { maximumFractionDigits: 1 }) + " km²"; };
-    var text = "Map of control zones in Ukraine on " + p.date + (p.complete ? "" : " (occupied-only data)");
+    var text = "Map of control zones in Ukraine on " + p.date + (p.attribution ? " according to " + p.attribution : "") +
+      (p.complete ? "" : " (occupied-only data)");
     if (ch) {
       text += "; compared with " + (ch.from === p.date ? ch.to : ch.from) + ", from " + ch.from + " to " + ch.to + ": " +
         km2(ch.gained_km2) + " became Russian-held (yellow), " + km2(ch.lost_km2) + " ceased to be (green)";
@@ -259,7 +267,7 @@
     S.options = { url: o.url !== false, scale: o.scale > 0 ? o.scale : 1, labels: o.labels || null, error: element(o.error),
                   theme: o.theme === "dark" ? "dark" : "light" };
     S.state = { date: o.date, compare: o.compare || null, town_id: o.town_id || null, town_name: o.town_name || null,
-                layers: (o.layers || []).slice(), base: o.base ? o.base.slice() : null };
+                layers: (o.layers || []).slice(), base: o.base ? o.base.slice() : null, source: o.source || null };
     if (fresh) {
       if (S.draw) S.draw.destroy();
       clearTimeout(S.timer);
@@ -464,6 +472,30 @@
   fl.townLabel = function (id) {
     var m = S.draw && id ? S.draw.marker(id) : null;
     return m ? m._fl.name + (m._fl.oblast ? " (" + m._fl.oblast + ")" : "") : null;
+  };
+
+  fl.setSource = function (s) {
+    if (!S.state) return;
+    var next = s && S.vocab && s !== S.vocab.default_source_view ? s : null;
+    if (next === S.state.source) return;
+    S.state.source = next;
+    changed(["source"], false);
+  };
+
+  fl.overlay = function (key, geojson, style) {
+    var map = S.draw && S.draw.map;
+    if (!map) return;
+    S.overlays = S.overlays || {};
+    if (S.overlays[key]) { map.removeLayer(S.overlays[key]); delete S.overlays[key]; }
+    if (geojson) S.overlays[key] = L.geoJSON(geojson, { pane: "change", interactive: false, style: style || {} }).addTo(map);
+  };
+
+  fl.addControl = function (el) {
+    var map = S.draw && S.draw.map;
+    if (!map || !el) return false;
+    var Box = L.Control.extend({ onAdd: function () { L.DomEvent.disableClickPropagation(el); return el; } });
+    new Box({ position: "bottomleft" }).addTo(map);
+    return true;
   };
 
   fl.permalink = permalink;

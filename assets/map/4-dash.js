@@ -92,7 +92,8 @@
       starting = true;
       try {
         fl.init({ container: ids.MAP, error: ids.MAP_ERROR, url: true, date: s.date, compare: s.compare,
-                  town_id: s.town_id, town_name: s.town_name, layers: s.layers, view: s.view, base: s.base });
+                  town_id: s.town_id, town_name: s.town_name, layers: s.layers, view: s.view, base: s.base,
+                  source: s.source });
       } finally {
         starting = false;
       }

@@ -33,19 +33,36 @@ def marker_shape(day: date) -> dict:
                 line=dict(color="#111", width=1.5, dash="dot"))
 
 
-def area_history(days: pd.DataFrame, unit: str, selected: date | None = None) -> go.Figure:
-    """Russian-held area over the whole history; click a point to move the timeline."""
+def area_history(days: pd.DataFrame, unit: str, selected: date | None = None,
+                 before: pd.Series | None = None) -> go.Figure:
+    """Russian-held area over the whole history; click a point to move the timeline.
+
+    ``before``: the second source's area (km²) on its days before DeepState's record begins,
+    drawn as its own, dashed stretch and named in the legend, so each stretch says whose it is.
+    """
     f = unit_factor(unit)
     x = [str(d) for d in days.index]
+    hover = "%{x}<br>%{y:,.0f} " + unit_label(unit)
     fig = go.Figure(go.Scatter(
         x=x, y=(days["russian_held_km2"] * f).round(0), mode="lines", line=dict(color=COLORS["occupied"], width=2),
-        name="Russian-held", hovertemplate="%{x}<br>%{y:,.0f} " + unit_label(unit) + "<extra></extra>",
+        name="DeepState", hovertemplate=hover + " (DeepState)<extra></extra>",
     ))
+    if before is not None and len(before):
+        from ..vocab import LIVEUAMAP
+
+        fig.add_trace(go.Scatter(
+            x=[str(d) for d in before.index], y=(before * f).round(0), mode="lines+markers",
+            line=dict(color=COLORS["occupied"], width=2, dash="dot"), marker=dict(size=3),
+            name=LIVEUAMAP.short, hovertemplate=hover + f" ({LIVEUAMAP.short})<extra></extra>"))
     fig.update_layout(title=dict(text=f"Russian-held area ({unit_label(unit)})", x=0, font=dict(size=13)),
                       clickmode="event")
     if selected:
         fig.update_layout(shapes=[marker_shape(selected)])
-    return _base(fig, 200)
+    fig = _base(fig, 200)
+    if len(fig.data) > 1:  # two sources: the legend says whose each stretch is
+        fig.update_layout(showlegend=True, legend=dict(orientation="h", x=1, xanchor="right", y=1.0,
+                                                       yanchor="bottom", font=dict(size=10)))
+    return fig
 
 
 def _weekly_sum(days: pd.DataFrame, col: str, unit: str) -> pd.Series:

@@ -1,7 +1,7 @@
 """Layout pieces of the dashboard page (no I/O: the store object is passed in)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from dash import dcc, html
 
@@ -60,14 +60,23 @@ def freshness(store) -> html.Div:
     ])
 
 
+def second_area(store):
+    """Liveuamap's Russian-held km² on its days before DeepState's first (None when not synced)."""
+    second = store.liveuamap
+    if second is None:
+        return None
+    d = second.days
+    return d.loc[d.index < store.first_day, "held_km2"]
+
+
 def notices(items: list[str]) -> list:
     return [html.Div(text, className="fl-notice", role="status") for text in items]
 
 
 def timeline(store, state: ViewState) -> html.Div:
-    days = store.day_list
-    idx = store.day_index(state.date)
-    complete = [bool(c) for c in store.days["complete"]]
+    days = store.timeline_days  # Liveuamap's days before DeepState's first, when synced
+    idx = days.index(state.date)
+    complete = [False] * (len(days) - len(store.day_list)) + [bool(c) for c in store.days["complete"]]
     return html.Div(className="fl-timeline", children=[
         html.Div(className="fl-controls", children=[
             html.Button("« 7d", id=ids.BTN_BACK_WEEK, title="Back a week (Shift+←)", className="fl-btn"),
@@ -98,6 +107,9 @@ def timeline(store, state: ViewState) -> html.Div:
                        tooltip={"placement": "top", "always_visible": False, "transform": "frontlineDay"},
                        className="fl-slider"),
         ]),
+        *([html.Div(f"{days[0]} to {store.day_list[0] - timedelta(days=1)}: {vocab.LIVEUAMAP.short}'s map "
+                    f"(Russian-held areas only; DeepState's record starts on {store.first_day}).",
+                    className="fl-note fl-timeline-source")] if days[0] < store.first_day else []),
     ])
 
 
@@ -136,7 +148,8 @@ def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
                            value=unit, inline=True, className="fl-units"),
         ]),
         html.Div(id=ids.AREA_SUMMARY, className="fl-summary"),
-        _chart(ids.AREA_CHART, ids.AREA_CHART_TEXT, figures.area_history(store.days, unit, state.date)),
+        _chart(ids.AREA_CHART, ids.AREA_CHART_TEXT,
+               figures.area_history(store.days, unit, state.date, second_area(store))),
         _chart(ids.WEEKLY_CHART, ids.WEEKLY_CHART_TEXT, figures.weekly_net(store.days, unit, state.date)),
         dcc.RadioItems(id=ids.WINDOW, options=[{"label": "last 7 days", "value": "7"},
                                                {"label": "last 30 days", "value": "30"},

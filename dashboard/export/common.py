@@ -211,7 +211,13 @@ def _resolve_date(store, d: date, label: str) -> tuple[date, str | None]:
     try:
         rd = store.resolve_day(d)
     except DateOutOfRange as exc:
-        raise ExportError(f"{label}: {exc}") from None
+        from ..analytics.sources import who_has
+
+        hint = who_has(store, d) if d < store.first_day else ""
+        if hint.endswith("add --source liveuamap"):  # exports draw DeepState's map only
+            hint = hint[: -len("add --source liveuamap")] + "exports are of DeepState's days (from " \
+                f"{store.first_day}); `frontline area --source liveuamap` gives that day's figures"
+        raise ExportError(f"{label}: {hint or exc}") from None
     return rd.day, (None if rd.exact else f"{label}: {rd.note()}")
 
 

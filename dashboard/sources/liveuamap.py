@@ -42,16 +42,16 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..analytics.geo import area_km2, areas_km2
+from ..vocab import LIVEUAMAP
 from . import deepstate as ds
 from .fetch import FetchError, Location
 
 #: Provenance name of the source.
 SOURCE = "liveuamap-nzz"
-#: Short attribution for legends and captions.
-ATTRIBUTION = "Liveuamap via NZZ"
+#: Short attribution for legends and captions (the vocabulary's, :data:`dashboard.vocab.LIVEUAMAP`).
+ATTRIBUTION = LIVEUAMAP.short
 #: The credit the upstream asks for, for pages, exports and the README.
-CREDIT = ("Control areas: Liveuamap (liveuamap.com), as published on NZZ's front-line map; "
-          "daily archive by conflict-investigations/nzz-maps. Please credit and support Liveuamap.")
+CREDIT = f"Control areas: {LIVEUAMAP.credit}."
 #: Where the upstream files are: ``<UPSTREAM_URL>/YYYY-MM-DD.json``.
 UPSTREAM_URL = "https://raw.githubusercontent.com/conflict-investigations/nzz-maps/main/data"
 #: The first file of the archive: the first day of the full-scale invasion.

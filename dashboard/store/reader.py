@@ -199,8 +199,13 @@ class Store:
         return {k: _hash(row[f"h_{k}"]) for k in LAYERS}
 
     def display_gz(self, h: str) -> bytes | None:
-        """Gzipped display GeoJSON of a layer geometry or a front line, by hash."""
-        return self._display.get(h) or self._front_by_hash.get(h)
+        """Gzipped display GeoJSON of a layer geometry or a front line, by hash (or a Liveuamap day's key)."""
+        gz = self._display.get(h) or self._front_by_hash.get(h)
+        if gz is None and h.startswith("L"):
+            from .second import display_gz
+
+            gz = display_gz(self, h)
+        return gz
 
     def delta_gz(self, base: str, h: str) -> bytes | None:
         """The sync's gzipped delta from ``base`` to ``h``, when the two are consecutive days' geometry."""
@@ -251,6 +256,34 @@ class Store:
 
     def day_status(self, day: date) -> bytes:
         return self.status_matrix[self._day_pos[day]].tobytes()
+
+    # --- the second source ------------------------------------------------------------------
+    @property
+    def liveuamap(self):
+        """Liveuamap's days (:class:`~dashboard.store.second.SecondSource`), or None when not synced."""
+        from .second import SecondSource
+
+        return self.memo.once("liveuamap", lambda: SecondSource.open(self.path, self))
+
+    @property
+    def timeline_days(self) -> list[date]:
+        """The map's days: Liveuamap's before DeepState's first (when synced), then DeepState's."""
+        from .second import days_before
+
+        return self.memo.once("timeline_days", lambda: days_before(self) + self.day_list)
+
+    def is_second_day(self, day: date) -> bool:
+        """True for a timeline day before DeepState's first: its state is Liveuamap's."""
+        return day < self.first_day
+
+    def resolve_timeline_day(self, requested: date) -> ResolvedDay:
+        """Like :meth:`resolve_day`, over :attr:`timeline_days` (Liveuamap's days before DeepState's)."""
+        days = self.timeline_days
+        if requested >= self.first_day or days[0] >= self.first_day:
+            return self.resolve_day(requested)
+        if requested < days[0]:
+            raise DateOutOfRange(f"{requested} is before the first day with data ({days[0]}).")
+        return ResolvedDay(requested, snap_day(days, requested)[0])
 
     # --- derived data: computed on first use, kept with this generation ------------------------
     @property

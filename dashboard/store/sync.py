@@ -44,7 +44,7 @@ from ..analytics.split import Zones
 from ..sources import deepstate as ds
 from ..sources.boundaries import NEIGHBOURS_FILE, fetch_boundary_files, parse_boundaries, read_neighbours_file
 from ..sources.fetch import FetchError, Location
-from . import gates, layout
+from . import gates, layout, second
 from .derive import DayResult, delta_job, derive_day, display_job, near_edge
 from .tables import StoreTables, write_generation
 
@@ -365,6 +365,7 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
                 "last_sync_refused": [{"item": i, "reason": r} for i, r in report.refused],
             }
             write_generation(tables, tmp, changed, manifest)
+            second.carry_over(prev_dir, tmp, manifest)
             # Parts shared with the verified previous generation keep their checksums, so
             # damage done to a shared file in between is found by the next verification.
             manifest["files"] = layout.file_entries(tmp, prev_files, prev_dir)

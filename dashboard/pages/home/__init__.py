@@ -43,7 +43,7 @@ def page(store, state: ViewState, stale_days: int | None = None) -> html.Div:
     """
     init = {"date": str(state.date), "compare": str(state.compare) if state.compare else None,
             "town_id": state.town_id, "town_name": state.town_name, "layers": list(state.layers),
-            "view": list(state.view) if state.view else None, "base": list(state.base),
+            "view": list(state.view) if state.view else None, "base": list(state.base), "source": state.source,
             "ids": ids.browser()}  # the page's ids for the map client's Dash bridge
     return html.Div(className="fl-app", children=[
         html.Header(className="fl-header", children=[

@@ -9,6 +9,7 @@ from ... import ids
 from ...analytics.control import STATUS_NAMES, distance_to_front_km, near_front, status_on, town_timeline
 from ...analytics.geo import UKRAINE_OFFICIAL_KM2
 from ...components import figures
+from ...components.layout import second_area
 from ...context import app_context
 from ...store.reader import DateOutOfRange
 from ..check import OPTIONS, VIEW_STATE, ListOf, checked
@@ -23,9 +24,42 @@ def _fmt(v: float | None, unit: str, signed: bool = False) -> str:
 
 def _day(value, store) -> date | None:
     try:
-        return store.resolve_day(date.fromisoformat(value)).day
+        return store.resolve_timeline_day(date.fromisoformat(value)).day
     except (TypeError, ValueError, DateOutOfRange):
         return None
+
+
+def second_summary(store, day: date, unit: str) -> list:
+    """A day before DeepState's record: Liveuamap's area, and whose map it is."""
+    from ...sources.liveuamap import ATTRIBUTION
+
+    second = store.liveuamap
+    row = second.days.loc[day]
+    total = float(row["held_km2"])
+    i = second.day_list.index(day)
+    prev = second.day_list[i - 1] if i else None
+    items = [
+        html.Div([html.Span("Russian-held", className="k"),
+                  html.Span(_fmt(total, unit), className="v", id=ids.AREA_TOTAL),
+                  html.Span(f"{total / UKRAINE_OFFICIAL_KM2 * 100:.2f}% of Ukraine's {UKRAINE_OFFICIAL_KM2:,.0f} km²",
+                            className="s")], className="fl-kv fl-kv-main"),
+        html.Div([html.Span("drawn by Liveuamap", className="k"),
+                  html.Span(_fmt(float(row["drawn_km2"]), unit), className="v")], className="fl-kv"),
+        html.Div([html.Span("occupied before 2022", className="k"),
+                  html.Span(_fmt(float(row["added_before_2022_km2"]), unit), className="v",
+                            title="Crimea and ORDLO: Liveuamap does not draw them; DeepState's outline of them")],
+                 className="fl-kv"),
+        html.Div([html.Span("grey zone, liberated", className="k"), html.Span("unknown", className="v")],
+                 className="fl-kv"),
+        html.Div([f"Source of this day: {ATTRIBUTION} (NZZ period {row['period_start'] or 'start'} … {day}, "
+                  f"file {row['file']}). DeepState's record starts on {store.first_day}."],
+                 className="fl-warn fl-source-note"),
+    ]
+    if prev is not None:
+        items.append(html.Div(f"Since Liveuamap's previous day, {prev}: "
+                              f"{_fmt(total - float(second.days.at[prev, 'held_km2']), unit, True)} (net).",
+                              className="fl-note"))
+    return items
 
 
 def area_summary(store, day: date, unit: str) -> list:
@@ -158,12 +192,18 @@ def register(app) -> None:
         compare = _day(state.get("compare"), store) if state.get("compare") else None
         unit = unit if unit in ("km2", "sqmi") else "km2"
         if ctx.triggered_id == ids.UNITS:
-            area_fig = figures.area_history(store.days, unit, day)
+            area_fig = figures.area_history(store.days, unit, day, second_area(store))
             weekly_fig = figures.weekly_net(store.days, unit, day)
         else:
             area_fig, weekly_fig = Patch(), Patch()
             area_fig["layout"]["shapes"] = [figures.marker_shape(day)]
             weekly_fig["layout"]["shapes"] = [figures.marker_shape(day)]
+        if store.is_second_day(day):  # before DeepState's record: Liveuamap's day
+            if ctx.triggered_id == ids.UNITS:
+                area_fig = figures.area_history(store.days, unit, day, second_area(store))
+            return (second_summary(store, day, unit), area_fig, weekly_fig,
+                    [html.Div(f"Day-to-day changes are DeepState's, from {store.first_day}.", className="fl-note")],
+                    figures.area_history_text(store.days, unit, day), figures.weekly_net_text(store.days, unit, day))
         summary = window_summary(store, day, compare, window or "7", unit)
         return (area_summary(store, day, unit), area_fig, weekly_fig, summary,
                 figures.area_history_text(store.days, unit, day), figures.weekly_net_text(store.days, unit, day))
@@ -197,6 +237,17 @@ def register(app) -> None:
                     no_update, {"display": "none"}, [])
         fig = strip_figure(store, town)
         fig = {**fig, "layout": {**fig["layout"], "shapes": [figures.marker_shape(day)]}}
+        if store.is_second_day(day):  # before DeepState's record: Liveuamap's status of the place
+            from ...sources.liveuamap import ATTRIBUTION
+
+            code = store.liveuamap.status(day)[store.settlement_pos[tid]]
+            st = "occupied" if code == "o" else "not occupied"
+            return ([html.H3(town.name, className="fl-town-name"),
+                     html.Div(className="fl-kv", children=[
+                         html.Span(f"on {day}", className="k"),
+                         html.Span(st, className=f"v fl-status fl-status-{st.replace(' ', '-')}", id=ids.TOWN_STATUS),
+                         html.Span(f"according to {ATTRIBUTION}", className="s")])],
+                    fig, {"display": "block"}, [])
         notes = here.notes(store, town, day, bool(show_all)) if here.notes else []
         return town_panel(store, town, day), fig, {"display": "block"}, notes
 
