@@ -61,9 +61,9 @@
     return fl.addControl(box);
   }
 
-  /* Liveuamap's view hides DeepState's zones (silently: the link keeps the reader's layers). */
+  /* Liveuamap's view hides DeepState's zones and front line (silently: the link keeps the reader's layers). */
   function hideZones(on) {
-    var zones = vocab.zones;
+    var zones = vocab.zones.concat(["front"]);
     if (on && !hidden) {
       hidden = zones.filter(function (k) { return fl.state.layers.indexOf(k) >= 0; });
       hidden.forEach(function (k) { fl.setLayerVisible(k, false, true); });

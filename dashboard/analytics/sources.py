@@ -39,11 +39,11 @@ def liveuamap(store):
 def who_has(store, requested: date) -> str:
     """A sentence saying which source has ``requested`` (for a command asked of the other one)."""
     second = store.liveuamap
-    if second is not None and second.day_list and second.first_day <= requested:
+    if second is not None and second.day_list and second.first_day <= requested < store.first_day:
         day = second.snap(requested)
         return (f"{requested} is before DeepState's first day ({store.first_day}); Liveuamap via NZZ has it"
                 + ("" if day == requested else f" (its period ending {day})") + ": add --source liveuamap")
-    if requested < store.first_day:
+    if lm.FIRST_FILE <= requested < store.first_day:
         return (f"{requested} is before DeepState's first day ({store.first_day}); Liveuamap via NZZ starts on "
                 f"{lm.FIRST_FILE}: `frontline sync --liveuamap DIR` adds it, then ask with --source liveuamap")
     return ""

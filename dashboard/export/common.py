@@ -215,9 +215,10 @@ def _resolve_date(store, d: date, label: str) -> tuple[date, str | None]:
 
         hint = who_has(store, d) if d < store.first_day else ""
         if hint.endswith("add --source liveuamap"):  # exports draw DeepState's map only
-            hint = hint[: -len("add --source liveuamap")] + "exports are of DeepState's days (from " \
-                f"{store.first_day}); `frontline area --source liveuamap` gives that day's figures"
-        raise ExportError(f"{label}: {hint or exc}") from None
+            raise ExportError(f"{label}: " + hint[: -len("add --source liveuamap")] + "exports are of DeepState's "
+                              f"days (from {store.first_day}); `frontline area --source liveuamap` gives that "
+                              "day's figures") from None
+        raise ExportError(f"{label}: {exc}") from None
     return rd.day, (None if rd.exact else f"{label}: {rd.note()}")
 
 

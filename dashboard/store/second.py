@@ -545,7 +545,8 @@ class SecondSource:
         r = self.days.loc[day]
         return {"source": SOURCE, "attribution": lm.ATTRIBUTION, "file": r["file"],
                 "files": orjson.loads(r["files"]), "superseded": orjson.loads(r["superseded"]),
-                "period": [r["period_start"], str(day)], "sha256": r["sha256"],
+                "period": [r["period_start"] if isinstance(r["period_start"], str) else None, str(day)],
+                "sha256": r["sha256"],
                 "drawn_km2": round(float(r["drawn_km2"]), 1),
                 "added_before_2022_km2": round(float(r["added_before_2022_km2"]), 1),
                 "dropped_outside_ukraine_km2": round(float(r["dropped_km2"]), 1)}
@@ -610,7 +611,7 @@ def day_payload(store, day: date, prev: date | None) -> dict:
     row = second.days.loc[day]
     return {
         "date": str(day), "complete": False, "source": SOURCE, "attribution": lm.ATTRIBUTION,
-        "snapshot": row["file"], "taken": str(day), "period": [row["period_start"], str(day)],
+        "snapshot": row["file"], "taken": str(day), "period": second.provenance(day)["period"],
         "layers": layer_keys(store, day), "front": None, "status": row["status"],
         "prev": str(prev) if prev else None, "deltas": {}, "held_km2": round(float(row["held_km2"]), 1),
     }
@@ -633,7 +634,7 @@ def sources_payload(store, requested: date) -> bytes | None:
         both = not pd.isna(ds_only)
         doc = {
             "requested": str(requested), "date": str(day), "attribution": lm.ATTRIBUTION,
-            "period": [row["period_start"], str(day)], "file": row["file"],
+            "period": second.provenance(day)["period"], "file": row["file"],
             "held_km2": round(float(row["held_km2"]), 1),
             "held": orjson.Fragment(gzip.decompress(second.display_gz(day))),
             "deepstate_only_km2": round(float(ds_only), 1) if both else None,

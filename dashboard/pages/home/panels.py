@@ -51,7 +51,8 @@ def second_summary(store, day: date, unit: str) -> list:
                  className="fl-kv"),
         html.Div([html.Span("grey zone, liberated", className="k"), html.Span("unknown", className="v")],
                  className="fl-kv"),
-        html.Div([f"Source of this day: {ATTRIBUTION} (NZZ period {row['period_start'] or 'start'} … {day}, "
+        html.Div([f"Source of this day: {ATTRIBUTION} (NZZ period {second.provenance(day)['period'][0] or 'start'} "
+                  f"… {day}, "
                   f"file {row['file']}). DeepState's record starts on {store.first_day}."],
                  className="fl-warn fl-source-note"),
     ]
