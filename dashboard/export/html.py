@@ -318,10 +318,18 @@ def _add_base(m, base: dict[str, list[dict]], layers) -> None:
         "railways": lambda f: {"color": BC["railway"], "weight": st["railway"]["main_weight"]
                                if f["properties"].get("usage") == "main" else st["railway"]["weight"]},
     }
+    # What lies under Ukraine's land has a pane of its own below the overlays; what lies over
+    # the land goes in the overlay pane after it, under the zones.
+    under = layers == UNDER_LAND
+    if under:
+        from folium.map import CustomPane
+
+        CustomPane("flbase", z_index=350, pointer_events=False).add_to(m)
     for layer in layers:
         if base.get(layer):
             folium.GeoJson({"type": "FeatureCollection", "features": base[layer]}, name=f"base {layer}",
-                           control=False, interactive=False, style_function=look[layer]).add_to(m)
+                           control=False, interactive=False, style_function=look[layer],
+                           **({"pane": "flbase"} if under else {})).add_to(m)
     if layers == OVER_LAND:
         for layer, color, cls in (("country_names", BC["country_name"], "fl-base-country"),
                                   ("sea_names", BC["water_name"], "fl-base-sea")):
