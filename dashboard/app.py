@@ -35,7 +35,11 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
     # read buffers (about 60 MB more per worker). The system allocator gives them back.
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     holder = StoreHolder(settings.data_dir, check_seconds=settings.store_check_seconds)
-    holder.get()  # load once at start-up
+    store = holder.get()  # load once at start-up
+    if store is not None:  # the panels' charts of the whole history: built once, not by the first visitor
+        from .components.figures import panel_figures
+
+        panel_figures(store, "km2")
     gazetteer = Gazetteer.load(settings.gazetteer)
 
     app = Dash(

@@ -125,6 +125,7 @@ def _chart(graph_id: str, text_id: str, figure) -> html.Div:
 
 
 def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
+    area_fig, weekly_fig = figures.panel_figures(store, unit)
     area = html.Div(className="fl-panel", children=[
         html.Div(className="fl-row", children=[
             dcc.RadioItems(id=ids.UNITS, options=[{"label": "km²", "value": "km2"},
@@ -132,8 +133,9 @@ def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
                            value=unit, inline=True, className="fl-units"),
         ]),
         html.Div(id=ids.AREA_SUMMARY, className="fl-summary"),
-        _chart(ids.AREA_CHART, ids.AREA_CHART_TEXT, figures.area_history(store.days, unit, state.date)),
-        _chart(ids.WEEKLY_CHART, ids.WEEKLY_CHART_TEXT, figures.weekly_net(store.days, unit, state.date)),
+        # The day marker over the charts is the browser's (assets/map/5-panels.js).
+        _chart(ids.AREA_CHART, ids.AREA_CHART_TEXT, area_fig),
+        _chart(ids.WEEKLY_CHART, ids.WEEKLY_CHART_TEXT, weekly_fig),
         dcc.RadioItems(id=ids.WINDOW, options=[{"label": "last 7 days", "value": "7"},
                                                {"label": "last 30 days", "value": "30"},
                                                {"label": "compare window", "value": "compare"}],
