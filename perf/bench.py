@@ -2,8 +2,10 @@
 
 One run builds everything it times in a temporary folder and removes it afterwards:
 
-* **sync** — a full sync of the unpacked API history mirror (every snapshot) plus the
-  daily archive into a fresh store; a no-op incremental sync (median of 3); and a
+* **sync** — a first run: a full sync of the unpacked API history mirror (every snapshot)
+  plus the daily archive into a fresh store, as ``frontline sync`` does it (the newest 90
+  days published first: the time to that is the time to a usable dashboard); a no-op
+  incremental sync (median of 3); and a
   one-new-day sync: a second store is synced from a mirror copy that lacks the last
   API day (and the daily-archive file for that day), then that day's files are added
   and the second sync is timed. Both mirrors are symlink farms: nothing is copied.

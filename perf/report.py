@@ -22,7 +22,7 @@ TARGETS = [
     ("browser.playback_fast.panels_skipped", "<=", 0, "days", "… every panel following, no day skipped"),
     ("browser.first_paint_s", "<=", 1.5, "s", "cold first paint ≤ 1.5 s"),
     ("gunicorn.cold_start_s.median", "<=", 2.0, "s", "cold start ≤ 2 s"),
-    ("sync.full_s", "<=", 60.0, "s", "first run: full sync to a usable dashboard ≤ 60 s"),
+    ("sync.first_usable_s", "<=", 60.0, "s", "first run to a usable dashboard ≤ 60 s"),
     ("sync.full_s", "<=", 120.0, "s", "full sync ≤ 120 s"),
     ("sync.one_day_s", "<=", 2.0, "s", "incremental one-day ≤ 2 s"),
     ("change.random_cold_ms.p95", "<=", 100.0, "ms", "change ≤ 100 ms (random pairs, p95)"),
@@ -123,9 +123,12 @@ def render_table(res: dict) -> str:
 
     if s:
         sec("sync")
-        row("full sync into a fresh store", f"{s['full_s']:,.1f} s  ({s['full_cpu_s']:,.0f} CPU s over "
+        row("first run: full sync into a fresh store", f"{s['full_s']:,.1f} s  ({s['full_cpu_s']:,.0f} CPU s over "
                                             f"{s['workers']} workers + main: ≥ {s['full_cpu_s'] / m['cores']:,.0f} s "
                                             f"on {m['cores']} idle cores)")
+        if s.get("first_usable_s"):
+            row("  of which to the first publish (usable: the newest days)",
+                f"{s['first_usable_s']:,.1f} s  ({s['first_usable_days']:,} days; the history follows)")
         row("no-op incremental sync", _ms(s["noop_s"], "s"))
         row(f"one new day ({s['one_day_date']}, {s['one_day_files']} files)",
             f"{s['one_day_s']:,.2f} s  (+{s['one_day_added']} added, {s['one_day_updated']} updated; "

@@ -19,7 +19,7 @@
   "use strict";
 
   var fl = window.frontline;
-  var ids = null, active = false, starting = false;
+  var ids = null, active = false, starting = false, playing = false;
 
   function dc() { return window.dash_clientside; }
   function setProps(id, props) { if (active && dc() && dc().set_props) dc().set_props(id, props); }
@@ -51,16 +51,22 @@
     if (has("date") || has("compare") || has("town")) {
       // The view state is the server-side panels' State, always current; a new compare date or
       // town runs them (the panel key). A new day alone is the browser's (5-panels.js).
-      setProps(ids.VIEW_STATE, { data: { date: e.state.date, compare: e.state.compare, town: e.state.town_id,
-                                         layers: e.state.layers } });
+      // While playing, it is written when the playback stops (each write costs Dash a render).
+      if (!playing || has("compare") || has("town")) viewState(e.state);
       if (has("compare") || has("town")) setProps(ids.PANEL_KEY, { data: { compare: e.state.compare, town: e.state.town_id } });
     }
   });
+
+  function viewState(st) {
+    setProps(ids.VIEW_STATE, { data: { date: st.date, compare: st.compare, town: st.town_id, layers: st.layers } });
+  }
 
   // A town clicked on the map: its panel comes forward.
   fl.on("townclick", function (e) { if (active && e.id) selectTab("town", false); });
 
   fl.on("play", function (e) {
+    if (playing && !e.playing && active && fl.state) viewState(fl.state);
+    playing = e.playing;
     setProps(ids.BTN_PLAY, { children: e.playing ? "❚❚ Pause" : "▶ Play" });
   });
 

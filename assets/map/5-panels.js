@@ -108,14 +108,28 @@
   }
 
   // --- the panels that follow the day --------------------------------------------------------------
-  function apply(doc, st) {
-    setProps(ids.AREA_SUMMARY, { children: doc.area });
-    setProps(ids.WINDOW_SUMMARY, { children: doc.window });
-    setProps(ids.AREA_CHART_TEXT, { children: doc.area_text });
-    setProps(ids.WEEKLY_CHART_TEXT, { children: doc.weekly_text });
+  /* What this module last put in each part, for the panels as they are now (the query without
+   * the date): a part that does not change from one day to the next is left alone (each change
+   * costs Dash a render; the week's bars' text changes once a week). */
+  var last = {}, lastKey = null;
+
+  function put(id, children) {
+    var text = JSON.stringify(children);
+    if (last[id] === text) return;
+    last[id] = text;
+    setProps(id, { children: children });
+  }
+
+  function apply(doc, st, u) {
+    var key = u.replace(/date=[^&]*&?/, "");
+    if (key !== lastKey) { last = {}; lastKey = key; }  // the server's callbacks may have drawn them since
+    put(ids.AREA_SUMMARY, doc.area);
+    put(ids.WINDOW_SUMMARY, doc.window);
+    put(ids.AREA_CHART_TEXT, doc.area_text);
+    put(ids.WEEKLY_CHART_TEXT, doc.weekly_text);
     if (st.town_id && doc.town) {
-      setProps(ids.TOWN_PANEL, { children: doc.town });
-      setProps(ids.NOTES_LIST, { children: doc.notes });
+      put(ids.TOWN_PANEL, doc.town);
+      put(ids.NOTES_LIST, doc.notes);
     }
   }
 
@@ -137,13 +151,18 @@
     });
   }
 
+  var shown = -1;  // the index of the day the panels show (set by this module)
+
   function follow(st) {
-    var u = url(st, st.date);
+    var u = url(st, st.date), i = fl.dayIndex(st.date);
     markers(st.date);
     Promise.all([get(u), mapPainted(st.date)]).then(function (r) {
       var now = fl.state;
-      if (!active() || !now || url(now, now.date) !== u) return;  // the view moved on meanwhile
-      apply(r[0], now);
+      if (!active() || !now || url(now, st.date) !== u) return;  // the panels changed meanwhile
+      // The view moved on: a step's answer is dropped, but playback shows every day it passes.
+      if (now.date !== st.date && !(playing && i > shown && i < fl.dayIndex(now.date))) return;
+      shown = i;
+      apply(r[0], now, u);
       ahead(now, now.date);
     }).catch(function () { /* the next step or a server-side callback brings the panels */ });
   }
@@ -153,7 +172,12 @@
     var has = function (k) { return e.changed.indexOf(k) >= 0; };
     if (!has("date")) return;
     // A new compare date or town too: the server-side callbacks render the panels (4-dash.js).
-    if (has("compare") || has("town")) markers(e.state.date); else follow(e.state);
+    if (has("compare") || has("town")) {
+      lastKey = null;
+      markers(e.state.date);
+    } else {
+      follow(e.state);
+    }
   });
   fl.on("painted", function (e) {
     var first = painted === null;
@@ -168,7 +192,7 @@
     });
   });
   fl.on("play", function (e) { playing = e.playing; });
-  fl.on("init", function () { cache.clear(); painted = null; tries = 0; });
+  fl.on("init", function () { cache.clear(); painted = null; tries = 0; lastKey = null; shown = -1; });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     frontlinePanels: {

@@ -53,8 +53,11 @@ def unknown_strip_style(days: list[date], complete: list[bool]) -> dict:
 def freshness(store) -> html.Div:
     last = store.last_day
     taken = str(store.days.at[last, "taken"]).replace("T", " ")[:16]
+    pending = getattr(store, "manifest", {}).get("history_pending_before")
+    coming = ([html.Span(f" · the history before {pending} is still being synced: reload in a few minutes for the "
+                         "whole timeline", className="fl-fresh-pending")] if pending else [])
     return html.Div(id=ids.FRESHNESS, className="fl-freshness", children=[
-        html.Span(f"Data to {last} (last snapshot taken {taken} UTC)", className="fl-fresh-date"),
+        html.Span(f"Data to {last} (last snapshot taken {taken} UTC)", className="fl-fresh-date"), *coming,
         html.Span(" · "),
         html.Span(vocab.ATTRIBUTION, className="fl-sources"),
     ])
