@@ -76,6 +76,11 @@ def _send(gz: bytes, cache: str = SHORT, mimetype: str = "application/json") -> 
     return resp
 
 
+def send_gz(gz: bytes, cache: str = SHORT) -> Response:
+    """Gzipped JSON ``gz`` as a response (see :func:`_send`), for endpoints outside this module."""
+    return _send(gz, cache)
+
+
 def _error(message: str, status: int = 404, retry_after: int | None = None) -> Response:
     return json_error(message, status, retry_after)
 

@@ -64,8 +64,9 @@ def _gazetteer(settings: Settings):
 
 def cmd_sync(args) -> int:
     from .sources.fetch import Location
+    from .store import layout
     from .store.layout import StoreError
-    from .store.sync import SyncOptions, sync
+    from .store.sync import SyncOptions, first_run, sync
 
     s = _settings(args)
     only_second = args.liveuamap and not (args.deepstate_api or args.deepstate_daily or args.boundaries)
@@ -85,8 +86,13 @@ def cmd_sync(args) -> int:
         check=args.check,
         accept_changes=frozenset(args.accept_change or ()),
     )
+    echo = (lambda *a: None) if args.quiet else print
     try:
-        report = sync(opts, echo=(lambda *a: None) if args.quiet else print)
+        if args.check or layout.current_target(s.data_dir) is not None:
+            report = sync(opts, echo=echo)
+        else:  # a first run: the newest days first, then the history behind them
+            first, report = first_run(opts, echo=echo, on_published=lambda r: print(r.summary()))
+            report = report or first
     except StoreError as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:

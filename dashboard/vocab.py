@@ -264,8 +264,9 @@ IMAGE_FORMATS = tuple(f.key for f in EXPORT_FORMATS if f.key in ("png", "svg", "
 
 # --- playback ----------------------------------------------------------------------------------
 
-#: Playback speeds, days per second (the first offered ones are slow enough to read).
-SPEEDS = (1, 2, 5, 10, 20)
+#: Playback speeds, days per second (the first offered ones are slow enough to read; the side
+#: panels follow every day at each).
+SPEEDS = (1, 2, 5, 10, 20, 30, 50)
 DEFAULT_SPEED = 10
 
 # --- the permalink -------------------------------------------------------------------------------

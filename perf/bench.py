@@ -2,8 +2,10 @@
 
 One run builds everything it times in a temporary folder and removes it afterwards:
 
-* **sync** — a full sync of the unpacked API history mirror (every snapshot) plus the
-  daily archive into a fresh store; a no-op incremental sync (median of 3); and a
+* **sync** — a first run: a full sync of the unpacked API history mirror (every snapshot)
+  plus the daily archive into a fresh store, as ``frontline sync`` does it (the newest 90
+  days published first: the time to that is the time to a usable dashboard); a no-op
+  incremental sync (median of 3); and a
   one-new-day sync: a second store is synced from a mirror copy that lacks the last
   API day (and the daily-archive file for that day), then that day's files are added
   and the second sync is timed. Both mirrors are symlink farms: nothing is copied.
@@ -15,10 +17,9 @@ One run builds everything it times in a temporary folder and removes it afterwar
 * **server step** — what one timeline step costs the server, over real HTTP against
   the app served by werkzeug on 127.0.0.1, for every day in order: ``GET
   /data/day/<date>.json``, ``GET /data/geom/<hash>.json`` for each layer whose geometry
-  changed since the previous day, and the two panel callbacks (``update_area``,
-  ``update_town``) via ``POST /_dash-update-component`` with the payload Dash's
-  renderer sends (rebuilt from ``/_dash-dependencies`` and checked against the request
-  the browser really sends). The first pass runs on a freshly created app (empty
+  changed since the previous day, and the side panels' ``GET /data/panels.json`` (the
+  page's panel module asks it for each new day; checked against the request the browser
+  really sends). The first pass runs on a freshly created app (empty
   per-day cache: *cold*), the second on the same app (*warm*). Sizes are wire bytes
   (gzip) and decoded bytes. A sample of steps with a town selected is timed too.
 * **baseline** — :mod:`perf.baseline` (plain Dash + GeoPandas + a Plotly
@@ -52,11 +53,12 @@ from pathlib import Path
 
 from dashboard.settings import Settings, load_settings
 
-from .harness import Http
+from .harness import Http, ThreadServer
 from .machine import cpu_probe_ms, cpu_ticks, machine_facts
 from .mirror import NoData, find_sources, quick_mirror
 from .report import check_targets, render_table
 from .scenarios import (
+    SETTLE_TOWN,
     bench_baseline,
     bench_browser,
     bench_export,
@@ -65,6 +67,7 @@ from .scenarios import (
     bench_server,
     bench_store,
     bench_sync,
+    find_town,
     log,
 )
 
@@ -114,7 +117,7 @@ def run_bench(args, settings: Settings) -> int:
             deps = client.get("/_dash-dependencies").json()
             days = project["days"] if project else client.get("/data/meta.json").json()["days"]
             client.close()
-            res["browser"] = section("browser", lambda: bench_browser(g.url, deps, quick)) or {}
+            res["browser"] = section("browser", lambda: browser_with_baseline(g.url, deps, src, settings, quick)) or {}
             log("steps through gunicorn …")
             more = section("gunicorn_steps", lambda: bench_gunicorn_steps(g, days, 20 if quick else 300))
             if more:
@@ -137,6 +140,17 @@ def run_bench(args, settings: Settings) -> int:
     else:
         print(render_table(res))
     return 1 if res["errors"] else 0
+
+
+def browser_with_baseline(url: str, deps: list[dict], src, settings: Settings, quick: bool) -> dict:
+    """The browser section, with the naive baseline served beside the dashboard (same days)."""
+    from .baseline import create_baseline_app
+
+    base = ThreadServer(create_baseline_app(src.api, src.daily).server)
+    try:
+        return bench_browser(url, deps, quick, baseline_url=base.url, town_id=find_town(settings, SETTLE_TOWN)[0])
+    finally:
+        base.stop()
 
 
 def build_parser(prog: str = "python -m perf.bench") -> argparse.ArgumentParser:

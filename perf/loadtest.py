@@ -173,9 +173,10 @@ class Viewer:
             return None
         return data
 
-    async def show(self, day: str, town_id: str | None):
+    async def show(self, day: str, town_id: str | None, opening: bool = False):
         """What the page requests for one day: day JSON, missing geometries (as deltas against
-        what the map shows, like the page), panel callbacks."""
+        what the map shows, like the page), and its side panels (the panel callbacks when the
+        page opens, else /data/panels.json)."""
         import gzip
 
         data = await self.call("day", "GET", f"/data/day/{day}.json")
@@ -191,9 +192,11 @@ class Viewer:
                 self.shown = now
             except (ValueError, KeyError, OSError) as exc:
                 self.stats.error("day", f"bad day JSON: {exc}")
-        bodies = self.payloads.bodies(day, town_id)
-        for kind, body in zip(("cb_area", "cb_town"), bodies):
-            await self.call(kind, "POST", "/_dash-update-component", body)
+        if opening:  # the page's panel callbacks run when it opens
+            for kind, body in zip(("cb_area", "cb_town"), self.payloads.bodies(day, town_id)):
+                await self.call(kind, "POST", "/_dash-update-component", body)
+        else:  # a timeline step: the panels' parts that follow the day
+            await self.call("panels", "GET", self.payloads.panels_path(day, town_id))
 
     async def open_permalink(self) -> tuple[int, str | None]:
         i = self.rng.randrange(len(self.days))
@@ -211,7 +214,7 @@ class Viewer:
             await self.call("boundaries", "GET", "/data/boundaries.json")
             await self.call("settlements", "GET", "/data/settlements.json")
             self.visited = True
-        await self.show(day, self.towns.get(town))
+        await self.show(day, self.towns.get(town), opening=True)
         self.stats.opens += 1
         return i, self.towns.get(town)
 

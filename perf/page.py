@@ -1,12 +1,13 @@
 """The requests the dashboard's page makes, rebuilt for a client that is not a browser.
 
 * the bodies Dash's renderer POSTs to ``/_dash-update-component`` (:func:`callback_body`,
-  built from an entry of ``/_dash-dependencies``): the panel callbacks of a timeline step
-  (:class:`StepPayloads`) and the pages content callback of a permalink (:func:`pages_body`);
+  built from an entry of ``/_dash-dependencies``): the panel callbacks of a page opening, and the
+  request of a timeline step (:class:`StepPayloads`), and the pages content callback of a
+  permalink (:func:`pages_body`);
 * the geometry the map asks for after a day's JSON (:func:`geometry_requests`, what
   ``fl.getGeom`` in the page's client code does).
 
-The benchmark checks its bodies against one the real browser sends.
+The benchmark checks its panel request against the one the real browser sends.
 """
 from __future__ import annotations
 
@@ -52,26 +53,44 @@ def server_callbacks(deps: list[dict], input_key: str) -> list[dict]:
 
 
 class StepPayloads:
-    """Builds the panel callbacks' request bodies for a view state, as the browser sends them."""
+    """What the page asks the server for its side panels, as the browser asks it.
+
+    A timeline step (a new day) is one ``GET /data/panels.json`` (:meth:`panels_path`, what
+    ``assets/map/5-panels.js`` requests); opening the page or a new compare date or town runs
+    the server-side panel callbacks, which take the panel key as an Input and the view state as
+    a State (:meth:`bodies`).
+    """
 
     def __init__(self, deps: list[dict]):
         from dashboard import ids
         from dashboard.urlstate import MAP_LAYERS
 
-        self.key = f"{ids.VIEW_STATE}.data"
+        self.key = f"{ids.PANEL_KEY}.data"
+        self.view = f"{ids.VIEW_STATE}.data"
         self.deps = server_callbacks(deps, self.key)
         if not self.deps:
-            raise RuntimeError("no server callback takes view-state.data")
+            raise RuntimeError("no server callback takes panel-key.data")
         self.layers = list(MAP_LAYERS)
         # The controls' values as the page renders them (components/layout.py).
-        self.defaults = {f"{ids.UNITS}.value": "km2", f"{ids.WINDOW}.value": "7", f"{ids.NOTES_ALL}.value": []}
+        self.units, self.window = f"{ids.UNITS}.value", f"{ids.WINDOW}.value"
+        self.defaults = {self.units: "km2", self.window: "7", f"{ids.NOTES_ALL}.value": []}
 
     def state(self, day: str, town: str | None = None, compare: str | None = None) -> dict:
         return {"date": day, "compare": compare, "town": town, "layers": self.layers}
 
     def bodies(self, day: str, town: str | None = None, compare: str | None = None) -> list[bytes]:
-        values = {**self.defaults, self.key: self.state(day, town, compare)}
+        """The panel callbacks' bodies when the page opens on ``day`` (or the town or compare changes)."""
+        values = {**self.defaults, self.key: {"compare": compare, "town": town},
+                  self.view: self.state(day, town, compare)}
         return [callback_body(d, values, [self.key]) for d in self.deps]
+
+    def panels_path(self, day: str, town: str | None = None, compare: str | None = None) -> str:
+        """The request of a timeline step to ``day``: the panels' parts that follow the day."""
+        from urllib.parse import urlencode
+
+        q = {"date": day, **({"compare": compare} if compare else {}), **({"town": town} if town else {}),
+             "unit": self.defaults[self.units], "window": self.defaults[self.window]}
+        return "/data/panels.json?" + urlencode(q)
 
 
 def pages_body(deps: list[dict], search: str) -> bytes:

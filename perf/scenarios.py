@@ -44,15 +44,24 @@ def log(msg: str) -> None:
 
 # --- sync ---------------------------------------------------------------------------------
 
-def _sync(data_dir: Path, src: Sources, settings: Settings):
+def _sync(data_dir: Path, src: Sources, settings: Settings, first: dict | None = None):
+    """One sync (timed); ``first``: a first run (the CLI's, into an empty folder), which fills the
+    dict with the time to its first publish (the newest days: a usable dashboard)."""
     from dashboard.sources.fetch import Location
-    from dashboard.store.sync import SyncOptions, sync
+    from dashboard.store.sync import SyncOptions, first_run, sync
 
     opts = SyncOptions(data_dir=data_dir, api=Location(str(src.api)), daily=Location(str(src.daily)),
                        boundaries=Location(str(src.boundaries)), gazetteer=settings.gazetteer,
                        workers=settings.workers, progress=False)
     t = time.perf_counter()
-    report = sync(opts, echo=lambda *a: None)
+    if first is None:
+        report = sync(opts, echo=lambda *a: None)
+    else:
+        def published(r):
+            first.update(s=time.perf_counter() - t, days=r.days_total)
+
+        one, rest = first_run(opts, echo=lambda *a: None, on_published=published)
+        report = rest or one
     return time.perf_counter() - t, report
 
 
@@ -69,15 +78,18 @@ def bench_sync(src: Sources, tmp: Path, settings: Settings) -> tuple[dict, Path]
     api_files = sorted(p for p in src.api.iterdir() if api_day(p.name))
     daily_files = sorted(p for p in src.daily.iterdir() if daily_state_day(p.name))
     full = tmp / "store-full"
-    log(f"full sync of {len(api_files)} API snapshots + {len(daily_files)} daily files into a fresh store …")
+    log(f"first run: full sync of {len(api_files)} API snapshots + {len(daily_files)} daily files into a fresh "
+        "store, the newest days published first …")
     cpu0 = _cpu_s()
-    full_s, rep = _sync(full, src, settings)
+    first: dict = {}
+    full_s, rep = _sync(full, src, settings, first)
     full_cpu = _cpu_s() - cpu0
     if not rep.published:
         raise RuntimeError("the full sync published nothing")
     out = {"api_snapshots": len(api_files), "daily_files": len(daily_files), "days": rep.days_total,
            "first_day": str(rep.first_day), "last_day": str(rep.last_day), "skipped": len(rep.skipped),
-           "full_s": round(full_s, 2), "full_cpu_s": round(full_cpu, 1), "workers": settings.workers}
+           "full_s": round(full_s, 2), "full_cpu_s": round(full_cpu, 1), "workers": settings.workers,
+           "first_usable_s": round(first["s"], 2) if first else None, "first_usable_days": first.get("days")}
     log(f"full sync {full_s:.1f} s; no-op syncs …")
     noop = [_sync(full, src, settings)[0] for _ in range(3)]
     out["noop_s"] = med(noop)
@@ -171,16 +183,17 @@ def bench_store(store_dir: Path, quick: bool) -> tuple[dict, dict]:
 
 # --- one timeline step over HTTP ---------------------------------------------------------------
 
-def http_step(client: Http, day: str, shown: dict, bodies: list[bytes]) -> tuple[dict, dict]:
+def http_step(client: Http, day: str, shown: dict, panels: str | None) -> tuple[dict, dict]:
     """One step's requests, as the map makes them; returns per-part times and sizes, and what it shows.
 
     ``shown`` maps each geometry slot (zone layers, front line) to the hash on screen before
     the step. A slot whose hash changes needs no request when the day JSON carries its delta
     from what is shown (a step to the next day); otherwise it is fetched as a delta against
-    what is shown (whole when nothing is).
+    what is shown (whole when nothing is). ``panels``: the side panels' request of the step
+    (``/data/panels.json?…``, what the page's panel module asks for a new day).
     """
-    out = {"day_ms": 0.0, "geom_ms": 0.0, "cb_ms": [], "wire": 0, "raw": 0, "geoms": 0, "errors": 0,
-           "wire_day": 0, "wire_geoms": 0, "wire_cb": 0}
+    out = {"day_ms": 0.0, "geom_ms": 0.0, "panels_ms": 0.0, "wire": 0, "raw": 0, "geoms": 0, "errors": 0,
+           "wire_day": 0, "wire_geoms": 0, "wire_panels": 0}
     r = client.get(f"/data/day/{day}.json")
     out["day_ms"] = r.ms
     out["wire"] += r.wire
@@ -201,14 +214,14 @@ def http_step(client: Http, day: str, shown: dict, bodies: list[bytes]) -> tuple
         out["raw"] += len(g.decoded())
         out["geoms"] += 1
         out["errors"] += g.status != 200
-    for body in bodies:
-        c = client.post("/_dash-update-component", body)
-        out["cb_ms"].append(c.ms)
+    if panels:
+        c = client.get(panels)
+        out["panels_ms"] = c.ms
         out["wire"] += c.wire
-        out["wire_cb"] += c.wire
+        out["wire_panels"] += c.wire
         out["raw"] += len(c.decoded())
         out["errors"] += c.status != 200
-    out["step_ms"] = out["day_ms"] + out["geom_ms"] + sum(out["cb_ms"])
+    out["step_ms"] = out["day_ms"] + out["geom_ms"] + out["panels_ms"]
     return out, now
 
 
@@ -217,7 +230,7 @@ def walk(client: Http, days: list[str], payloads: StepPayloads, town: str | None
     """Step through ``days``; with ``consecutive`` each step keeps the previous day's geometry."""
     rows, prev = [], {}
     for d in days:
-        row, shown = http_step(client, d, prev, payloads.bodies(d, town))
+        row, shown = http_step(client, d, prev, payloads.panels_path(d, town))
         row["date"] = d
         rows.append(row)
         prev = shown if consecutive else {}
@@ -230,19 +243,18 @@ def summarise_steps(rows: list[dict]) -> dict:
         "step_ms": dist(r["step_ms"] for r in rows),
         "day_ms": dist(r["day_ms"] for r in rows),
         "geom_ms": dist(r["geom_ms"] for r in rows),
-        "area_cb_ms": dist(r["cb_ms"][0] for r in rows),
-        "town_cb_ms": dist(r["cb_ms"][1] for r in rows if len(r["cb_ms"]) > 1),
+        "panels_ms": dist(r["panels_ms"] for r in rows),
         "bytes_gz": dist(r["wire"] for r in rows),
         "bytes_raw": dist(r["raw"] for r in rows),
         "bytes_gz_day": dist(r["wire_day"] for r in rows),
         "bytes_gz_geoms": dist(r["wire_geoms"] for r in rows),
-        "bytes_gz_callbacks": dist(r["wire_cb"] for r in rows),
+        "bytes_gz_panels": dist(r["wire_panels"] for r in rows),
         "geoms_per_step": round(sum(r["geoms"] for r in rows) / max(1, len(rows)), 2),
         "errors": sum(r["errors"] for r in rows),
     }
 
 
-def _town(settings: Settings, name: str = "Bakhmut") -> tuple[str | None, str]:
+def find_town(settings: Settings, name: str = "Bakhmut") -> tuple[str | None, str]:
     from dashboard.sources.settlements import Gazetteer
 
     try:
@@ -270,20 +282,20 @@ def bench_server(store_dir: Path, settings: Settings, quick: bool) -> tuple[dict
         log("server step (warm) …")
         warm = walk(client, days, payloads)
         c2 = time.process_time()
-        town, town_name = _town(settings)
+        town, town_name = find_town(settings)
         rng = random.Random(5)
         sample = sorted(rng.sample(days, min(len(days), 100)))
         town_rows = walk(client, sample, payloads, town=town, consecutive=False) if town else []
         # scrubbing: jumps to random days on one page (deltas against whatever day is shown)
         jumps = walk(client, rng.sample(days, min(len(days), 200)), payloads)
         out = {"server": "werkzeug (threaded), in-process, keep-alive client; step = day JSON + changed "
-                         "geometries + both panel callbacks, requested one after another",
+                         "geometries + the side panels' /data/panels.json, requested one after another",
                "cold": {**summarise_steps(cold), "cpu_ms_per_step": round((c1 - c0) * 1000 / max(1, len(days)), 2)},
                "warm": {**summarise_steps(warm), "cpu_ms_per_step": round((c2 - c1) * 1000 / max(1, len(days)), 2)},
                "with_town": ({"town": f"{town_name} ({town})", **summarise_steps(town_rows)} if town_rows
                              else {"town": None}),
                "jumps": summarise_steps(jumps),
-               "payload_inputs": [[f"{i['id']}.{i['property']}" for i in d["inputs"]] for d in payloads.deps]}
+               "panels_request": payloads.panels_path(days[-1])}
         by_day = {r["date"]: r for r in cold}
         return out, {"by_day": by_day, "days": days, "deps": deps}
     finally:
@@ -379,17 +391,42 @@ def bench_gunicorn_steps(g: Gunicorn, days: list[str], n: int) -> dict:
 
 # --- browser ------------------------------------------------------------------------------------
 
-def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
-    """Slider-to-paint (random jumps, next-day steps) and playback in headless Chromium."""
+#: The timeline steps timed to a settled page: ← from this day, with this town's panel open.
+SETTLE_FROM, SETTLE_TOWN = "2024-10-31", "Pokrovsk"
+
+
+def _settle_days(days: list[str], n: int) -> tuple[str, list[str]]:
+    """The day the settle steps start from (SETTLE_FROM, or the nearest earlier day with data;
+    in a short quick mirror the last day) and the ``n`` days that ← then shows."""
+    i = max((k for k, d in enumerate(days) if d <= SETTLE_FROM), default=len(days) - 1)
+    if i < 1:
+        i = len(days) - 1
+    return days[i], [days[k] for k in range(i - 1, max(-1, i - 1 - n), -1)]
+
+
+def _settled(r: dict) -> dict:
+    maps = [x for x in r["map"] if x is not None]
+    return {"page_ms": dist(r["page"]), "map_ms": dist(maps), "lost": len(r["lost"])}
+
+
+def bench_browser(url: str, payloads_deps: list[dict], quick: bool, baseline_url: str | None = None,
+                  town_id: str | None = None) -> dict:
+    """Slider-to-paint, whole-page settle after ←, playback (panels following) in headless Chromium;
+    the naive baseline's page settle beside it when ``baseline_url`` is given."""
     if not Path(CHROMIUM).exists():
         return {"skipped": f"{CHROMIUM} not installed"}
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         return {"skipped": "playwright is not installed (pip install -e '.[test]')"}
+    from .baseline import DATE_INPUT, GRAPH_READY
+
     n_steps = 12 if quick else 120
+    n_settle = 5 if quick else 20
     steps_js, play_js = (JS / "steps.js").read_text(), (JS / "play.js").read_text()
-    posts: list[dict] = []
+    settle_js = (JS / "settle.js").read_text()
+    panel_gets: list[str] = []
+    out: dict = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -398,12 +435,8 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
             errors, offhost = watch_page(page)
 
             def on_request(req):
-                if (req.method == "POST" and "_dash-update-component" in req.url
-                        and "view-state.data" in (req.post_data or "")):
-                    try:
-                        posts.append(json.loads(req.post_data))
-                    except ValueError:
-                        pass
+                if req.method == "GET" and "/data/panels.json" in req.url:
+                    panel_gets.append(req.url[req.url.index("/data/"):])
 
             page.on("request", on_request)
             t = time.perf_counter()
@@ -414,6 +447,7 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
                 raise RuntimeError(f"the map never painted ({type(exc).__name__}); console errors: {errors[:3]}; "
                                    f"off-host requests: {offhost[:3]}") from None
             first_paint_s = time.perf_counter() - t
+            out["first_paint_parts"] = page.evaluate((JS / "firstpaint.js").read_text())
             days = page.evaluate("window.frontline.meta.days")
             rng = random.Random(11)
             jumps = [days[i] for i in rng.sample(range(len(days)), min(len(days), n_steps))]
@@ -431,37 +465,90 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool) -> dict:
             page.evaluate(steps_js, [[seq_days[0]], 300, ids.MAP])
             log(f"browser: {len(seq_days) - 1} next-day steps from {seq_days[0]} …")
             seq = page.evaluate(steps_js, [seq_days[1:], 200, ids.MAP])
-            log(f"browser: playback of {n_play} days from {days[start]} at 20 days/s …")
-            play = page.evaluate(play_js, [start, n_play, 20, ids.MAP])
-            page.wait_for_timeout(800)  # let the last panel callbacks go out
+            plays = {}
+            for speed in (20, 30):
+                log(f"browser: playback of {n_play} days from {days[start]} at {speed} days/s …")
+                plays[speed] = page.evaluate(play_js, [start, n_play, speed, ids.MAP, ids.WINDOW_SUMMARY])
+                page.wait_for_timeout(800)  # let the last panels arrive
+            out.update(first_paint_s=round(first_paint_s, 2), days=days)
+            out.update(random=rnd, next_day=seq, plays=plays, start=start)
+
+            # The whole page settled after ← (map and panels), a town's panel open.
+            first, back = _settle_days(days, n_settle)
+            q = f"/?date={first}" + (f"&town={town_id}" if town_id else "")
+            page.goto(url + q, timeout=120000)
+            page.wait_for_selector(f"#map[data-painted='{first}']", timeout=60000)
+            page.wait_for_timeout(2000)  # the panels' first callbacks, the villages after the first paint
+            log(f"browser: {len(back)} steps back (←) from {first}, to a settled page …")
+            out["settle"] = page.evaluate(settle_js, [[{"key": "ArrowLeft"}] * len(back), ids.MAP, 300, 150])
+            out["settle_from"], out["settle_days"] = first, back
             ctx.close()
+
+            if baseline_url:
+                ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+                page = ctx.new_page()
+                b_errors, _b_off = watch_page(page)
+                page.goto(f"{baseline_url}/", timeout=120000)
+                page.wait_for_selector(GRAPH_READY, state="attached", timeout=120000)
+                steps = [{"set": [DATE_INPUT, {"value": first}]}] + [{"set": [DATE_INPUT, {"value": d}]} for d in back]
+                page.evaluate(settle_js, [steps[:1], None, 300, 150])
+                log(f"browser: baseline, the same {len(back)} days …")
+                out["baseline_settle"] = page.evaluate(settle_js, [steps[1:], None, 300, 150])
+                out["baseline_errors"] = b_errors[:3]
+                ctx.close()
         finally:
             browser.close()
+    return _browser_figures(out, panel_gets, payloads_deps, errors, offhost)
+
+
+def _playback(play: dict, speed: int, days: list[str], start: int) -> dict:
     painted, expected = play["painted"], play["expected"]
     span_s = (play["t"][-1] - play["t"][0]) / 1000 if len(play["t"]) > 1 else 0
     intervals = [b - a for a, b in zip(play["t"], play["t"][1:])]
-    # Does the browser send what the server-side step replays? Compare one real body.
+    panels = set(play.get("panels") or [])
+    return {"setting_days_per_s": speed, "from": days[start], "days": len(expected), "painted": len(painted),
+            "skipped": len(set(expected) - set(painted)),
+            "panels_followed": len(set(expected) & panels), "panels_skipped": len(set(expected) - panels),
+            "days_per_s": round((len(painted) - 1) / span_s, 1) if span_s else None,
+            "interval_ms": dist(intervals)}
+
+
+def _browser_figures(out: dict, panel_gets: list[str], deps: list[dict], errors: list, offhost: list) -> dict:
+    days, start = out["days"], out["start"]
+    rnd, seq = out["random"], out["next_day"]
+    # Does the browser ask what the server-side step replays? One request of a day with no town.
     match = None
-    if posts:
-        real = posts[-1]
-        day = real["inputs"][0]["value"]["date"]
-        mine = [json.loads(b) for b in StepPayloads(payloads_deps).bodies(day)]
-        match = any(m == real for m in mine)
-    return {
-        "first_paint_s": round(first_paint_s, 2),
+    plain = [u for u in panel_gets if "town=" not in u and "compare=" not in u]
+    if plain:
+        real = plain[-1]
+        day = real.split("date=", 1)[1][:10]
+        match = real == StepPayloads(deps).panels_path(day)
+    res = {
+        "first_paint_s": out["first_paint_s"],
+        "first_paint_parts": out.get("first_paint_parts"),
         "random": {"ms": dist(rnd["ms"]), "fetch_ms": dist(rnd["fetch"]), "lost": len(rnd["lost"])},
         "next_day": {"ms": dist(seq["ms"]), "fetch_ms": dist(seq["fetch"]), "lost": len(seq["lost"])},
-        "playback": {"setting_days_per_s": 20, "from": days[start], "days": len(expected), "painted": len(painted),
-                     "skipped": len(set(expected) - set(painted)),
-                     "days_per_s": round((len(painted) - 1) / span_s, 1) if span_s else None,
-                     "interval_ms": dist(intervals)},
+        "playback": _playback(out["plays"][20], 20, days, start),
+        "playback_fast": _playback(out["plays"][30], 30, days, start),
         "payload_matches_browser": match,
         "offhost_requests": len(offhost),
         "console_errors": errors[:5],
         "how": "frontline.setIndex(i, true) → #map[data-painted=DATE] + one animation frame, 200 ms between "
-               "steps (lets the panel callbacks run); random = jumps to random days (nothing cached in the "
-               "browser), next_day = consecutive days (prefetched)",
+               "steps (lets the panels follow); random = jumps to random days (nothing cached in the "
+               "browser), next_day = consecutive days (prefetched); settled = the last DOM mutation anywhere "
+               "(map: inside the map) after a ← key press, until 300 ms pass with none",
     }
+    if "settle" in out:
+        res["settle"] = {"from": out["settle_from"], "steps": len(out["settle_days"]), **_settled(out["settle"])}
+    if "baseline_settle" in out:
+        b = _settled(out["baseline_settle"])
+        res["baseline_settle"] = {"steps": len(out["settle_days"]), "page_ms": b["page_ms"], "lost": b["lost"],
+                                  "console_errors": out.get("baseline_errors", [])}
+        p50, p95 = res["settle"]["page_ms"].get("p50"), res["settle"]["page_ms"].get("p95")
+        bp50, bp95 = b["page_ms"].get("p50"), b["page_ms"].get("p95")
+        res["settle_speedup"] = {"p50": round(bp50 / p50, 1) if p50 and bp50 else None,
+                                 "p95": round(bp95 / p95, 1) if p95 and bp95 else None}
+    return res
 
 
 # --- exports -------------------------------------------------------------------------------------

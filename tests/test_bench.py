@@ -40,7 +40,7 @@ POSITIVE = [
     "store.open_s.median", "store.days", "store.generation_bytes",
     "change.window_90d_cold_ms.median", "change.random_cold_ms.p50", "change.random_cold_ms.p95",
     "step.cold.step_ms.p50", "step.cold.step_ms.p95", "step.warm.step_ms.p95", "step.cold.day_ms.p95",
-    "step.cold.area_cb_ms.p95", "step.cold.bytes_gz.p95", "step.cold.bytes_raw.p95",
+    "step.cold.panels_ms.p95", "step.cold.bytes_gz.p95", "step.cold.bytes_raw.p95",
     "baseline.step_ms.p50", "baseline.bytes_gz.p50", "ratios.step_p50_speedup", "ratios.bytes_gz_p50_ratio",
     "gunicorn.cold_start_s.median", "gunicorn.rss_mb_per_worker_max", "gunicorn.steps.step_ms.p95",
     "machine.cores",
@@ -68,7 +68,9 @@ def test_quick_bench_browser_figures(quick_result):
     if not Path(CHROMIUM).exists():
         assert "skipped" in br
         return
-    for key in ("random.ms.p50", "random.ms.p95", "next_day.ms.p95", "playback.days_per_s", "first_paint_s"):
+    for key in ("random.ms.p50", "random.ms.p95", "next_day.ms.p95", "playback.days_per_s", "first_paint_s",
+                "settle.page_ms.p95", "settle.map_ms.p95", "baseline_settle.page_ms.p95", "settle_speedup.p95",
+                "playback_fast.days_per_s"):
         v = _get(br, key)
         assert isinstance(v, (int, float)) and v > 0, f"browser.{key} = {v!r}"
     assert br["offhost_requests"] == 0

@@ -297,3 +297,40 @@ def test_window_sums_equal_a_plain_table_sum(store):
             got = oc.loc[row["oblast"]] if row["oblast"] in oc.index else None
             assert abs(row["gained_km2"] - (got["gained_km2"] if got is not None else 0.0)) < 1e-6
             assert abs(row["revision_gained_km2"] - (got["revision_gained_km2"] if got is not None else 0.0)) < 1e-6
+
+
+def test_a_first_run_publishes_the_newest_days_first_then_the_history(tmp_path, mirror, store):
+    """The first sync makes a usable store of the newest days, which says the history is still
+    coming; then the whole history: the same store as a sync in one go."""
+    from datetime import timedelta
+
+    from dashboard.components.layout import freshness
+    from dashboard.settings import load_settings
+    from dashboard.sources.fetch import Location
+    from dashboard.store.sync import SyncOptions, first_run
+
+    data = tmp_path / "data"
+    opts = SyncOptions(data_dir=data, api=Location(str(mirror["api"])), daily=Location(str(mirror["daily"])),
+                       boundaries=Location(str(mirror["boundaries"])), gazetteer=load_settings().gazetteer,
+                       workers=2, progress=False)
+    seen = {}
+
+    def published(report):
+        part = Store.open(data)
+        seen.update(days=part.day_list, pending=part.manifest.get("history_pending_before"),
+                    notice=" ".join(str(getattr(c, "children", "")) for c in freshness(part).children))
+
+    first, full = first_run(opts, echo=lambda *a: None, recent_days=10, on_published=published)
+    since = store.last_day - timedelta(days=9)
+    assert seen["days"] == [d for d in store.day_list if d >= since] and seen["days"]
+    assert seen["pending"] == str(since)
+    assert f"the history before {since} is still being synced" in seen["notice"]
+    assert first.published and full is not None and full.published
+    final = Store.open(data)
+    assert final.day_list == store.day_list
+    assert final.manifest.get("history_pending_before") is None
+    assert "still being synced" not in " ".join(str(getattr(c, "children", "")) for c in freshness(final).children)
+    for d in store.day_list:
+        for col in ("russian_held_km2", "net_km2"):  # (no change before the first day: NaN)
+            assert final.row(d)[col] == pytest.approx(store.row(d)[col], abs=0.05, nan_ok=True), (d, col)
+        assert final.day_status(d) == store.day_status(d), d

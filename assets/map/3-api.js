@@ -202,9 +202,17 @@
     el.setAttribute("aria-label", text);
   }
 
-  // Load the next day(s) ahead, each as a delta against the day before it.
+  // Load the next day(s) ahead, each as a delta against the day before it; when not playing,
+  // the day before too (a step back, ←), as a delta against this day.
   function prefetch(d, day) {
     var days = S.meta.days, i = days.indexOf(d), chain = Promise.resolve(day), keys = slots(), keep = keepSet();
+    if (!S.playing && i > 0) {
+      S.store.day(days[i - 1]).then(function (before) {
+        keys.forEach(function (k) {
+          if (geomOf(before, k)) S.store.geom(geomOf(before, k), geomOf(day, k), null, keep);
+        });
+      }).catch(function () {});
+    }
     for (var j = 1; j <= (S.playing ? 4 : 1); j++) {
       var n = days[i + j];
       if (!n) break;
@@ -445,13 +453,14 @@
       if (!S.playing) return;
       var i = index(S.state.date);
       if (i >= days.length - 1) { fl.pause(); return; }
-      // Never queue frames: the next step waits for this day's paint.
-      var next = days[i + 1];
+      // Never queue frames: the next step waits for this day's paint; the time the paint took
+      // counts towards the day's share of a second, so the rate is the setting's.
+      var next = days[i + 1], t0 = performance.now();
       S.state.date = next;
       showDate(next).then(function () {
         changed(["date"], false);
         var speeds = S.vocab.speeds, s = speeds.indexOf(S.speed) >= 0 ? S.speed : S.vocab.default_speed;
-        if (S.playing) S.timer = setTimeout(tick, Math.max(0, 1000 / s - 5));
+        if (S.playing) S.timer = setTimeout(tick, Math.max(0, 1000 / s - (performance.now() - t0)));
       });
     };
     tick();

@@ -6,8 +6,8 @@
  * `ClientsideFunction("frontline", …)` in dashboard/callbacks/controls.py and
  * components/notes.py), turns them into calls of the map's API (`window.frontline`), and
  * turns the map's events back into Dash props (`dash_clientside.set_props`): the slider,
- * the date, the town search, the play button, the permalink and the view-state store that
- * drives the side panels. It also owns the page's keys (←/→ a day, Shift+←/→ a week, space
+ * the date, the town search, the play button, the permalink, the view-state store (the side
+ * panels' state) and the panel key (a new compare date or town: the server-side panels run). It also owns the page's keys (←/→ a day, Shift+←/→ a week, space
  * play/pause — only when the focus is on no control, which keeps its own keys), the side
  * panels' tabs (WAI-ARIA tabs: click, ←/→, Home/End), which follow what the reader does (a
  * town clicked on the map opens Town, a compare date picks the compare window), the
@@ -21,7 +21,7 @@
   "use strict";
 
   var fl = window.frontline;
-  var ids = null, active = false, starting = false, notifyTimer = null, playing = false;
+  var ids = null, active = false, starting = false, playing = false;
 
   function dc() { return window.dash_clientside; }
   function setProps(id, props) { if (active && dc() && dc().set_props) dc().set_props(id, props); }
@@ -52,21 +52,23 @@
       else if (cw && cw.checked) setProps(ids.WINDOW, { value: "7" });
     }
     if (has("date") || has("compare") || has("town")) {
-      // What the map shows drives the server-side panels: at once for a choice, after a
-      // pause while the date runs (dragging, playing).
-      clearTimeout(notifyTimer);
-      var send = function () {
-        setProps(ids.VIEW_STATE, { data: { date: e.state.date, compare: e.state.compare, town: e.state.town_id,
-                                           layers: e.state.layers } });
-      };
-      if (has("compare") || has("town")) send(); else notifyTimer = setTimeout(send, playing ? 400 : 120);
+      // The view state is the server-side panels' State, always current; a new compare date or
+      // town runs them (the panel key). A new day alone is the browser's (5-panels.js).
+      // While playing, it is written when the playback stops (each write costs Dash a render).
+      if (!playing || has("compare") || has("town")) viewState(e.state);
+      if (has("compare") || has("town")) setProps(ids.PANEL_KEY, { data: { compare: e.state.compare, town: e.state.town_id } });
     }
   });
+
+  function viewState(st) {
+    setProps(ids.VIEW_STATE, { data: { date: st.date, compare: st.compare, town: st.town_id, layers: st.layers } });
+  }
 
   // A town clicked on the map: its panel comes forward.
   fl.on("townclick", function (e) { if (active && e.id) selectTab("town", false); });
 
   fl.on("play", function (e) {
+    if (playing && !e.playing && active && fl.state) viewState(fl.state);
     playing = e.playing;
     setProps(ids.BTN_PLAY, { children: e.playing ? "❚❚ Pause" : "▶ Play" });
   });

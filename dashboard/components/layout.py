@@ -53,20 +53,14 @@ def unknown_strip_style(days: list[date], complete: list[bool]) -> dict:
 def freshness(store) -> html.Div:
     last = store.last_day
     taken = str(store.days.at[last, "taken"]).replace("T", " ")[:16]
+    pending = getattr(store, "manifest", {}).get("history_pending_before")
+    coming = ([html.Span(f" · the history before {pending} is still being synced: reload in a few minutes for the "
+                         "whole timeline", className="fl-fresh-pending")] if pending else [])
     return html.Div(id=ids.FRESHNESS, className="fl-freshness", children=[
-        html.Span(f"Data to {last} (last snapshot taken {taken} UTC)", className="fl-fresh-date"),
+        html.Span(f"Data to {last} (last snapshot taken {taken} UTC)", className="fl-fresh-date"), *coming,
         html.Span(" · "),
         html.Span(vocab.ATTRIBUTION, className="fl-sources"),
     ])
-
-
-def second_area(store):
-    """Liveuamap's Russian-held km² on its days before DeepState's first (None when not synced)."""
-    second = store.liveuamap
-    if second is None:
-        return None
-    d = second.days
-    return d.loc[d.index < store.first_day, "held_km2"]
 
 
 def notices(items: list[str]) -> list:
@@ -141,6 +135,7 @@ def _chart(graph_id: str, text_id: str, figure) -> html.Div:
 
 
 def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
+    area_fig, weekly_fig = figures.panel_figures(store, unit)
     area = html.Div(className="fl-panel", children=[
         html.Div(className="fl-row", children=[
             dcc.RadioItems(id=ids.UNITS, options=[{"label": "km²", "value": "km2"},
@@ -148,9 +143,9 @@ def side_panels(store, state: ViewState, unit: str = "km2") -> html.Div:
                            value=unit, inline=True, className="fl-units"),
         ]),
         html.Div(id=ids.AREA_SUMMARY, className="fl-summary"),
-        _chart(ids.AREA_CHART, ids.AREA_CHART_TEXT,
-               figures.area_history(store.days, unit, state.date, second_area(store))),
-        _chart(ids.WEEKLY_CHART, ids.WEEKLY_CHART_TEXT, figures.weekly_net(store.days, unit, state.date)),
+        # The day marker over the charts is the browser's (assets/map/5-panels.js).
+        _chart(ids.AREA_CHART, ids.AREA_CHART_TEXT, area_fig),
+        _chart(ids.WEEKLY_CHART, ids.WEEKLY_CHART_TEXT, weekly_fig),
         dcc.RadioItems(id=ids.WINDOW, options=[{"label": "last 7 days", "value": "7"},
                                                {"label": "last 30 days", "value": "30"},
                                                {"label": "compare window", "value": "compare"}],

@@ -116,5 +116,7 @@ def checked(**specs):
 #: What the client-side code writes to the view-state store (``frontline.js``: notifyDash).
 VIEW_STATE = Fields(optional=True, date=str | None, compare=str | None, town=str | None,
                     layers=ListOf(str, optional=True))
+#: What the client-side code writes to the panel key store (``assets/map/4-dash.js``).
+PANEL_KEY = Fields(optional=True, compare=str | None, town=str | None)
 #: A dropdown's options as ``town_options`` returns them.
 OPTIONS = ListOf(Fields(label=str, value=str, search=str), optional=True)

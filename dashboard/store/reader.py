@@ -12,6 +12,7 @@ and a new generation starts afresh.
 from __future__ import annotations
 
 import gzip
+import threading
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
@@ -133,6 +134,9 @@ class Store:
         self._geom_cache = lru_cache(maxsize=32)(self._read_geometry)
         #: Derived data of this generation; pages, the API and exports keep theirs here too.
         self.memo = Memo(RECENT_DERIVED)
+        # One change measured at a time: a measurement prepares shared geometry in place (the
+        # front lines, the oblast zones; GEOS), which two threads must not do at once.
+        self._measuring = threading.Lock()
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
@@ -317,10 +321,11 @@ class Store:
             raise ValueError(f"--to ({b}) is before --from ({a})")
 
         def measure() -> Change:
-            held_a = self.held(ra.day)
-            held_b = held_a if rb.day == ra.day else self.held(rb.day)
-            return measure_change(ra.day, rb.day, held_a, held_b,
-                                  [self.front_geometry(ra.day), self.front_geometry(rb.day)], self.zones)
+            with self._measuring:
+                held_a = self.held(ra.day)
+                held_b = held_a if rb.day == ra.day else self.held(rb.day)
+                return measure_change(ra.day, rb.day, held_a, held_b,
+                                      [self.front_geometry(ra.day), self.front_geometry(rb.day)], self.zones)
 
         ch = self.memo.recent(("change", ra.day, rb.day), measure)
         notes = [n for n in (ra.note(), rb.note()) if n]

@@ -31,7 +31,7 @@ import shutil
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -229,6 +229,7 @@ class SyncOptions:
     check: bool = False  # report what would change and be refused; write nothing
     accept_changes: frozenset[date] = frozenset()  # days whose large change is known to be real
     today: date | None = None  # for the date gate (default: today, UTC)
+    recent_days: int | None = None  # only the newest N days (a first run publishes them first)
 
 
 def _progress(iterable=None, total=None, desc="", enabled=True):
@@ -318,6 +319,12 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
             daily_dates = [d for d in daily_dates if f"{d:%Y%m%d}" not in missing or d >= recent]
         api_refs, daily_dates = _date_gate(api_refs, daily_dates, today, report)
         picks = plan(api_refs, daily_dates)
+        pending_before = None
+        if opts.recent_days and picks:
+            since = max(picks) - timedelta(days=opts.recent_days - 1)
+            if min(picks) < since:  # the history before ``since`` comes with the next sync
+                pending_before = since
+                picks = {d: p for d, p in picks.items() if d >= since}
         stored = old.picks() if old is not None else {}
         todo = {d: p for d, p in picks.items() if stored.get(d) != (p.kind, p.key)}
         # A day whose pick failed before but which is still in the store keeps its old state
@@ -363,6 +370,8 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
                                         | report.daily_missing),
                 "last_sync_skipped": [{"item": i, "reason": r} for i, r in report.skipped],
                 "last_sync_refused": [{"item": i, "reason": r} for i, r in report.refused],
+                # Days before this one are still to come (a first run's newest days, published first).
+                "history_pending_before": str(pending_before) if pending_before else None,
             }
             write_generation(tables, tmp, changed, manifest)
             second.carry_over(prev_dir, tmp, manifest)
@@ -380,6 +389,31 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         report.first_day, report.last_day = tables.first_day, tables.last_day
         report.seconds = time.perf_counter() - t0
         return report
+
+
+#: A first run publishes this many of the newest days first, then the history behind them.
+FIRST_RUN_DAYS = 90
+
+
+def first_run(opts: SyncOptions, echo=print, recent_days: int = FIRST_RUN_DAYS,
+              on_published=None) -> tuple[SyncReport, SyncReport | None]:
+    """A store's first sync in two steps: the newest ``recent_days`` days, published at once (a
+    usable dashboard in well under a minute, which says that the history is still coming), then
+    the whole history behind them, published again (the days already stored are not redone,
+    but the first of them, whose previous day is new). ``on_published(report)`` is called
+    between the two. Returns both reports (the second is None when the first published nothing
+    or when there was no history to add)."""
+    first = sync(replace(opts, recent_days=recent_days), echo)
+    if not first.published or first.days_total == 0:
+        return first, None
+    if on_published is not None:
+        on_published(first)
+    old = _open_current(Path(opts.data_dir))[0]
+    if old is None or not old.manifest.get("history_pending_before"):
+        return first, None
+    echo(f"The newest {first.days_total} days are published ({first.seconds:.0f} s): the dashboard can be "
+         "opened now. Fetching the history before them …")
+    return first, sync(opts, echo)
 
 
 def _open_current(data_dir: Path) -> tuple[StoreTables | None, list[str], bool]:

@@ -88,6 +88,9 @@ def page(store, state: ViewState, stale_days: int | None = None) -> html.Div:
         dcc.Store(id=ids.MAP_SYNC),
         dcc.Store(id=ids.VIEW_STATE, data={"date": init["date"], "compare": init["compare"],
                                            "town": state.town_id, "layers": init["layers"]}),
+        # The compare date and town only: the server-side panels run when it changes (a timeline
+        # step changes the view state, and the browser asks /data/panels.json for the day).
+        dcc.Store(id=ids.PANEL_KEY, data={"compare": init["compare"], "town": state.town_id}),
     ])
 
 

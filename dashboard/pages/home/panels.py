@@ -1,18 +1,24 @@
 """Server callbacks of the side panels: thin — unpack inputs, call analytics, return components."""
 from __future__ import annotations
 
+import gzip
+import threading
+from collections import OrderedDict
 from datetime import date, timedelta
 
-from dash import Input, Output, Patch, State, ctx, html, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, html, no_update
+from flask import request
+from plotly.io.json import to_json_plotly
 
 from ... import ids
 from ...analytics.control import STATUS_NAMES, distance_to_front_km, near_front, status_on, town_timeline
 from ...analytics.geo import UKRAINE_OFFICIAL_KM2
+from ...api import send_gz
 from ...components import figures
-from ...components.layout import second_area
 from ...context import app_context
+from ...guard import json_error
 from ...store.reader import DateOutOfRange
-from ..check import OPTIONS, VIEW_STATE, ListOf, checked
+from ..check import OPTIONS, PANEL_KEY, VIEW_STATE, ListOf, checked
 
 
 def _fmt(v: float | None, unit: str, signed: bool = False) -> str:
@@ -165,8 +171,64 @@ def town_panel(store, town, day: date) -> list:
     ]
 
 
+def area_outputs(store, day: date, compare: date | None, unit: str, window: str) -> tuple:
+    """The area panel's parts that follow the day: summary, window summary, the charts' text."""
+    if store.is_second_day(day):  # before DeepState's record: Liveuamap's day
+        return (second_summary(store, day, unit),
+                [html.Div(f"Day-to-day changes are DeepState's, from {store.first_day}.", className="fl-note")],
+                figures.area_history_text(store.days, unit, day), figures.weekly_net_text(store.days, unit, day))
+    return (area_summary(store, day, unit), window_summary(store, day, compare, window, unit),
+            figures.area_history_text(store.days, unit, day), figures.weekly_net_text(store.days, unit, day))
+
+
+def town_outputs(here, store, day: date, tid: str | None, show_all: bool) -> tuple:
+    """The town panel on ``day``: ``(panel, town, notes)``; ``town`` is None when there is no
+    town to chart (none picked, unknown, not in the store), and the panel says why."""
+    if not tid:
+        return ([html.P("Pick a town to see its status over time, its distance to the front line and the "
+                        "sourced notes about it.", className="fl-hint")], None, [])
+    try:
+        town = here.gazetteer.get(tid)
+    except KeyError:
+        return [html.P("Unknown town.", className="fl-warn")], None, []
+    if tid not in store.settlement_pos:
+        return ([html.P(f"{town.name} is not in the synced store yet: run `frontline sync`.", className="fl-warn")],
+                None, [])
+    if store.is_second_day(day):  # before DeepState's record: Liveuamap's status of the place
+        from ...sources.liveuamap import ATTRIBUTION
+
+        code = store.liveuamap.status(day)[store.settlement_pos[tid]]
+        st = "occupied" if code == "o" else "not occupied"
+        return ([html.H3(town.name, className="fl-town-name"),
+                 html.Div(className="fl-kv", children=[
+                     html.Span(f"on {day}", className="k"),
+                     html.Span(st, className=f"v fl-status fl-status-{st.replace(' ', '-')}", id=ids.TOWN_STATUS),
+                     html.Span(f"according to {ATTRIBUTION}", className="s")])], town, [])
+    notes = here.notes(store, town, day, show_all) if here.notes else []
+    return town_panel(store, town, day), town, notes
+
+
+def _args(store, state: dict, unit, window) -> tuple:
+    day = _day(state.get("date"), store) or store.last_day
+    compare = _day(state.get("compare"), store) if state.get("compare") else None
+    return (day, compare, unit if unit in ("km2", "sqmi") else "km2",
+            window if window in ("7", "30", "compare") else "7")
+
+
+#: Panel responses kept per process (each 1–4 KB gzipped): a few viewers' recent steps.
+PANEL_CACHE = 512
+
+
 def register(app) -> None:
-    """Register the panel callbacks on ``app``; they serve from the app's context (:func:`app_context`)."""
+    """Register the panel callbacks and ``/data/panels.json`` on ``app``; they serve from the
+    app's context (:func:`app_context`).
+
+    The server-side callbacks run when the page opens and when the compare date, the town,
+    the units, the window or the notes' switch change (``PANEL_KEY``); the view state (with
+    the day) is their State. A timeline step changes only the day: the map client's panel
+    module (``assets/map/5-panels.js``) then asks ``/data/panels.json`` for the same parts,
+    built by the same functions, and moves the charts' day marker itself.
+    """
 
     def strip_figure(store, town) -> dict:
         """The town's status strip, built once per town and store generation."""
@@ -180,77 +242,87 @@ def register(app) -> None:
         Output(ids.WINDOW_SUMMARY, "children"),
         Output(ids.AREA_CHART_TEXT, "children"),
         Output(ids.WEEKLY_CHART_TEXT, "children"),
-        Input(ids.VIEW_STATE, "data"),
+        Input(ids.PANEL_KEY, "data"),
         Input(ids.UNITS, "value"),
         Input(ids.WINDOW, "value"),
+        State(ids.VIEW_STATE, "data"),
     )
-    @checked(state=VIEW_STATE, unit=str | None, window=str | None)
-    def update_area(state, unit, window):
+    @checked(key=PANEL_KEY, unit=str | None, window=str | None, state=VIEW_STATE)
+    def update_area(key, unit, window, state):
         store = app_context().holder.get()
         if store is None or not state:
             return (no_update,) * 6
-        day = _day(state.get("date"), store) or store.last_day
-        compare = _day(state.get("compare"), store) if state.get("compare") else None
-        unit = unit if unit in ("km2", "sqmi") else "km2"
+        day, compare, unit, window = _args(store, state, unit, window)
+        # The day marker is the browser's (5-panels.js): a figure changes with the units only.
+        area_fig = weekly_fig = no_update
         if ctx.triggered_id == ids.UNITS:
-            area_fig = figures.area_history(store.days, unit, day, second_area(store))
-            weekly_fig = figures.weekly_net(store.days, unit, day)
-        else:
-            area_fig, weekly_fig = Patch(), Patch()
-            area_fig["layout"]["shapes"] = [figures.marker_shape(day)]
-            weekly_fig["layout"]["shapes"] = [figures.marker_shape(day)]
-        if store.is_second_day(day):  # before DeepState's record: Liveuamap's day
-            if ctx.triggered_id == ids.UNITS:
-                area_fig = figures.area_history(store.days, unit, day, second_area(store))
-            return (second_summary(store, day, unit), area_fig, weekly_fig,
-                    [html.Div(f"Day-to-day changes are DeepState's, from {store.first_day}.", className="fl-note")],
-                    figures.area_history_text(store.days, unit, day), figures.weekly_net_text(store.days, unit, day))
-        summary = window_summary(store, day, compare, window or "7", unit)
-        return (area_summary(store, day, unit), area_fig, weekly_fig, summary,
-                figures.area_history_text(store.days, unit, day), figures.weekly_net_text(store.days, unit, day))
+            area_fig, weekly_fig = figures.panel_figures(store, unit)
+        summary, window_part, area_text, weekly_text = area_outputs(store, day, compare, unit, window)
+        return summary, area_fig, weekly_fig, window_part, area_text, weekly_text
 
     @app.callback(
         Output(ids.TOWN_PANEL, "children"),
         Output(ids.TOWN_STRIP, "figure"),
         Output(ids.TOWN_STRIP, "style"),
         Output(ids.NOTES_LIST, "children"),
-        Input(ids.VIEW_STATE, "data"),
+        Input(ids.PANEL_KEY, "data"),
         Input(ids.NOTES_ALL, "value"),
+        State(ids.VIEW_STATE, "data"),
     )
-    @checked(state=VIEW_STATE, show_all=ListOf(str, optional=True))
-    def update_town(state, show_all):
+    @checked(key=PANEL_KEY, show_all=ListOf(str, optional=True), state=VIEW_STATE)
+    def update_town(key, show_all, state):
         here = app_context()
         store = here.holder.get()
         if store is None or not state:
             return no_update, no_update, no_update, no_update
-        day = _day(state.get("date"), store) or store.last_day
-        tid = state.get("town")
-        if not tid:
-            return ([html.P("Pick a town to see its status over time, its distance to the front line and the "
-                            "sourced notes about it.", className="fl-hint")],
-                    no_update, {"display": "none"}, [])
-        try:
-            town = here.gazetteer.get(tid)
-        except KeyError:
-            return [html.P("Unknown town.", className="fl-warn")], no_update, {"display": "none"}, []
-        if tid not in store.settlement_pos:
-            return ([html.P(f"{town.name} is not in the synced store yet: run `frontline sync`.", className="fl-warn")],
-                    no_update, {"display": "none"}, [])
-        fig = strip_figure(store, town)
-        fig = {**fig, "layout": {**fig["layout"], "shapes": [figures.marker_shape(day)]}}
-        if store.is_second_day(day):  # before DeepState's record: Liveuamap's status of the place
-            from ...sources.liveuamap import ATTRIBUTION
+        day = _args(store, state, None, None)[0]
+        panel, town, notes = town_outputs(here, store, day, state.get("town"), bool(show_all))
+        if town is None:
+            return panel, no_update, {"display": "none"}, notes
+        return panel, strip_figure(store, town), {"display": "block"}, notes
 
-            code = store.liveuamap.status(day)[store.settlement_pos[tid]]
-            st = "occupied" if code == "o" else "not occupied"
-            return ([html.H3(town.name, className="fl-town-name"),
-                     html.Div(className="fl-kv", children=[
-                         html.Span(f"on {day}", className="k"),
-                         html.Span(st, className=f"v fl-status fl-status-{st.replace(' ', '-')}", id=ids.TOWN_STATUS),
-                         html.Span(f"according to {ATTRIBUTION}", className="s")])],
-                    fig, {"display": "block"}, [])
-        notes = here.notes(store, town, day, bool(show_all)) if here.notes else []
-        return town_panel(store, town, day), fig, {"display": "block"}, notes
+    # The panels module's ids (5-panels.js), with the page's initial state.
+    app.clientside_callback(ClientsideFunction("frontlinePanels", "init"),
+                            Output(ids.MAP_SYNC, "data", allow_duplicate=True), Input(ids.INIT, "data"),
+                            prevent_initial_call="initial_duplicate")
+
+    cache: OrderedDict[tuple, bytes] = OrderedDict()
+    lock = threading.Lock()
+
+    @app.server.route("/data/panels.json")
+    def panels_json():
+        """The panels' parts that follow the day, as Dash components (JSON), for the map client."""
+        here = app_context()
+        store = here.holder.get()
+        if store is None:
+            return json_error("no store yet: run `frontline sync`", 503, 60)
+        q = request.args
+        day = _day(q.get("date"), store)
+        compare = _day(q.get("compare"), store) if q.get("compare") else None
+        tid = q.get("town") or None
+        if day is None or (q.get("compare") and compare is None):
+            return json_error("date and compare must be days (YYYY-MM-DD) within the store's history", 400)
+        if tid is not None and len(tid) > 100:
+            return json_error("town: not a settlement id", 400)
+        unit = q.get("unit") if q.get("unit") in ("km2", "sqmi") else "km2"
+        window = q.get("window") if q.get("window") in ("7", "30", "compare") else "7"
+        show_all = q.get("all") == "1"
+        key = (here.holder.generation, day, compare, unit, window, tid, show_all)
+        with lock:
+            gz = cache.get(key)
+            if gz is not None:
+                cache.move_to_end(key)
+        if gz is None:
+            out = dict(zip(("area", "window", "area_text", "weekly_text"),
+                           area_outputs(store, day, compare, unit, window)), date=str(day))
+            if tid:
+                out["town"], _town, out["notes"] = town_outputs(here, store, day, tid, show_all)
+            gz = gzip.compress(to_json_plotly(out).encode(), compresslevel=6, mtime=0)
+            with lock:
+                cache[key] = gz
+                while len(cache) > PANEL_CACHE:
+                    cache.popitem(last=False)
+        return send_gz(gz)
 
     @app.callback(
         Output(ids.TOWN_SEARCH, "options"),

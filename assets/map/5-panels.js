@@ -1,0 +1,207 @@
+/* frontline map client, module 5: the home page's side panels follow the map's day in the browser.
+ *
+ * A timeline step (a key, the slider, playback) changes only the day. The server-side panel
+ * callbacks (dashboard/pages/home/panels.py) run when the page opens and when the compare date,
+ * the town, the units, the window or the notes' switch change. For a new day, this module:
+ *
+ * - moves the charts' day marker at once: a dotted line over each chart (`.fl-day-marker`),
+ *   placed from the chart's own x axis, so no figure is rebuilt or relaid out (the figures the
+ *   server sends carry no marker; the line follows every redraw, plotly_afterplot);
+ * - puts the parts that follow the day in place from /data/panels.json, once the map has
+ *   painted that day (the map first): the area and window summaries, the charts' text, the town
+ *   panel and its notes, rendered on the server by the same functions as the callbacks' (Dash
+ *   components as JSON, set with dash_clientside.set_props). The days next to the one shown are
+ *   fetched ahead, several while playing, so every panel follows every day. A response that
+ *   arrives after the view moved on is dropped.
+ *
+ * Uses only the map's documented API (window.frontline); gets the page's ids from its own
+ * clientside callback (`window.dash_clientside.frontlinePanels.init`, registered in panels.py),
+ * and does nothing on a page without the panels (the briefing).
+ */
+(function () {
+  "use strict";
+
+  var fl = window.frontline;
+  var ids = null, cache = new Map(), LIMIT = 80, playing = false, painted = null, waiting = [];
+
+  function active() { return !!(ids && document.getElementById(ids.AREA_SUMMARY)); }
+  function setProps(id, props) { window.dash_clientside.set_props(id, props); }
+
+  function checkedValue(id, fallback) {
+    var el = document.querySelector("#" + id + " input:checked");
+    return el ? el.value : fallback;
+  }
+
+  /* The request for `date` with what the panels show now (compare, town, units, window, notes). */
+  function url(st, date) {
+    var q = new URLSearchParams();
+    q.set("date", date);
+    if (st.compare) q.set("compare", st.compare);
+    if (st.town_id) q.set("town", st.town_id);
+    q.set("unit", checkedValue(ids.UNITS, "km2"));
+    q.set("window", checkedValue(ids.WINDOW, "7"));
+    if (document.querySelector("#" + ids.NOTES_ALL + " input:checked")) q.set("all", "1");
+    return "/data/panels.json?" + q.toString();
+  }
+
+  function get(u) {
+    var p = cache.get(u);
+    if (p) {
+      cache.delete(u);  // most recently used last
+    } else {
+      p = fetch(u, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) throw new Error(r.statusText);
+        return r.json();
+      });
+      p.catch(function () { cache.delete(u); });
+    }
+    cache.set(u, p);
+    while (cache.size > LIMIT) cache.delete(cache.keys().next().value);
+    return p;
+  }
+
+  // --- the charts' day marker ---------------------------------------------------------------------
+  function graphOf(id) {
+    var el = document.getElementById(id);
+    return el && (el.classList.contains("js-plotly-plot") ? el : el.querySelector(".js-plotly-plot"));
+  }
+
+  /* The dotted line at `date` over chart `id`, from the chart's laid-out axes; false when the
+   * chart is not drawn yet. */
+  function marker(id, date) {
+    var gd = graphOf(id), L = gd && gd._fullLayout, xa = L && L.xaxis, ya = L && L.yaxis;
+    if (!xa || !ya || typeof xa.d2p !== "function" || !date) return false;
+    if (!gd.flMarkerHook && gd.on) {  // every redraw (new figure, resize, units) places it again
+      gd.flMarkerHook = true;
+      gd.on("plotly_afterplot", function () { if (fl.state) marker(id, fl.state.date); });
+    }
+    var host = gd.querySelector(".svg-container");
+    if (!host) return false;
+    var m = host.querySelector(".fl-day-marker");
+    if (!m) {
+      m = document.createElement("div");
+      m.className = "fl-day-marker";
+      m.setAttribute("aria-hidden", "true");
+      host.appendChild(m);
+    }
+    var x = xa.d2p(date);
+    var inside = isFinite(x) && x >= 0 && x <= xa._length;
+    m.style.display = inside ? "block" : "none";
+    if (inside) {
+      m.style.left = (xa._offset + x) + "px";
+      m.style.top = ya._offset + "px";
+      m.style.height = ya._length + "px";
+    }
+    return true;
+  }
+
+  var retry = null, tries = 0;
+
+  /* The marker on every chart; a chart not drawn yet (the page is opening) is tried again soon,
+   * then follows its redraws. */
+  function markers(date) {
+    var late = [ids.AREA_CHART, ids.WEEKLY_CHART, ids.TOWN_STRIP].filter(function (id) { return !marker(id, date); });
+    clearTimeout(retry);
+    if (late.length && tries++ < 40) {
+      retry = setTimeout(function () { if (active() && fl.state) markers(fl.state.date); }, 250);
+    }
+  }
+
+  // --- the panels that follow the day --------------------------------------------------------------
+  /* What this module last put in each part, for the panels as they are now (the query without
+   * the date): a part that does not change from one day to the next is left alone (each change
+   * costs Dash a render; the week's bars' text changes once a week). */
+  var last = {}, lastKey = null;
+
+  function put(id, children) {
+    var text = JSON.stringify(children);
+    if (last[id] === text) return;
+    last[id] = text;
+    setProps(id, { children: children });
+  }
+
+  function apply(doc, st, u) {
+    var key = u.replace(/date=[^&]*&?/, "");
+    if (key !== lastKey) { last = {}; lastKey = key; }  // the server's callbacks may have drawn them since
+    put(ids.AREA_SUMMARY, doc.area);
+    put(ids.WINDOW_SUMMARY, doc.window);
+    put(ids.AREA_CHART_TEXT, doc.area_text);
+    put(ids.WEEKLY_CHART_TEXT, doc.weekly_text);
+    if (st.town_id && doc.town) {
+      put(ids.TOWN_PANEL, doc.town);
+      put(ids.NOTES_LIST, doc.notes);
+    }
+  }
+
+  /* Resolves once the map has painted `date` (or after a moment, should it never). */
+  function mapPainted(date) {
+    if (painted === date) return Promise.resolve();
+    return new Promise(function (resolve) {
+      waiting.push({ date: date, resolve: resolve });
+      setTimeout(resolve, 300);
+    });
+  }
+
+  /* Fetch the panels of the days next to `date` (ahead of playback: several). */
+  function ahead(st, date) {
+    var days = fl.meta && fl.meta.days, i = fl.dayIndex(date);
+    if (!days || i < 0) return;
+    (playing ? [1, 2, 3, 4, 5, 6, 7, 8] : [1, -1]).forEach(function (j) {
+      if (days[i + j]) get(url(st, days[i + j]));
+    });
+  }
+
+  var shown = -1;  // the index of the day the panels show (set by this module)
+
+  function follow(st) {
+    var u = url(st, st.date), i = fl.dayIndex(st.date);
+    markers(st.date);
+    Promise.all([get(u), mapPainted(st.date)]).then(function (r) {
+      var now = fl.state;
+      if (!active() || !now || url(now, st.date) !== u) return;  // the panels changed meanwhile
+      // The view moved on: a step's answer is dropped, but playback shows every day it passes.
+      if (now.date !== st.date && !(playing && i > shown && i < fl.dayIndex(now.date))) return;
+      shown = i;
+      apply(r[0], now, u);
+      ahead(now, now.date);
+    }).catch(function () { /* the next step or a server-side callback brings the panels */ });
+  }
+
+  fl.on("statechange", function (e) {
+    if (!active()) return;
+    var has = function (k) { return e.changed.indexOf(k) >= 0; };
+    if (!has("date")) return;
+    // A new compare date or town too: the server-side callbacks render the panels (4-dash.js).
+    if (has("compare") || has("town")) {
+      lastKey = null;
+      markers(e.state.date);
+    } else {
+      follow(e.state);
+    }
+  });
+  fl.on("painted", function (e) {
+    var first = painted === null;
+    painted = e.date;
+    if (active()) {
+      markers(fl.state ? fl.state.date : e.date);
+      if (first && fl.state) ahead(fl.state, fl.state.date);  // the page's first day: its neighbours
+    }
+    waiting = waiting.filter(function (w) {
+      if (w.date === e.date) w.resolve();
+      return w.date !== e.date;
+    });
+  });
+  fl.on("play", function (e) { playing = e.playing; });
+  fl.on("init", function () { cache.clear(); painted = null; tries = 0; lastKey = null; shown = -1; });
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    frontlinePanels: {
+      // The page's ids, with its initial state (dashboard/pages/home/panels.py registers it).
+      init: function (s) {
+        if (s && s.ids) ids = s.ids;
+        if (fl.state && active()) markers(fl.state.date);
+        return window.dash_clientside.no_update;
+      }
+    }
+  });
+})();
