@@ -326,6 +326,10 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
                 pending_before = since
                 picks = {d: p for d, p in picks.items() if d >= since}
         stored = old.picks() if old is not None else {}
+        if old is not None and old.manifest.get("history_pending_before") and not opts.recent_days:
+            # The newest days were made without the history before them (an occupied-only
+            # day's pre-2022 part is cut with the last API day before it): make them again.
+            stored = {}
         todo = {d: p for d, p in picks.items() if stored.get(d) != (p.kind, p.key)}
         # A day whose pick failed before but which is still in the store keeps its old state
         # unless a better item parses; days not in the store need something.
