@@ -40,10 +40,10 @@ DELTA_CACHE_BYTES = 16 * 2**20
 #: map shows smaller ones only from zoom 9.5 (assets/map/2-draw.js, minZoomFor), so they come
 #: after it (/data/settlements-more.json).
 MAIN_MIN_POPULATION = 5000
-#: Label ranks of settlement rows (:meth:`DataAPI.label_ranks`): the map names an oblast centre
-#: from the widest zoom and a town with notes from zoom 7, and places them before larger towns.
-RANK_CENTRE = 2
-RANK_NOTED = 1
+#: Label ranks of settlement rows (:meth:`DataAPI.label_ranks`; the vocabulary's rule): the map
+#: names an oblast centre at every zoom and a town with notes from zoom 8, before larger towns.
+RANK_CENTRE = vocab.RANK_CENTRE
+RANK_NOTED = vocab.RANK_NOTED
 
 
 def content_etag(body: bytes) -> str:

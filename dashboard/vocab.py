@@ -269,6 +269,27 @@ IMAGE_FORMATS = tuple(f.key for f in EXPORT_FORMATS if f.key in ("png", "svg", "
 SPEEDS = (1, 2, 5, 10, 20, 30, 50)
 DEFAULT_SPEED = 10
 
+# --- place names ---------------------------------------------------------------------------------
+
+#: Label ranks of the settlement rows (``dashboard/api.py``): an oblast centre or the capital, a
+#: town with sourced notes; other places are 0.
+RANK_CENTRE = 2
+RANK_NOTED = 1
+#: From which zoom a place's name is a candidate, on the map (``assets/map/2-draw.js``) and in
+#: the exports: ``(population at least, zoom)``, largest first. Names that would overlap give way.
+LABEL_ZOOMS = ((500_000, 0.0), (100_000, 6.0), (20_000, 7.5), (5_000, 8.5), (0, 10.0))
+#: A town with sourced notes is named from this zoom at the latest; a centre at every zoom.
+NOTED_LABEL_ZOOM = 8.0
+
+
+def label_zoom(population: int, rank: int = 0) -> float:
+    """The zoom from which the map names a place of ``population`` and label ``rank``."""
+    if rank >= RANK_CENTRE:
+        return 0.0
+    z = next(z for least, z in LABEL_ZOOMS if (population or 0) >= least)
+    return min(z, NOTED_LABEL_ZOOM) if rank >= RANK_NOTED else z
+
+
 # --- the permalink -------------------------------------------------------------------------------
 
 #: Query keys of a link to a view, in the order they are written.
@@ -396,6 +417,8 @@ def browser() -> dict:
         "default_speed": DEFAULT_SPEED,
         "export_formats": [{"key": f.key, "label": f.label} for f in EXPORT_FORMATS],
         "permalink_keys": list(PERMALINK_KEYS),
+        "labels": {"zooms": [list(x) for x in LABEL_ZOOMS], "noted_zoom": NOTED_LABEL_ZOOM,
+                   "rank_centre": RANK_CENTRE, "rank_noted": RANK_NOTED},
         "base": {"groups": [{"key": g.key, "label": g.label} for g in BASE_GROUPS],
                  "themes": BASE_THEMES, "style": BASE_STYLE},
         "source_views": [{"key": x.key, "label": x.label} for x in SOURCE_VIEWS],

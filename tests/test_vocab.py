@@ -232,3 +232,14 @@ def test_the_browser_writes_the_same_permalink_and_exposes_only_the_api(page, li
     want, exact = vocab.snap_day(store.day_list, asked)
     assert not exact
     page.wait_for_selector(f"#map[data-painted='{want}']", timeout=8000)
+
+
+def test_one_rule_names_places_on_the_map_and_in_exports():
+    """The map (2-draw.js) and the exports read the same label rule from the vocabulary."""
+    assert vocab.label_zoom(279_131, vocab.RANK_CENTRE) == 0  # Kherson, an oblast centre: every zoom
+    assert vocab.label_zoom(1_000_000) == 0 and vocab.label_zoom(150_000) == 6
+    assert vocab.label_zoom(3_000) == 10 and vocab.label_zoom(3_000, vocab.RANK_NOTED) == vocab.NOTED_LABEL_ZOOM
+    rule = vocab.browser()["labels"]
+    assert [tuple(x) for x in rule["zooms"]] == list(vocab.LABEL_ZOOMS)
+    js = (ROOT / "assets" / "map" / "2-draw.js").read_text()
+    assert "rule.zooms" in js and not re.search(r"pop >= \d+ \? [\d.]+ : pop >= 20000 \? 7\.5", js)  # no copy

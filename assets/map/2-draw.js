@@ -33,19 +33,20 @@
   function radius(pop) { return pop >= 500000 ? 6 : pop >= 100000 ? 4.5 : pop >= 20000 ? 3.2 : pop >= 5000 ? 2.4 : 1.7; }
   // Places under 5,000 people (dashboard/api.py's MAIN_MIN_POPULATION) show from SMALL_ZOOM.
   var SMALL_ZOOM = 9.5;
-  // Label ranks of the settlement rows (dashboard/api.py): oblast centres and the capital, towns with notes.
-  var RANK_CENTRE = 2, RANK_NOTED = 1;
-  function minZoomFor(pop, rank) {
+  // Label ranks and zooms are the vocabulary's (vocab.json "labels": dashboard/vocab.py's
+  // RANK_CENTRE, RANK_NOTED, LABEL_ZOOMS, NOTED_LABEL_ZOOM), the rule the exports use too.
+  function minZoomFor(rule, pop, rank) {
     var z = pop >= 100000 ? 0 : pop >= 20000 ? 7 : pop >= 5000 ? 8 : SMALL_ZOOM;
-    return rank >= RANK_NOTED ? Math.min(z, 8) : z;
+    return rank >= rule.rank_noted ? Math.min(z, rule.noted_zoom) : z;
   }
   // Names of places this large (and of centres and noted towns) may cover a smaller place's dot.
   var KEEP_POPULATION = 20000;
   // The zoom from which a place's name is a candidate; names that would overlap give way (2-labels.js).
-  function labelZoomFor(pop, rank) {
-    if (rank >= RANK_CENTRE) return 0;
-    var z = pop >= 500000 ? 0 : pop >= 100000 ? 6 : pop >= 20000 ? 7.5 : pop >= 5000 ? 8.5 : 10;
-    return rank >= RANK_NOTED ? Math.min(z, 8) : z;
+  function labelZoomFor(rule, pop, rank) {
+    if (rank >= rule.rank_centre) return 0;
+    var z = 0;
+    for (var i = 0; i < rule.zooms.length; i++) { if (pop >= rule.zooms[i][0]) { z = rule.zooms[i][1]; break; } }
+    return rank >= rule.rank_noted ? Math.min(z, rule.noted_zoom) : z;
   }
 
   /* A map in `container`. `o`: {scale, labels: {avoid}, state() (the client's
@@ -195,7 +196,7 @@
 
   // --- settlements ------------------------------------------------------------------------------
   /* Rows [name, where (hromada, oblast), lat, lon, population, id, i, rank]: `i` is the place's
-   * position in a day's status string, `rank` its label rank (RANK_CENTRE, RANK_NOTED or 0). */
+   * position in a day's status string, `rank` its label rank (the vocabulary's rank_centre, rank_noted or 0). */
   Drawing.prototype.placeMarker = function (r, k) {
     var self = this, c = this.vocab.colors, scale = this.o.scale, code = this.statusString.charAt(r[6] === undefined ? k : r[6]);
     var st = this.vocab.statuses[code];
@@ -204,7 +205,7 @@
       fillColor: st ? st.color : c.settlement, fillOpacity: 1 });
     var rank = r[7] || 0;
     m._fl = { i: r[6] === undefined ? k : r[6], name: r[0], oblast: r[1], pop: r[4], id: r[5], rank: rank,
-              minZoom: minZoomFor(r[4], rank), labelZoom: labelZoomFor(r[4], rank), order: this.markers.length + k };
+              minZoom: minZoomFor(this.vocab.labels, r[4], rank), labelZoom: labelZoomFor(this.vocab.labels, r[4], rank), order: this.markers.length + k };
     m.bindTooltip("", { direction: "top", offset: [0, -4], className: "fl-tip" });
     m.on("mouseover", function () { self.hoverInfo(m); });
     m.on("click", function () { self.o.onTown(m._fl.id, m._fl.name); });

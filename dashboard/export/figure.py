@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..analytics.geo import to_equal_area
-from ..vocab import BASE_THEMES, LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
+from ..vocab import BASE_THEMES, LEGEND_ZONES, RANK_CENTRE, STYLE, ZONE_OPACITY, label_zoom, rgba
 from .common import COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot, held_summary
 
 if TYPE_CHECKING:
@@ -195,16 +195,8 @@ def _nice(x: float) -> float:
     return max(m * p for m in (1, 2, 5) if m * p <= x)
 
 
-#: The map's rule for which places are named at a zoom (assets/map/2-draw.js, labelZoomFor):
-#: (population at least, from zoom), largest first; smaller places from zoom 11.
-LABEL_ZOOMS = ((500_000, 5.0), (100_000, 7.0), (20_000, 9.0), (0, 11.0))
-#: At most this many names in an export (the most populous first).
+#: At most this many names in an export (by the map's priority: centres, then population).
 MAX_LABELS = 60
-
-
-def label_zoom(population: int) -> float:
-    """The zoom from which the dashboard's map names a place of ``population``."""
-    return next(z for least, z in LABEL_ZOOMS if population >= least)
 
 
 def zoom_of(km_per_px: float, lat: float = 48.5) -> float:
@@ -226,8 +218,11 @@ def named_places(gazetteer, store, snap: Snapshot, xr, yr, km_per_px: float) -> 
     status = store.day_status(snap.day)
     pos = getattr(store, "settlement_pos", {})
     town_id = snap.town.id if snap.town is not None else None
-    picked = [t for t in gazetteer if t.has_point and t.id != town_id and label_zoom(t.population) <= zoom]
-    picked.sort(key=lambda t: -t.population)
+    centres = gazetteer.centres()  # named at every zoom, first: the map's rule (vocab.label_zoom)
+    rank = {sid: RANK_CENTRE for sid in centres}
+    picked = [t for t in gazetteer if t.has_point and t.id != town_id
+              and label_zoom(t.population, rank.get(t.id, 0)) <= zoom]
+    picked.sort(key=lambda t: (-rank.get(t.id, 0), -t.population))
     out, boxes = [], []
     for t in picked:
         x, y = project_point(t.lon, t.lat)
