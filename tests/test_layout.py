@@ -43,3 +43,16 @@ def test_nothing_on_the_map_is_gone():
     names = {p.name for p in ROOT.rglob("*") if ".venv" not in p.parts and "node_modules" not in p.parts}
     stale = [n for n in re.findall(r"\b[\w.-]+\.(?:py|js|css)\b", block) if n not in names]
     assert not stale, "README Layout names files that do not exist: " + ", ".join(stale)
+
+
+def test_timeline_labels_do_not_run_into_each_other():
+    """A year whose record starts late (2022-02-24, 2022-04-03) is not followed by 'Apr' a few
+    pixels on; every quarter of a full year is labelled."""
+    from datetime import date, timedelta
+
+    from dashboard.components.layout import slider_marks
+
+    days = [date(2022, 2, 24) + timedelta(days=i) for i in range(700)]
+    labels = [m["label"] for m in slider_marks(days).values()]
+    assert labels[:3] == ["2022", "Jul", "Oct"]
+    assert labels[3:7] == ["2023", "Apr", "Jul", "Oct"]

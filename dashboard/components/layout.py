@@ -17,16 +17,16 @@ def slider_marks(days: list[date]) -> dict[int, dict]:
     """
     marks: dict[int, dict] = {}
     seen: set[tuple[int, int]] = set()
-    years: set[int] = set()
+    years: dict[int, date] = {}
     for i, d in enumerate(days):
         key = (d.year, d.month)
         if key in seen:
             continue
         seen.add(key)
         if d.year not in years:
-            years.add(d.year)
+            years[d.year] = d
             marks[i] = {"label": str(d.year), "style": {"fontWeight": "600"}}
-        elif d.month in (4, 7, 10):
+        elif d.month in (4, 7, 10) and (d - years[d.year]).days >= 45:  # not run into the year's label
             marks[i] = {"label": d.strftime("%b")}
     return marks
 
