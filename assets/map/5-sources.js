@@ -135,5 +135,6 @@
     if (box && fl.state.source) apply();
   });
   fl.on("statechange", function (e) { if (box && e.changed.indexOf("source") >= 0) apply(); });
-  fl.on("init", function () { box = null; available = null; hidden = null; seq++; });
+  // A page that owns its URL (the briefing's wall screen) gets no switch: it shows DeepState's map.
+  fl.on("init", function (e) { box = null; available = e && e.url === false ? false : null; hidden = null; seq++; });
 })();
