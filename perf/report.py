@@ -20,7 +20,7 @@ TARGETS = [
     ("browser.playback.days_per_s", ">=", 10.0, "days/s", "playback ≥ 10 days/s"),
     ("browser.playback_fast.days_per_s", ">=", 30.0, "days/s", "playback ≥ 30 days/s (30 days/s setting)"),
     ("browser.playback_fast.panels_skipped", "<=", 0, "days", "… every panel following, no day skipped"),
-    ("browser.first_paint_s", "<=", 1.5, "s", "cold first paint ≤ 1.5 s"),
+    ("browser.cold_paint_ms.p95", "<=", 1500, "ms", "cold first paint ≤ 1.5 s (p95 of fresh visits)"),
     ("gunicorn.cold_start_s.median", "<=", 2.0, "s", "cold start ≤ 2 s"),
     ("sync.first_usable_s", "<=", 60.0, "s", "first run to a usable dashboard ≤ 60 s"),
     ("sync.full_s", "<=", 120.0, "s", "full sync ≤ 120 s"),
@@ -200,6 +200,12 @@ def render_table(res: dict) -> str:
     if br.get("random"):
         sec("browser (Chromium, Playwright)")
         row("first paint after page load", f"{br['first_paint_s']:,.2f} s")
+        if br.get("cold_paint_ms"):
+            row("first paint, fresh visits (new browser profile each)", _ms(br["cold_paint_ms"]))
+        if br.get("baseline_cold_paint_ms"):
+            b, c = br["baseline_cold_paint_ms"], br["cold_paint_ms"]
+            row("  baseline, fresh visits (its first choropleth drawn)", _ms(b)
+                + (f"; baseline ÷ project {b['p50'] / c['p50']:.1f}× (p50)" if c.get("p50") and b.get("p50") else ""))
         for part, (a, b, n) in (br.get("first_paint_parts") or {}).items():
             row(f"  {part}", f"{a:,.0f} → {b:,.0f} ms" + (f", {n / 1024:,.0f} KB" if n else ""))
         row("slider-to-paint, random days",

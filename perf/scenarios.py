@@ -484,6 +484,25 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool, baseline_url
             out["settle_from"], out["settle_days"] = first, back
             ctx.close()
 
+            def cold_paints(base: str, ready: str, n: int) -> list[float]:
+                """First paint of ``n`` fresh visits (a new browser profile each: nothing cached)."""
+                times = []
+                for _ in range(n):
+                    c = browser.new_context(viewport={"width": 1366, "height": 768})
+                    pg = c.new_page()
+                    t0 = time.perf_counter()
+                    pg.goto(base + "/", timeout=120000)
+                    pg.wait_for_selector(ready, state="attached", timeout=120000)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    c.close()
+                return times
+
+            n_cold = 2 if quick else 7
+            log(f"browser: {n_cold} fresh visits to a painted map …")
+            out["cold_paint_ms"] = cold_paints(url, "#map[data-painted]", n_cold)
+            if baseline_url:
+                out["baseline_cold_paint_ms"] = cold_paints(baseline_url, GRAPH_READY, n_cold)
+
             if baseline_url:
                 ctx = browser.new_context(viewport={"width": 1366, "height": 768})
                 page = ctx.new_page()
@@ -526,6 +545,8 @@ def _browser_figures(out: dict, panel_gets: list[str], deps: list[dict], errors:
     res = {
         "first_paint_s": out["first_paint_s"],
         "first_paint_parts": out.get("first_paint_parts"),
+        "cold_paint_ms": dist(out.get("cold_paint_ms") or []),
+        "baseline_cold_paint_ms": dist(out["baseline_cold_paint_ms"]) if out.get("baseline_cold_paint_ms") else None,
         "random": {"ms": dist(rnd["ms"]), "fetch_ms": dist(rnd["fetch"]), "lost": len(rnd["lost"])},
         "next_day": {"ms": dist(seq["ms"]), "fetch_ms": dist(seq["fetch"]), "lost": len(seq["lost"])},
         "playback": _playback(out["plays"][20], 20, days, start),
