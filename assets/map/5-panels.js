@@ -155,7 +155,7 @@
 
   function follow(st) {
     var u = url(st, st.date), i = fl.dayIndex(st.date);
-    markers(st.date);
+    // The charts' day marker moves after the map has painted (the "painted" handler): the map first.
     Promise.all([get(u), mapPainted(st.date)]).then(function (r) {
       var now = fl.state;
       if (!active() || !now || url(now, st.date) !== u) return;  // the panels changed meanwhile
@@ -183,13 +183,18 @@
     var first = painted === null;
     painted = e.date;
     if (active()) {
-      markers(fl.state ? fl.state.date : e.date);
+      // After the frame that shows the map (Plotly's relayout of three charts is not free).
+      requestAnimationFrame(function () {
+        setTimeout(function () { if (active()) markers(fl.state ? fl.state.date : e.date); }, 0);
+      });
       if (first && fl.state) ahead(fl.state, fl.state.date);  // the page's first day: its neighbours
     }
-    waiting = waiting.filter(function (w) {
-      if (w.date === e.date) w.resolve();
-      return w.date !== e.date;
-    });
+    // The panels follow once the frame that shows the map is out (Dash's render is not free).
+    var due = waiting.filter(function (w) { return w.date === e.date; });
+    waiting = waiting.filter(function (w) { return w.date !== e.date; });
+    if (due.length) {
+      requestAnimationFrame(function () { setTimeout(function () { due.forEach(function (w) { w.resolve(); }); }, 0); });
+    }
   });
   fl.on("play", function (e) { playing = e.playing; });
   fl.on("init", function () { cache.clear(); painted = null; tries = 0; lastKey = null; shown = -1; });
