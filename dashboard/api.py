@@ -297,6 +297,16 @@ def make_blueprint(api: DataAPI) -> Blueprint:
             return None, _error("no store yet: run `frontline sync`", 503, retry_after=60)
         return store, None
 
+    def need_store_and_day(day: str):
+        """The store and the path's date, or an error response (no store; not a date)."""
+        store, err = need_store()
+        if err:
+            return None, None, err
+        d = _date_arg(day)
+        if d is None:
+            return None, None, _error(f"not a date: {day[:40]!r}", 400)
+        return store, d, None
+
     # The vocabulary (dashboard/vocab.py) for the browser's code and stylesheets; no store needed.
     vocab_json = _gz(vocab.browser())
     vocab_css = gzip.compress(vocab.css().encode("utf-8"), compresslevel=6, mtime=0)
@@ -337,12 +347,9 @@ def make_blueprint(api: DataAPI) -> Blueprint:
 
     @bp.route("/data/day/<day>.json")
     def day(day: str):
-        store, err = need_store()
+        store, d, err = need_store_and_day(day)
         if err:
             return err
-        d = _date_arg(day)
-        if d is None:
-            return _error(f"not a date: {day[:40]!r}", 400)
         try:
             rd = store.resolve_timeline_day(d)
         except DateOutOfRange as exc:
@@ -354,12 +361,9 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         """The second source on a day: Liveuamap's area and where it and DeepState disagree."""
         from .store.second import sources_payload
 
-        store, err = need_store()
+        store, d, err = need_store_and_day(day)
         if err:
             return err
-        d = _date_arg(day)
-        if d is None:
-            return _error(f"not a date: {day[:40]!r}", 400)
         if store.liveuamap is None:
             return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
         gz = sources_payload(store, d)  # None: no Liveuamap day on or before d, said as date null

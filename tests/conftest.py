@@ -69,6 +69,22 @@ def extract_api(dest: Path, days: set[date]) -> list[Path]:
     return sorted(out)
 
 
+def extract_liveuamap(dest: Path, files: dict[int, list[str]]) -> Path:
+    """Extract Liveuamap's day files (``{year: ["YYYY-MM-DD", …]}``) from the mirror's yearly archives."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for year, stems in files.items():
+        want = {f"data/{s}.json" for s in stems}
+        with tarfile.open(DATA / "liveuamap-nzz" / f"nzz-liveuamap-{year}.tar.xz", "r:xz") as tar:
+            for member in tar:
+                if member.name in want:
+                    (dest / Path(member.name).name).write_bytes(tar.extractfile(member).read())
+                    want.discard(member.name)
+                    if not want:
+                        break  # the rest of the archive is not needed: stop decompressing
+        assert not want, f"not in the mirror: {sorted(want)}"
+    return dest
+
+
 @pytest.fixture(scope="session")
 def mirror(tmp_path_factory) -> dict[str, Path]:
     """A small local mirror: api/ (snapshots), daily/ (archive files) and boundaries/."""

@@ -24,7 +24,7 @@ from dashboard.sources.boundaries import fetch_boundary_files, parse_boundaries,
 from dashboard.sources.fetch import Location
 from dashboard.store import gates
 
-from .conftest import DATA, require_shared
+from .conftest import DATA, extract_liveuamap, require_shared
 
 #: Files cut from the mirror, by archive year.
 FILES = {
@@ -42,24 +42,11 @@ FILES = {
 TODAY = date(2026, 8, 23)
 
 
-def _extract(dest: Path) -> None:
-    for year, stems in FILES.items():
-        want = {f"data/{s}.json" for s in stems}
-        with tarfile.open(DATA / "liveuamap-nzz" / f"nzz-liveuamap-{year}.tar.xz", "r:xz") as tar:
-            for member in tar:
-                if member.name in want:
-                    (dest / Path(member.name).name).write_bytes(tar.extractfile(member).read())
-                    want.discard(member.name)
-                    if not want:
-                        break  # the rest of the archive is not needed: stop decompressing
-        assert not want, f"not in the mirror: {sorted(want)}"
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     require_shared()
     dest = tmp_path_factory.mktemp("liveuamap")
-    _extract(dest)
+    extract_liveuamap(dest, FILES)
     return dest
 
 

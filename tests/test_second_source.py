@@ -6,7 +6,6 @@ session's small DeepState store (tests/conftest.py), whose days they are measure
 from __future__ import annotations
 
 import shutil
-import tarfile
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from dashboard.store import layout
 from dashboard.store.reader import Store
 from dashboard.store.second import FILES, sync_liveuamap
 
-from .conftest import DATA, require_shared, run_sync
+from .conftest import extract_liveuamap, require_shared, run_sync
 
 #: Files cut from the mirror: the invasion's weeks (before DeepState), the withdrawal from the
 #: north on a day DeepState also covers, Avdiivka, Selydove; a broken day upstream (2023-12-09).
@@ -30,25 +29,10 @@ FILES_CUT = {2022: ["2022-03-20", "2022-03-25", "2022-04-05"], 2023: ["2023-12-0
 TODAY = date(2026, 8, 23)
 
 
-def _cut(dest: Path, files: dict[int, list[str]]) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for year, stems in files.items():
-        want = {f"data/{s}.json" for s in stems}
-        with tarfile.open(DATA / "liveuamap-nzz" / f"nzz-liveuamap-{year}.tar.xz", "r:xz") as tar:
-            for member in tar:
-                if member.name in want:
-                    (dest / Path(member.name).name).write_bytes(tar.extractfile(member).read())
-                    want.discard(member.name)
-                    if not want:
-                        break
-        assert not want, f"not in the mirror: {sorted(want)}"
-    return dest
-
-
 @pytest.fixture(scope="module")
 def lm_folder(tmp_path_factory) -> Path:
     require_shared()
-    return _cut(tmp_path_factory.mktemp("lm") / "files", FILES_CUT)
+    return extract_liveuamap(tmp_path_factory.mktemp("lm") / "files", FILES_CUT)
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +183,7 @@ def test_a_deepstate_sync_keeps_the_second_source(mirror, lm_folder, tmp_path):
         (api / p.name).symlink_to(p)
     data_dir = tmp_path / "store"
     run_sync(data_dir, mirror, api=api, daily=tmp_path / "none")
-    one = _cut(tmp_path / "lm", {2022: ["2022-03-25"]})
+    one = extract_liveuamap(tmp_path / "lm", {2022: ["2022-03-25"]})
     assert sync_liveuamap(data_dir, Location(str(one)), today=TODAY, echo=lambda *a: None).published
     for p in sorted(Path(mirror["api"]).iterdir())[6:10]:
         (api / p.name).symlink_to(p)
