@@ -38,7 +38,7 @@ SHORT = "public, max-age=60"
 DELTA_CACHE_BYTES = 16 * 2**20
 #: Places of at least this many people come with the first paint (/data/settlements.json); the
 #: map shows smaller ones only from zoom 9.5 (assets/map/2-draw.js, minZoomFor), so they come
-#: after it (/data/settlements-more.json).
+#: when it first zooms in that far (/data/settlements-more.json).
 MAIN_MIN_POPULATION = 5000
 #: Label ranks of settlement rows (:meth:`DataAPI.label_ranks`; the vocabulary's rule): the map
 #: names an oblast centre at every zoom and a town with notes from zoom 8, before larger towns.
@@ -151,9 +151,10 @@ class DataAPI:
         (``i``: the place's position in each day's status string; ``where``: hromada and oblast;
         ``rank``: how much the map's labels favour the name, :meth:`label_ranks`).
 
-        Two parts, so that hidden points cost nothing on the first paint: the places of at least
-        :data:`MAIN_MIN_POPULATION` people (the map shows the others from zoom 9.5 only), and
-        ``more``, the rest (about 28,000 villages), which the page loads after its first paint.
+        Two parts, so that hidden points cost nothing on the wire: the places of at least
+        :data:`MAIN_MIN_POPULATION` people and those the labels favour (a small town with notes
+        shows from zoom 8), and ``more``, the rest (about 28,000 villages), which the map shows
+        from zoom 9.5 only and loads when it first zooms in that far or selects one of them.
         """
         if more not in self._settlements:
             rows = []
@@ -165,7 +166,7 @@ class DataAPI:
                            ranks.get(s.id, 0)]
                 except KeyError:
                     row = [sid, "", 0, 0, 0, sid, i, 0]
-                if (row[4] >= MAIN_MIN_POPULATION) != more:
+                if (row[4] >= MAIN_MIN_POPULATION or row[7] > 0) != more:
                     rows.append(row)
             self._settlements[more] = _gz(rows)
         return self._settlements[more]

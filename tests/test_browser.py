@@ -512,6 +512,29 @@ def test_a_link_to_a_small_village_frames_it(page, live_server, gazetteer):
     assert url_param(page, "town") == z.id
 
 
+def test_villages_cost_nothing_until_the_map_zooms_in_to_them(page, live_server, store):
+    """The ~28,000 villages (shown from zoom 9.5) are not fetched at national zoom; zooming in
+    loads them once, and the ones in view appear with their status colours."""
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "settlements-more" in r.url else None)
+    day = str(store.last_day)
+    open_page(page, live_server, painted=day)
+    settle(page)
+    assert asked == [], "the villages were fetched at national zoom"
+    main = page.evaluate("window.frontline.debug.markers.length")
+    page.evaluate("void window.frontline.debug.map.setView([48.28, 37.18], 11, {animate: false})")  # Pokrovsk
+    page.wait_for_function(f"() => window.frontline.debug.markers.length > {main} + 20000", timeout=20000)
+    assert len(asked) == 1
+    shown = page.evaluate("""(() => { const d = window.frontline.debug, b = d.map.getBounds();
+        return d.markers.filter(m => d.map.hasLayer(m) && b.contains(m.getLatLng()) && m._fl.pop < 5000)
+                        .length; })()""")
+    assert shown > 20, shown
+    page.evaluate("void window.frontline.debug.map.setView([48.5, 31.5], 6, {animate: false})")
+    page.evaluate("void window.frontline.debug.map.setView([48.28, 37.18], 11, {animate: false})")
+    settle(page)
+    assert len(asked) == 1, "the villages are fetched once per map"
+
+
 # --- 6. permalink and history ---------------------------------------------------------------------------
 
 PERMALINK_LAYERS = ("occupied", "occupied_before_2022", "liberated", "front", "settlements", "change")

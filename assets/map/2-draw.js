@@ -50,7 +50,8 @@
   }
 
   /* A map in `container`. `o`: {scale, labels: {avoid}, state() (the client's
-   * current state: date, town_id, layers), onMove(), onToggle(layer, on), onTown(id, name)}. */
+   * current state: date, town_id, layers), onMove(), onToggle(layer, on), onTown(id, name),
+   * needPlaces() (load the smaller places: addSettlements)}. */
   function Drawing(container, o) {
     var self = this;
     this.container = container;
@@ -222,6 +223,7 @@
 
   /* The smaller places, loaded after the first paint; a town asked for meanwhile is framed now. */
   Drawing.prototype.addSettlements = function (rows) {
+    this.allPlaces = true;
     this.markers = this.markers.concat(rows.map(this.placeMarker, this));
     this.updatePlaces();
     if (this.pendingTown) {
@@ -246,6 +248,10 @@
     if (!map || !this.placesLayer || !map._loaded || !st) return;
     var z = map.getZoom(), on = st.layers.indexOf("settlements") >= 0, places = this.placesLayer;
     var view = map.getBounds().pad(0.5);
+    // The smaller places cost nothing on the wire until the map shows them or one is selected.
+    if (!this.allPlaces && this.o.needPlaces && ((on && z >= SMALL_ZOOM) || (st.town_id && !this.marker(st.town_id)))) {
+      this.o.needPlaces();
+    }
     this.markers.forEach(function (m) {
       var show = on && (m._fl.id === st.town_id ||
                         (z >= m._fl.minZoom && (m._fl.minZoom < SMALL_ZOOM || view.contains(m.getLatLng()))));
@@ -319,7 +325,10 @@
   Drawing.prototype.zoomToTown = function (id) {
     var m = this.marker(id);
     if (m) this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 10), { animate: false });
-    else this.pendingTown = id;  // a small place: framed when the rest of the places arrive
+    else {  // a small place: framed when the rest of the places arrive
+      this.pendingTown = id;
+      if (!this.allPlaces && this.o.needPlaces) this.o.needPlaces();
+    }
     return !!m;
   };
 

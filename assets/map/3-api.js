@@ -288,7 +288,8 @@
         onBaseToggle: function (g, on) { fl.setBaseVisible(g, on); },
         onMove: function () { changed(["view"], false); },
         onToggle: function (k, on) { fl.setLayerVisible(k, on); },
-        onTown: function (id, name) { fl.setTown(id, name, true); emit("townclick", { id: id, name: name }); }
+        onTown: function (id, name) { fl.setTown(id, name, true); emit("townclick", { id: id, name: name }); },
+        needPlaces: function () { loadSmallPlaces(draw); }
       }));
       S.ready = Promise.all([vocabulary(), D.fetchJSON("/data/meta.json"), D.fetchJSON("/data/boundaries.json"),
                              D.fetchJSON("/data/settlements.json")])
@@ -319,7 +320,6 @@
       showDate(S.state.date);
       drawCompare();
       changed([], false);
-      loadSmallPlaces(S.draw);
       return true;
     }).catch(function (e) {
       showError("The map could not load its data: " + e.message);
@@ -327,7 +327,8 @@
     });
   };
 
-  /* The smaller places (hidden below zoom 9.5) come after the first paint, once per map. */
+  /* The smaller places (hidden below zoom 9.5) come once per map, when the map first needs
+   * them: zoomed in to where they show, or a small place selected (2-draw.js needPlaces). */
   function loadSmallPlaces(draw) {
     if (draw.smallPlaces) return;
     draw.smallPlaces = D.fetchJSON("/data/settlements-more.json").then(function (rows) {
