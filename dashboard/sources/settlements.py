@@ -206,6 +206,7 @@ class Gazetteer:
                  old_ids: dict[str, str] | None = None):
         self._items: tuple[Settlement, ...] = tuple(settlements)
         self._by_id = {s.id: s for s in self._items}
+        self._centres: frozenset[str] | None = None
         if len(self._by_id) != len(self._items):
             raise ValueError("duplicate settlement ids")
         self._old_ids = {k: v for k, v in (old_ids or {}).items() if v in self._by_id}
@@ -293,13 +294,15 @@ class Gazetteer:
         """Codes of the most populous place of each first-level unit: the oblast centres, the
         capital and Sevastopol (for Kyiv Oblast, whose centre is the capital, its largest town,
         Bila Tserkva). The codifier does not mark centres; the largest place is each one
-        (a test checks them by name)."""
-        best: dict[str, Settlement] = {}
-        for s in self._items:
-            unit = s.id[:4]
-            if s.population and (unit not in best or s.population > best[unit].population):
-                best[unit] = s
-        return frozenset(s.id for s in best.values())
+        (a test checks them by name). Worked out once per gazetteer."""
+        if self._centres is None:
+            best: dict[str, Settlement] = {}
+            for s in self._items:
+                unit = s.id[:4]
+                if s.population and (unit not in best or s.population > best[unit].population):
+                    best[unit] = s
+            self._centres = frozenset(s.id for s in best.values())
+        return self._centres
 
     def canonical_id(self, id: str) -> str | None:  # noqa: A002 - the API's name
         """The code of a code or old id, or None."""
