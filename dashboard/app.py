@@ -42,8 +42,17 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
         panel_figures(store, "km2")
     gazetteer = Gazetteer.load(settings.gazetteer)
 
+    import flask
+
+    server = flask.Flask(__name__)
+    # Files from assets/ are streamed responses, which flask-compress by default compresses with
+    # zstd, br or deflate but never gzip: a browser or proxy that takes gzip only got the map
+    # client and plotly.js uncompressed (1.2 MB more). gzip streams as well as the others. (Read
+    # when Dash sets compression up, so set on the server before Dash gets it.)
+    server.config["COMPRESS_ALGORITHM_STREAMING"] = ["zstd", "br", "gzip", "deflate"]
     app = Dash(
         __name__,
+        server=server,
         use_pages=True,
         pages_folder="",
         assets_folder=str(ROOT / "assets"),
@@ -74,6 +83,7 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
     briefing.register(app)
     guard.install(app.server, settings.max_request_bytes, app.csp_hashes, _origins(settings.tiles_url))
     _preload_map_data(app.server, holder)
+    _cache_static(app)
     # Dash finishes its set-up on the first request, unguarded against concurrent threads
     # (gunicorn's --threads): a burst of first requests then gets 500s. Do it once here.
     app.server.test_client().get("/_dash-layout")
@@ -108,6 +118,46 @@ def _preload_map_data(server, holder) -> None:
         if (resp.status_code == 200 and resp.mimetype == "text/html" and flask.request.path in MAP_PAGES
                 and holder.get() is not None):
             resp.headers["Link"] = link
+        return resp
+
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _cache_static(app: Dash) -> None:
+    """A year in the browser's cache for the files whose address names their version: assets
+    (``/assets/x.js?m=<mtime>``, when the mtime is the file's), Dash's fingerprinted bundles and
+    its default icon (``?v=<dash version>``). A repeat visit then asks for none of them (by
+    default assets are revalidated one by one). Dash's lazily loaded chunks (``async-*.js``)
+    have no version in their address and keep Dash's ETag check."""
+    import os
+
+    import flask
+    from dash.fingerprint import check_fingerprint
+
+    prefix = app.config.requests_pathname_prefix
+    assets_url = prefix + app.config.assets_url_path.strip("/") + "/"
+    suites_url = prefix + "_dash-component-suites/"
+    folder = os.path.realpath(app.config.assets_folder)
+
+    @app.server.after_request
+    def cache(resp):
+        if resp.status_code != 200:
+            return resp
+        path, args = flask.request.path, flask.request.args
+        versioned = False
+        if path.startswith(assets_url) and args.get("m"):
+            full = os.path.realpath(os.path.join(folder, path[len(assets_url):]))
+            try:
+                versioned = full.startswith(folder + os.sep) and args["m"] == str(os.stat(full).st_mtime)
+            except OSError:
+                versioned = False
+        elif path.startswith(suites_url):
+            versioned = check_fingerprint(path[len(suites_url):])[1]
+        elif path == prefix + "_favicon.ico":
+            versioned = args.get("v") == dash.__version__
+        if versioned:
+            resp.headers["Cache-Control"] = IMMUTABLE
         return resp
 
 
