@@ -5,9 +5,8 @@
 The side panels' charts (``dashboard/components/figures.py``) draw scatter and bar traces
 only. Dash would load the full plotly.js bundle for them (~4.7 MB, ~1.4 MB gzipped, most of
 it maps, 3-D and WebGL the dashboard never draws); the basic bundle (scatter, bar, pie and
-the whole core: axes, dates, shapes, hover) is a quarter of that. A script in ``assets/``
-defines ``window.Plotly`` before Dash renders, and ``dcc.Graph`` then uses it instead of
-fetching its own copy (how Dash's maintainers say to use a partial bundle).
+the whole core: axes, dates, shapes, hover) is a quarter of that. The app serves it where
+``dcc.Graph`` fetches plotly.js from (``dashboard/app.py``, ``_plotly_bundle``).
 
 The bundle comes from the npm package ``plotly.js-basic-dist-min``, pinned in
 ``package.json``/``package-lock.json`` to the plotly.js version of the installed ``plotly``
