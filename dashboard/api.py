@@ -76,9 +76,10 @@ def _send(gz: bytes, cache: str = SHORT, mimetype: str = "application/json") -> 
     return resp
 
 
-def send_gz(gz: bytes, cache: str = SHORT) -> Response:
-    """Gzipped JSON ``gz`` as a response (see :func:`_send`), for endpoints outside this module."""
-    return _send(gz, cache)
+def send_gz(gz: bytes, cache: str = SHORT, mimetype: str = "application/json") -> Response:
+    """Gzipped JSON (or ``mimetype``) ``gz`` as a response (see :func:`_send`), for endpoints
+    outside this module."""
+    return _send(gz, cache, mimetype)
 
 
 def _error(message: str, status: int = 404, retry_after: int | None = None) -> Response:
@@ -440,11 +441,13 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         arg = request.args.get
         try:
             with api.exports.slot():
-                # The view on screen: its layers (absent: all) and its extent (view + the map's size).
+                # The view on screen: its layers (absent: all), its base map's groups (absent: all;
+                # empty: none) and its extent (view + the map's size).
                 data, mime, filename = export_bytes(
                     store, api.gazetteer, fmt, day=arg("date") or None, compare=arg("compare") or None,
                     town=arg("town") or None, base_url=base_url, notes_dir=api.notes_dir,
-                    layers=arg("layers"), view=arg("view") or None, view_size=arg("size") or None)
+                    layers=arg("layers"), view=arg("view") or None, view_size=arg("size") or None,
+                    base=arg("base"))
         except QueueFull as exc:
             return _error(str(exc), 503, retry_after=exc.retry_after)
         except ExportError as exc:

@@ -42,11 +42,22 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
         panel_figures(store, "km2")
     gazetteer = Gazetteer.load(settings.gazetteer)
 
+    import flask
+
+    server = flask.Flask(__name__)
+    # Files from assets/ are streamed responses, which flask-compress by default compresses with
+    # zstd, br or deflate but never gzip: a browser or proxy that takes gzip only got the map
+    # client and plotly.js uncompressed (1.2 MB more). gzip streams as well as the others. (Read
+    # when Dash sets compression up, so set on the server before Dash gets it.)
+    server.config["COMPRESS_ALGORITHM_STREAMING"] = ["zstd", "br", "gzip", "deflate"]
     app = Dash(
         __name__,
+        server=server,
         use_pages=True,
         pages_folder="",
         assets_folder=str(ROOT / "assets"),
+        # Not a script of every page: dcc.Graph asks for it when a chart is drawn (_plotly_bundle).
+        assets_ignore=r"^plotly-basic\.min\.js$",
         serve_locally=True,
         external_stylesheets=["/data/vocab.css"],  # the vocabulary's colours (dashboard/vocab.py)
         title="Frontline — territorial control in Ukraine",
@@ -74,6 +85,8 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
     briefing.register(app)
     guard.install(app.server, settings.max_request_bytes, app.csp_hashes, _origins(settings.tiles_url))
     _preload_map_data(app.server, holder)
+    _cache_static(app)
+    _plotly_bundle(app)
     # Dash finishes its set-up on the first request, unguarded against concurrent threads
     # (gunicorn's --threads): a burst of first requests then gets 500s. Do it once here.
     app.server.test_client().get("/_dash-layout")
@@ -109,6 +122,82 @@ def _preload_map_data(server, holder) -> None:
                 and holder.get() is not None):
             resp.headers["Link"] = link
         return resp
+
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _cache_static(app: Dash) -> None:
+    """A year in the browser's cache for the files whose address names their version: assets
+    (``/assets/x.js?m=<mtime>``, when the mtime is the file's), Dash's fingerprinted bundles and
+    its default icon (``?v=<dash version>``). A repeat visit then asks for none of them (by
+    default assets are revalidated one by one). Dash's lazily loaded chunks (``async-*.js``)
+    have no version in their address and keep Dash's ETag check."""
+    import os
+
+    import flask
+    from dash.fingerprint import check_fingerprint
+
+    prefix = app.config.routes_pathname_prefix
+    assets_url = prefix + app.config.assets_url_path.strip("/") + "/"
+    suites_url = prefix + "_dash-component-suites/"
+    folder = os.path.realpath(app.config.assets_folder)
+
+    @app.server.after_request
+    def cache(resp):
+        if resp.status_code != 200:
+            return resp
+        path, args = flask.request.path, flask.request.args
+        versioned = False
+        if path.startswith(assets_url) and args.get("m"):
+            full = os.path.realpath(os.path.join(folder, path[len(assets_url):]))
+            try:
+                versioned = full.startswith(folder + os.sep) and args["m"] == str(os.stat(full).st_mtime)
+            except OSError:
+                versioned = False
+        elif path.startswith(suites_url):
+            versioned = check_fingerprint(path[len(suites_url):])[1]
+        elif path == prefix + "_favicon.ico":
+            versioned = args.get("v") == dash.__version__
+        if versioned:
+            resp.headers["Cache-Control"] = IMMUTABLE
+        return resp
+
+
+#: plotly.js's basic partial bundle (scatter, bar, pie), copied by tools/build_plotly.py.
+PLOTLY_BUNDLE = ROOT / "assets" / "vendor" / "plotly" / "plotly-basic.min.js"
+
+
+def _plotly_bundle(app: Dash) -> None:
+    """The side panels' charts get plotly.js's basic bundle (387 KB gzipped), not Dash's full one
+    (1.4 MB: maps, 3-D and WebGL the panels never draw), at the address ``dcc.Graph`` loads
+    plotly.js from when its first chart is drawn (``window._dashPlotlyJSURL``, Dash's own
+    ``plotly.min.js``; the panels draw scatter and bar traces only).
+
+    Dash's documented way, the bundle as a script in ``assets/``, would make it a blocking
+    script of every page: parsed before Dash starts (and before the map's first paint) and
+    loaded by the briefing wall too, which draws no chart. Here it stays what Dash made it:
+    loaded asynchronously, by the pages with a chart, after their layout is in.
+    ``tests/test_page_bytes.py`` fails if a Dash upgrade moves the address (the full bundle
+    would come back). The address has no version in it, so the browser revalidates it (ETag);
+    the bundle is gzipped once, at the first request, not per request.
+    """
+    import gzip
+
+    import flask
+
+    from .api import send_gz
+
+    path = app.config.routes_pathname_prefix + "_dash-component-suites/plotly/package_data/plotly.min.js"
+    gz: list[bytes] = []
+
+    @app.server.before_request
+    def partial_plotly():
+        if flask.request.path != path:
+            return None
+        if not gz:
+            gz.append(gzip.compress(PLOTLY_BUNDLE.read_bytes(), compresslevel=9, mtime=0))
+        return send_gz(gz[0], "no-cache", "application/javascript")
 
 
 def _tune_malloc() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 
 from .settings import Settings, load_settings
-from .vocab import FORMATS
+from .vocab import BASE_KEYS, FORMATS
 
 #: Namesakes an ambiguous town name lists.
 MAX_CANDIDATES = 25
@@ -503,6 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "or all of Ukraine)")
     sp.add_argument("--view-size", help="the map's size on screen the view is read at, WxH px (default 1000x620)")
     sp.add_argument("--layers", help="map layers to draw, as the dashboard's layers= (default: all)")
+    sp.add_argument("--base", metavar="GROUPS",
+                    help="base map groups to draw, as the dashboard's base=: comma-separated of "
+                         f"{','.join(BASE_KEYS)}; an empty value draws none (default: all)")
     sp.add_argument("--base-url", default=None,
                     help="where the dashboard is served, for the caption's permalink (default: "
                          "FRONTLINE_PUBLIC_URL, else a relative ?date=… link)")

@@ -236,6 +236,12 @@ BASE_GROUPS = (
 )
 BASE_KEYS = tuple(g.key for g in BASE_GROUPS)
 BASE_LABELS = {g.key: g.label for g in BASE_GROUPS}
+#: The legend's words for the shaded, dashed stretches where the railway data has no lines
+#: (else empty land would read as land without railways): the page's base-map legend, the
+#: PNG/PDF legend and the offline HTML's legend.
+RAIL_GAP_LABEL = "No railway lines in the data (the stations are known)"
+#: The same said without a swatch beside it (the page's legend, under the base map's switches).
+RAIL_GAP_NOTE = "Shaded, dashed areas: " + RAIL_GAP_LABEL[0].lower() + RAIL_GAP_LABEL[1:]
 
 # --- exports ---------------------------------------------------------------------------------
 
@@ -420,7 +426,7 @@ def browser() -> dict:
         "labels": {"zooms": [list(x) for x in LABEL_ZOOMS], "noted_zoom": NOTED_LABEL_ZOOM,
                    "rank_centre": RANK_CENTRE, "rank_noted": RANK_NOTED},
         "base": {"groups": [{"key": g.key, "label": g.label} for g in BASE_GROUPS],
-                 "themes": BASE_THEMES, "style": BASE_STYLE},
+                 "themes": BASE_THEMES, "style": BASE_STYLE, "rail_gap_note": RAIL_GAP_NOTE},
         "source_views": [{"key": x.key, "label": x.label} for x in SOURCE_VIEWS],
         "default_source_view": DEFAULT_SOURCE_VIEW,
         "liveuamap": {"short": LIVEUAMAP.short, "credit": LIVEUAMAP.credit, "url": LIVEUAMAP.url},

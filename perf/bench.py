@@ -30,7 +30,10 @@ One run builds everything it times in a temporary folder and removes it afterwar
   RSS per worker (from ``/proc``) after a few hundred steps over HTTP.
 * **browser** — headless Debian Chromium through Playwright against that gunicorn:
   ``frontline.setIndex(i, true)`` → ``#map[data-painted=DATE]`` + one animation frame,
-  for random jumps and for next-day steps, and playback at 20 days/s.
+  for random jumps and for next-day steps, and playback at 20 days/s. Also the bytes of a
+  fresh visit: a new browser profile accepting gzip only, until the map has painted, the
+  side panels' charts are drawn and the network is quiet; Resource Timing's transferSize
+  (headers and compressed bodies) by part of the page.
 * **exports** — through the exporter: the first PNG (cold browser), warm PNGs, a report
   PDF, a standalone HTML page and a batch of ten PNGs.
 

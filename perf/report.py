@@ -21,6 +21,7 @@ TARGETS = [
     ("browser.playback_fast.days_per_s", ">=", 30.0, "days/s", "playback ≥ 30 days/s (30 days/s setting)"),
     ("browser.playback_fast.panels_skipped", "<=", 0, "days", "… every panel following, no day skipped"),
     ("browser.cold_paint_ms.p95", "<=", 1500, "ms", "cold first paint ≤ 1.5 s (p95 of fresh visits)"),
+    ("browser.fresh_bytes.total_mb", "<=", 2.0, "MB", "a fresh visit moves ≤ 2 MB (gzip)"),
     ("gunicorn.cold_start_s.median", "<=", 2.0, "s", "cold start ≤ 2 s"),
     ("sync.first_usable_s", "<=", 60.0, "s", "first run to a usable dashboard ≤ 60 s"),
     ("sync.full_s", "<=", 120.0, "s", "full sync ≤ 120 s"),
@@ -237,6 +238,12 @@ def render_table(res: dict) -> str:
     elif br.get("skipped"):
         sec("browser")
         row("skipped", br["skipped"])
+    fb = br.get("fresh_bytes")
+    if fb:
+        sec(f"bytes on a fresh visit, {fb['encoding']} (new browser profile, until the page is quiet)")
+        row("total", f"{fb['total_mb']:,.2f} MB in {fb['requests']} requests")
+        for part, n in fb["parts"].items():
+            row(f"  {part}", f"{n / 1024:,.0f} KB")
     ex = res.get("export") or {}
     if ex:
         sec("exports (kaleido + system Chromium, kept warm)")

@@ -500,6 +500,8 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool, baseline_url
             n_cold = 2 if quick else 7
             log(f"browser: {n_cold} fresh visits to a painted map …")
             out["cold_paint_ms"] = cold_paints(url, "#map[data-painted]", n_cold)
+            log("browser: the bytes of a fresh visit …")
+            out["fresh_bytes"] = fresh_visit_bytes(browser, url)
             if baseline_url:
                 out["baseline_cold_paint_ms"] = cold_paints(baseline_url, GRAPH_READY, n_cold)
 
@@ -518,6 +520,30 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool, baseline_url
         finally:
             browser.close()
     return _browser_figures(out, panel_gets, payloads_deps, errors, offhost)
+
+
+def fresh_visit_bytes(browser, url: str, encoding: str = "gzip") -> dict:
+    """Bytes on the wire for a fresh visit of ``url`` (a new browser profile: nothing cached),
+    the browser accepting ``encoding`` only: the page, its scripts and data until the map has
+    painted, the side panels' charts are drawn and the network has been quiet for a while (the
+    villages and whatever else loads after the first paint included). By part of the page, in
+    bytes, from Chromium's Resource Timing (headers and compressed bodies)."""
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768},
+                              extra_http_headers={"Accept-Encoding": encoding})
+    try:
+        ctx.add_init_script("performance.setResourceTimingBufferSize(5000)")
+        page = ctx.new_page()
+        page.goto(url + "/", timeout=120000)
+        page.wait_for_selector("#map[data-painted]", timeout=120000)
+        page.wait_for_selector(f"#{ids.AREA_CHART} .main-svg .trace", timeout=60000)
+        page.wait_for_load_state("networkidle", timeout=60000)
+        page.wait_for_timeout(1000)
+        got = page.evaluate((JS / "bytes.js").read_text())
+    finally:
+        ctx.close()
+    parts = dict(sorted(got["parts"].items(), key=lambda kv: -kv[1]))
+    return {"encoding": encoding, "total_mb": round(sum(parts.values()) / 1e6, 3), "requests": got["requests"],
+            "parts": parts}
 
 
 def _playback(play: dict, speed: int, days: list[str], start: int) -> dict:
@@ -546,6 +572,7 @@ def _browser_figures(out: dict, panel_gets: list[str], deps: list[dict], errors:
         "first_paint_s": out["first_paint_s"],
         "first_paint_parts": out.get("first_paint_parts"),
         "cold_paint_ms": dist(out.get("cold_paint_ms") or []),
+        "fresh_bytes": out.get("fresh_bytes"),
         "baseline_cold_paint_ms": dist(out["baseline_cold_paint_ms"]) if out.get("baseline_cold_paint_ms") else None,
         "random": {"ms": dist(rnd["ms"]), "fetch_ms": dist(rnd["fetch"]), "lost": len(rnd["lost"])},
         "next_day": {"ms": dist(seq["ms"]), "fetch_ms": dist(seq["fetch"]), "lost": len(seq["lost"])},

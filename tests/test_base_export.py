@@ -98,3 +98,81 @@ def test_a_tile_server_is_off_by_default_and_named_when_set(live_server, tiles_a
     assert index["tiles"] == {"url": "https://tiles.example.org/{z}/{x}/{y}.png", "attribution": "Example tiles"}
     csp = tiles_app.get("/").headers["Content-Security-Policy"]
     assert "img-src 'self' data: blob: https://tiles.example.org" in csp
+
+
+# --- the exports follow the page's base-map switches (base=) -----------------------------------
+# Zaporizhzhia's frame (zoom ~9) holds railways, and part of the Donbas stretch where the
+# railway data has no lines (a shaded, dashed area with its legend entry).
+RAIL_TOWN = "Zaporizhzhia"
+RAIL_DAY = date(2024, 10, 31)
+
+
+def _snap(store, gazetteer, **kw):
+    from dashboard.export.common import resolve
+
+    return resolve(store, gazetteer, RAIL_DAY, None, RAIL_TOWN, **kw)
+
+
+def test_a_figure_without_the_railway_group_draws_no_railway(store, gazetteer):
+    from dashboard.export.figure import map_figure
+
+    theme = vocab.BASE_THEMES["light"]
+
+    def drawn(fig):
+        return ({s.line.color for s in fig.layout.shapes} | {s.fillcolor for s in fig.layout.shapes},
+                [t.name for t in fig.data])
+
+    colours, names = drawn(map_figure(store, _snap(store, gazetteer)))
+    assert {theme["railway"], theme["rail_gap"], theme["river"], theme["urban"]} <= colours
+    assert vocab.RAIL_GAP_LABEL in names
+    snap = _snap(store, gazetteer, base="water,countries")
+    assert snap.base == ("water", "countries") and snap.permalink.endswith("&base=water%2Ccountries")
+    fig = map_figure(store, snap)
+    colours, names = drawn(fig)
+    assert theme["railway"] not in colours and theme["rail_gap"] not in colours and theme["urban"] not in colours
+    assert vocab.RAIL_GAP_LABEL not in names
+    assert theme["river"] in colours  # the Dnipro and its reservoirs (no sea or neighbour in this frame)
+    assert fig.layout.plot_bgcolor == theme["country"]
+    # No base map at all: nothing of it, and plain paper beyond Ukraine (not the neighbours' land).
+    bare = map_figure(store, _snap(store, gazetteer, base=""))
+    colours, _ = drawn(bare)
+    assert not {theme[k] for k in ("railway", "rail_gap", "urban", "river", "lake")} & colours
+    assert bare.layout.plot_bgcolor == "#ffffff"
+
+
+def test_the_offline_page_follows_the_base_switches_and_names_the_railway_gaps(store, gazetteer):
+    from dashboard.export.html import check_offline, html_page
+
+    theme = vocab.BASE_THEMES["light"]
+    full = html_page(store, _snap(store, gazetteer))
+    assert theme["railway"] in full and vocab.RAIL_GAP_LABEL in full
+    page = html_page(store, _snap(store, gazetteer, base="water,countries"))
+    check_offline(page)
+    assert theme["railway"] not in page and vocab.RAIL_GAP_LABEL not in page
+    assert theme["river"] in page
+    assert "base=water%2Ccountries" in page  # the caption's permalink reopens the same view
+
+
+def test_an_unknown_base_group_is_a_clear_error(store, gazetteer, live_server):
+    from dashboard.export.common import ExportError
+
+    with pytest.raises(ExportError, match="unknown base map group.*roads.*choose from water"):
+        _snap(store, gazetteer, base="water,roads")
+    client = live_server.app.server.test_client()
+    resp = client.get(f"/export?format=geojson&date={RAIL_DAY}&base=roads")
+    assert resp.status_code == 400 and "unknown base map group" in resp.get_json()["error"]
+    ok = client.get(f"/export?format=html&date={RAIL_DAY}&town={RAIL_TOWN}&base=water")
+    assert ok.status_code == 200 and vocab.BASE_THEMES["light"]["railway"].encode() not in ok.data
+
+
+def test_the_cli_exports_with_the_base_groups(cli, store_dir, tmp_path):
+    theme = vocab.BASE_THEMES["light"]
+    out = tmp_path / "z.html"
+    r = cli("--data-dir", str(store_dir), "export", "--format", "html", "--date", str(RAIL_DAY),
+            "--town", RAIL_TOWN, "--base", "water,countries", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    page = out.read_text()
+    assert theme["railway"] not in page and theme["country"] in page
+    r = cli("--data-dir", str(store_dir), "export", "--format", "png", "--base", "rail",
+            "--out", str(tmp_path / "x.png"))
+    assert r.returncode != 0 and "unknown base map group(s) 'rail'" in r.stderr and "Traceback" not in r.stderr

@@ -76,3 +76,8 @@ def test_quick_bench_browser_figures(quick_result):
     assert br["offhost_requests"] == 0
     assert br["console_errors"] == []
     assert br["payload_matches_browser"] is True
+    # The bytes of a fresh visit, by part (a size, not a timing: its budget is test_page_bytes.py's).
+    fb = br["fresh_bytes"]
+    assert fb["encoding"] == "gzip" and fb["requests"] > 10
+    assert fb["total_mb"] == round(sum(fb["parts"].values()) / 1e6, 3)
+    assert fb["parts"]["plotly.js (the charts)"] > 100_000 and fb["parts"]["page (HTML)"] > 0

@@ -67,3 +67,22 @@ def test_export_past_the_queue_says_the_server_is_busy(page, live_server, monkey
     page.errors.clear()
     with page.expect_download(timeout=60000):
         page.click("#export-geojson")
+
+
+def test_an_export_follows_the_base_map_switches(page, live_server, tmp_path):
+    """Railways switched off on the page: none in the offline page the Export menu downloads."""
+    from dashboard import vocab
+
+    page.goto(live_server.url + "/?date=2024-10-31&town=Zaporizhzhia")
+    page.wait_for_selector("#map[data-painted='2024-10-31']", timeout=30000)
+    page.click("input[data-base='railways']")
+    page.wait_for_function("!document.getElementById('map').getAttribute('data-base').includes('railways')")
+    page.click(".fl-export summary")
+    with page.expect_download(timeout=90000) as dl:
+        page.click("#export-html")
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(path)
+    html = path.read_text()
+    assert "base=water%2Ccountries%2Cbuilt_up%2Coblasts" in html  # the caption's link: the same switches
+    assert vocab.BASE_THEMES["light"]["railway"] not in html and vocab.RAIL_GAP_LABEL not in html
+    assert vocab.BASE_THEMES["light"]["river"] in html

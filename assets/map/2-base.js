@@ -67,8 +67,7 @@
       html += "<label class='fl-legend-row' data-base='" + g.key + "'><input type='checkbox' data-base='" + g.key + "'" +
               (groups.indexOf(g.key) >= 0 ? " checked" : "") + "> <span>" + esc(g.label) + "</span></label>";
     });
-    return html + "<div class='fl-legend-base-note' style='display:none'>Shaded, dashed areas: the railway data has " +
-           "no lines there (the stations are known).</div></div>";
+    return html + "<div class='fl-legend-base-note' style='display:none'>" + esc(b.rail_gap_note) + ".</div></div>";
   };
 
   Base.prototype.bindLegend = function (div) {

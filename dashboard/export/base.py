@@ -72,9 +72,18 @@ class BaseLayers:
                                     for f in doc["features"]]
             return self._files[key]
 
-    def layer(self, layer: str, zoom: float, day, box: BaseGeometry | None = None) -> list[Feature]:
+    def group(self, layer: str) -> str | None:
+        """The base-map group (a key of ``vocab.BASE_GROUPS``) whose switch shows ``layer``."""
+        spec = self.index["layers"].get(layer)
+        return spec.get("group") if spec else None
+
+    def layer(self, layer: str, zoom: float, day, box: BaseGeometry | None = None,
+              groups: tuple[str, ...] | None = None) -> list[Feature]:
         """``layer``'s features at ``zoom`` on ``day`` (the Kakhovka reservoir: drained after its
-        day, marked ``drained``), cut to ``box`` (lon/lat) when given."""
+        day, marked ``drained``), cut to ``box`` (lon/lat) when given; none when ``groups`` (the
+        base map's groups switched on; ``None``: all) leaves out the layer's group."""
+        if groups is not None and self.group(layer) not in groups:
+            return []
         band = self.band(layer, zoom)
         if band is None:
             return []
@@ -149,12 +158,17 @@ def river_width(props: dict, zoom: float) -> float:
     return w[min(int(props.get("rank", 0)), len(w) - 1)] * (1 + max(0.0, zoom - 7) * 0.2)
 
 
-def figure_parts(base: BaseLayers, day, zoom: float, box: BaseGeometry, project, path) -> tuple[list, list, list]:
+def figure_parts(base: BaseLayers, day, zoom: float, box: BaseGeometry, project, path,
+                 groups: tuple[str, ...] | None = None) -> tuple[list, list, list]:
     """Plotly shapes under Ukraine's land, shapes over it (under the zones) and name
     annotations, for the frame ``box`` (lon/lat); ``project`` maps lon/lat geometry to the
-    figure's plane, ``path`` a projected geometry to an SVG path."""
+    figure's plane, ``path`` a projected geometry to an SVG path. ``groups``: the base map's
+    groups switched on (``None``: all), as the dashboard's ``base=``."""
     st = BASE_STYLE
     under, over, names = [], [], []
+
+    def layer(name: str) -> list[Feature]:
+        return base.layer(name, zoom, day, box, groups)
 
     def shape(g, fill=None, line=None, width=0.0, dash=None):
         d = path(project(g))
@@ -169,33 +183,33 @@ def figure_parts(base: BaseLayers, day, zoom: float, box: BaseGeometry, project,
         if s:
             target.append(s)
 
-    for f in base.layer("sea", zoom, day, box):
+    for f in layer("sea"):
         add(under, f.geom, fill=COLORS["water"])
-    for f in base.layer("countries", zoom, day, box):
+    for f in layer("countries"):
         add(under, f.geom, fill=COLORS["country"])
-    for f in base.layer("borders", zoom, day, box):
+    for f in layer("borders"):
         add(under, f.geom, line=COLORS["border"], width=st["border"]["weight"], dash=True)
-    for f in base.layer("urban", zoom, day, box):
+    for f in layer("urban"):
         add(over, f.geom, fill=COLORS["urban"])
-    for f in base.layer("lakes", zoom, day, box):
+    for f in layer("lakes"):
         if f.props.get("drained"):
             add(over, f.geom, line=COLORS["drained"], width=st["drained"]["weight"], dash=True)
         else:
             add(over, f.geom, fill=COLORS["lake"], line=COLORS["river"], width=st["lake"]["weight"])
-    for f in base.layer("rivers", zoom, day, box):
+    for f in layer("rivers"):
         add(over, f.geom, line=COLORS["river"], width=river_width(f.props, zoom))
-    for f in base.layer("coast", zoom, day, box):
+    for f in layer("coast"):
         add(over, f.geom, line=COLORS["river"], width=st["coast"]["weight"])
     if zoom >= st["railway"]["min_zoom"]:
-        for f in base.layer("railways", zoom, day, box):
+        for f in layer("railways"):
             w = st["railway"]["main_weight"] if f.props.get("usage") == "main" else st["railway"]["weight"]
             add(over, f.geom, line=COLORS["railway"], width=w)
-        for f in base.layer("railway_gaps", zoom, day, box):
+        for f in layer("railway_gaps"):
             add(over, f.geom, fill=rgba(COLORS["rail_gap"], st["rail_gap"]["fill_opacity"]), line=COLORS["rail_gap"],
                 width=st["rail_gap"]["weight"], dash=True)
-    for layer, color, size, italic in (("country_names", COLORS["country_name"], 13, False),
-                                       ("sea_names", COLORS["water_name"], 14, True)):
-        for f in base.layer(layer, zoom, day, box):
+    for name, color, size, italic in (("country_names", COLORS["country_name"], 13, False),
+                                      ("sea_names", COLORS["water_name"], 14, True)):
+        for f in layer(name):
             p = project(f.geom)
             text = f.props.get("name", "")
             text = f"<i>{text}</i>" if italic else text.upper()
@@ -204,8 +218,10 @@ def figure_parts(base: BaseLayers, day, zoom: float, box: BaseGeometry, project,
     return under, over, names
 
 
-def html_layers(base: BaseLayers, day, zoom: float, box: BaseGeometry) -> dict[str, list[dict]]:
-    """The base layers an offline page embeds: ``{layer: [GeoJSON features]}`` (names included)."""
+def html_layers(base: BaseLayers, day, zoom: float, box: BaseGeometry,
+                groups: tuple[str, ...] | None = None) -> dict[str, list[dict]]:
+    """The base layers an offline page embeds: ``{layer: [GeoJSON features]}`` (names included),
+    of the base map's ``groups`` switched on (``None``: all)."""
     from shapely.geometry import mapping
 
     out: dict[str, list[dict]] = {}
@@ -213,7 +229,7 @@ def html_layers(base: BaseLayers, day, zoom: float, box: BaseGeometry) -> dict[s
         if layer in ("railways", "railway_gaps") and zoom < BASE_STYLE["railway"]["min_zoom"]:
             continue
         feats = [{"type": "Feature", "properties": f.props, "geometry": mapping(f.geom)}
-                 for f in base.layer(layer, zoom, day, box)]
+                 for f in base.layer(layer, zoom, day, box, groups)]
         if feats:
             out[layer] = feats
     return out

@@ -238,7 +238,8 @@ def run_export(args, settings) -> int:
         if not batch:
             t0 = time.perf_counter()
             snap = ex.snapshot(args.date, args.compare, args.town, layers=getattr(args, "layers", None),
-                               view=getattr(args, "view", None), view_size=getattr(args, "view_size", None))
+                               view=getattr(args, "view", None), view_size=getattr(args, "view_size", None),
+                               base=getattr(args, "base", None))
             for n in snap.notes:
                 _note(n)
             spans = None

@@ -62,6 +62,8 @@ class Snapshot:
     layers: tuple[str, ...] = vocab.MAP_LAYERS
     #: The dashboard's view ``(lat, lon, zoom)`` the export frames (its bbox follows from it).
     view: tuple[float, float, float] | None = None
+    #: The base map's groups shown (keys of :data:`vocab.BASE_GROUPS`), as the dashboard's ``base=``.
+    base: tuple[str, ...] = vocab.BASE_KEYS
 
     def shows(self, layer: str) -> bool:
         return layer in self.layers
@@ -76,7 +78,7 @@ class Snapshot:
     @property
     def permalink(self) -> str:
         town = self.town.id if self.town is not None else None
-        query = vocab.permalink(self.day, self.compare, town, self.layers, self.view)
+        query = vocab.permalink(self.day, self.compare, town, self.layers, self.view, base=self.base)
         return f"{self.base_url.rstrip('/')}/{query}" if self.base_url else query
 
     @property
@@ -185,6 +187,19 @@ def parse_layers(text) -> tuple[str, ...]:
     return tuple(k for k in vocab.MAP_LAYERS if k in wanted)
 
 
+def parse_base(text) -> tuple[str, ...]:
+    """A ``base=`` value (comma-separated base-map groups; empty: none) as the groups shown;
+    ``None``: all of them. :class:`ExportError` on unknown keys."""
+    if text is None:
+        return vocab.BASE_KEYS
+    wanted = [x.strip() for x in str(text).split(",") if x.strip()]
+    bad = [x for x in wanted if x not in vocab.BASE_KEYS]
+    if bad:
+        raise ExportError(f"unknown base map group(s) {', '.join(bad)[:60]!r}; choose from "
+                          f"{', '.join(vocab.BASE_KEYS)} (or none: an empty value)")
+    return tuple(k for k in vocab.BASE_KEYS if k in wanted)
+
+
 def parse_size(text) -> tuple[int, int]:
     """``"WxH"`` pixels (the map's size on screen) as numbers; :class:`ExportError` if it is not one."""
     try:
@@ -224,14 +239,15 @@ def _resolve_date(store, d: date, label: str) -> tuple[date, str | None]:
 
 def resolve(store, gazetteer, day: date | None = None, compare: date | None = None, town=None,
             base_url: str = DEFAULT_BASE_URL, generated: datetime | None = None, *, layers=None, view=None,
-            view_size=None) -> Snapshot:
+            view_size=None, base=None) -> Snapshot:
     """Resolve user input into a :class:`Snapshot`; :class:`ExportError` on any bad input.
 
     ``day`` defaults to the newest day; ``town`` is a name (resolved through the
     gazetteer, aliases and fuzzy matching included) or a Settlement. ``layers`` (keys or a
     ``layers=`` string) and ``view`` (``(lat, lon, zoom)`` or ``"lat,lon,zoom"``, read on a map
     of ``view_size`` px) are what the dashboard shows: the export draws those layers over
-    that extent.
+    that extent. ``base`` (keys or a ``base=`` string; ``None``: all) are the base map's
+    groups switched on.
     """
     if store is None:
         raise ExportError("no store yet: run `frontline sync`")
@@ -272,6 +288,7 @@ def resolve(store, gazetteer, day: date | None = None, compare: date | None = No
             elif match.how not in ("code", "id") and str(town).strip().lower() != settlement.name.lower():
                 notes.append(f"town {str(town)[:60]!r} matched {settlement.label}")
     shown = parse_layers(layers) if layers is None or isinstance(layers, str) else parse_layers(",".join(layers))
+    base_shown = parse_base(base) if base is None or isinstance(base, str) else parse_base(",".join(base))
     v = bbox = None
     if view is not None and view != "":
         v = parse_view(view) if isinstance(view, str) else parse_view(",".join(str(x) for x in view))
@@ -283,5 +300,6 @@ def resolve(store, gazetteer, day: date | None = None, compare: date | None = No
     row = store.row(d)
     kwargs = {"generated": generated} if generated is not None else {}
     return Snapshot(day=d, requested=requested, compare=c, town=settlement, base_url=base_url or DEFAULT_BASE_URL,
-                    layers=shown, view=v, bbox=bbox, notes=tuple(notes), complete=bool(row["complete"]),
-                    source=str(row["source"]), snapshot_id=str(row["snapshot_id"]), taken=str(row["taken"]), **kwargs)
+                    layers=shown, base=base_shown, view=v, bbox=bbox, notes=tuple(notes),
+                    complete=bool(row["complete"]), source=str(row["source"]), snapshot_id=str(row["snapshot_id"]),
+                    taken=str(row["taken"]), **kwargs)

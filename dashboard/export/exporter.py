@@ -37,9 +37,9 @@ class Exporter:
         self.notes_dir = notes_dir
 
     def snapshot(self, day=None, compare=None, town=None, bbox=None, *, layers=None, view=None,
-                 view_size=None) -> Snapshot:
+                 view_size=None, base=None) -> Snapshot:
         snap = resolve(self.store, self.gazetteer, _as_date(day, "date"), _as_date(compare, "compare date"), town,
-                       base_url=self.base_url, layers=layers, view=view, view_size=view_size)
+                       base_url=self.base_url, layers=layers, view=view, view_size=view_size, base=base)
         if bbox is not None:
             from dataclasses import replace
 
@@ -83,7 +83,7 @@ class Exporter:
     def export(self, fmt: str, day=None, compare=None, town=None, **view) -> tuple[bytes, str, str]:
         """``(bytes, mimetype, filename)`` of one export; :class:`ExportError` on any failure.
 
-        ``view``: ``layers``, ``view``, ``view_size`` (see :func:`~dashboard.export.common.resolve`).
+        ``view``: ``layers``, ``view``, ``view_size``, ``base`` (see :func:`~dashboard.export.common.resolve`).
         """
         try:
             if fmt not in FORMATS:
@@ -102,7 +102,7 @@ class Exporter:
 
 def export_bytes(store, gazetteer, fmt: str, day=None, compare=None, town=None, base_url: str = DEFAULT_BASE_URL,
                  notes_dir: Path | None = None, *, layers=None, view=None,
-                 view_size=None) -> tuple[bytes, str, str]:
+                 view_size=None, base=None) -> tuple[bytes, str, str]:
     """Export one view: ``(bytes, mimetype, filename)``.
 
     Parameters
@@ -124,6 +124,9 @@ def export_bytes(store, gazetteer, fmt: str, day=None, compare=None, town=None, 
         What the dashboard shows: the layers drawn and the extent framed, a ``(lat, lon,
         zoom)`` view of a map of ``view_size`` (``(w, h)`` px) (see
         :func:`~dashboard.export.common.resolve`).
+    base
+        The base map's groups shown (keys of ``vocab.BASE_GROUPS``, or a ``base=`` string;
+        empty: none; ``None``: all), as the dashboard's base-map switches.
 
     Raises
     ------
@@ -131,4 +134,4 @@ def export_bytes(store, gazetteer, fmt: str, day=None, compare=None, town=None, 
         For anything that goes wrong, with a message fit to show the user.
     """
     return Exporter(store, gazetteer, base_url=base_url, notes_dir=notes_dir).export(
-        fmt, day, compare, town, layers=layers, view=view, view_size=view_size)
+        fmt, day, compare, town, layers=layers, view=view, view_size=view_size, base=base)

@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..analytics.geo import to_equal_area
-from ..vocab import BASE_THEMES, LEGEND_ZONES, RANK_CENTRE, STYLE, ZONE_OPACITY, label_zoom, rgba
+from ..vocab import BASE_THEMES, LEGEND_ZONES, RAIL_GAP_LABEL, RANK_CENTRE, STYLE, ZONE_OPACITY, label_zoom, rgba
 from .common import COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot, held_summary
 
 if TYPE_CHECKING:
@@ -311,7 +311,7 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         return _display_path(id(store), h, gz, tol, nd) or None
 
     shapes: list[dict] = []
-    base_under, base_over, base_names = _base_parts(base, snap, xr, yr, km_per_px, nd, town_view, tol)
+    base_under, base_over, base_names, beyond = _base_parts(base, snap, xr, yr, km_per_px, nd, town_view, tol)
     shapes += base_under
     shapes.append(dict(type="path", path=boundary_path("outline", md.outline), fillrule="evenodd",
                        fillcolor=COLORS["land"], line=dict(color=COLORS["land_edge"], width=STYLE["land"]["weight"]),
@@ -383,7 +383,7 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", name=LABELS["front"], hoverinfo="skip",
                                  line=dict(color=COLORS["front"], width=STYLE["front"]["weight"])))
     if any(sh["line"]["color"] == BASE_COLORS["rail_gap"] for sh in base_over):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="No railway lines in the data",
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=RAIL_GAP_LABEL,
                                  marker=dict(symbol="square", size=15, color=rgba(BASE_COLORS["rail_gap"], 0.3),
                                              line=dict(color=BASE_COLORS["rail_gap"], width=1.5))))
     named = named_places(places, store, snap, xr, yr, km_per_px)
@@ -429,8 +429,7 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
                    y=1 - 12 / height, yanchor="top", yref="container", font=dict(size=20))
     fig.update_layout(
         width=width, height=height, margin=margin, font=FONT, paper_bgcolor="#ffffff",
-        # With the base map, what lies beyond its box is the neighbours' land (the sea is drawn).
-        plot_bgcolor=BASE_COLORS["country"] if base_under else COLORS["water"],
+        plot_bgcolor=beyond,
         shapes=shapes, annotations=annotations, title=ttl, showlegend=True,
         legend=(dict(x=1.01, xanchor="left", y=1, yanchor="top", bgcolor="rgba(255,255,255,0.9)",
                      bordercolor="#ccd", borderwidth=1, font=dict(size=12.5), title=dict(text="<b>Legend</b>"))
@@ -447,13 +446,17 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
 
 
 def _base_parts(base, snap: Snapshot, xr, yr, km_per_px: float, nd: int, town_view: bool, tol: float):
-    """The base map's shapes under and over Ukraine's land and its names (empty without one)."""
+    """The base map's shapes under and over Ukraine's land, its names (empty without one) and
+    the colour of what lies beyond Ukraine's land where nothing is drawn: the neighbours' land
+    with the base map's countries (the sea is drawn over it), plain paper when the reader
+    switched them off (as on the page), the sea's colour without a base map."""
     from .base import base_layers, figure_parts, lonlat_box, zoom_for
 
     if base is True:
         base = base_layers()
     if not base:
-        return [], [], []
+        return [], [], [], COLORS["water"]
+    beyond = BASE_COLORS["country"] if "countries" in snap.base else "#ffffff"
     zoom = zoom_for(km_per_px)
 
     def path(g):
@@ -461,7 +464,7 @@ def _base_parts(base, snap: Snapshot, xr, yr, km_per_px: float, nd: int, town_vi
             g = shapely.simplify(g, tol, preserve_topology=True)
         return svg_path(g, nd)
 
-    return figure_parts(base, snap.day, zoom, lonlat_box(xr, yr).buffer(0.05), _km, path)
+    return (*figure_parts(base, snap.day, zoom, lonlat_box(xr, yr).buffer(0.05), _km, path, snap.base), beyond)
 
 
 def _km_or_none(g):

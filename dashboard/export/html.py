@@ -25,7 +25,7 @@ import orjson
 import shapely
 from shapely.geometry import mapping
 
-from ..vocab import BASE_STYLE, BASE_THEMES, LEGEND_ZONES, STYLE, ZONE_OPACITY, rgba
+from ..vocab import BASE_STYLE, BASE_THEMES, LEGEND_ZONES, RAIL_GAP_LABEL, STYLE, ZONE_OPACITY, rgba
 from .base import OVER_LAND, UNDER_LAND
 from .common import (
     ATTRIBUTION,
@@ -152,7 +152,9 @@ def html_page(store, snap: Snapshot, change=None, places=None) -> str:
     root.header.add_child(folium.Element(f"<title>{htmllib.escape(_title(snap))}</title>"), name="fl_title")
     root.header.add_child(folium.Element(f"<style>{css}</style>"), name="fl_leaflet_css")
     root.header.add_child(folium.Element(f"<script>{js}</script>"), name="fl_leaflet_js")
-    page_css = _PAGE_CSS.substitute(COLORS, beyond=BASE_THEMES["light"]["country"])
+    # Beyond the base map: the neighbours' land, or plain paper when their group is switched off.
+    beyond = BASE_THEMES["light"]["country"] if "countries" in snap.base else "#ffffff"
+    page_css = _PAGE_CSS.substitute(COLORS, beyond=beyond)
     root.header.add_child(folium.Element(f"<style>{page_css}</style>"), name="fl_page_css")
 
     base = _base_layers(snap, bounds)
@@ -253,6 +255,10 @@ def html_page(store, snap: Snapshot, change=None, places=None) -> str:
         fg.add_to(m)
         legend.append(f"<span class='fl-dot' style='background:{STATUS_COLORS.get(status)}'></span>"
                       f"{htmllib.escape(text)}")
+    if base.get("railway_gaps"):  # as the page's legend says it (else empty land reads as no railway)
+        gap, gap_fill = BASE_THEMES["light"]["rail_gap"], BASE_STYLE["rail_gap"]["fill_opacity"]
+        legend.append(f"<span class='fl-sw' style='background:{rgba(gap, 2 * gap_fill)};border-color:{gap};"
+                      f"border-style:dashed'></span>{htmllib.escape(RAIL_GAP_LABEL)}")
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds(bounds)
 
@@ -289,7 +295,7 @@ def _base_layers(snap: Snapshot, bounds) -> dict[str, list[dict]]:
     (s, w), (n, e) = bounds
     town = (n - s) < 3
     box = shapely.box(w - 1.0, s - 0.6, e + 1.0, n + 0.6) if town else shapely.box(16, 40, 46, 56)
-    return html_layers(b, snap.day, 9.0 if town else 6.0, box)
+    return html_layers(b, snap.day, 9.0 if town else 6.0, box, snap.base)
 
 
 def _add_base(m, base: dict[str, list[dict]], layers) -> None:
