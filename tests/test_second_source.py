@@ -82,6 +82,11 @@ def test_a_second_sync_adds_nothing_and_parses_nothing(synced, lm_folder):
     assert not again.published and again.files_parsed == 0 and again.files_read == 6
     assert "nothing new" in again.summary()
     assert layout.current_dir(data_dir) == gen
+    # The file refused by the first sync is left out again without being read, and the sync says so.
+    (name, why), = again.not_reread
+    assert name == "2023-12-09.json" and "left out before" in why and "not re-read" in why
+    assert "km²" in why  # the first sync's reason, repeated
+    assert "2023-12-09.json: left out before" in again.summary()
 
 
 def test_bad_files_are_refused_by_name_and_never_corrupt_the_store(synced, lm_folder, tmp_path):

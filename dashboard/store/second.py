@@ -174,6 +174,9 @@ class SecondReport:
     days_removed: list[date] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    #: Files left out by an earlier sync for what they hold (refused as implausible, or unreadable),
+    #: whose bytes have not changed: left out again without being parsed, and said so.
+    not_reread: list[tuple[str, str]] = field(default_factory=list)
     files_read: int = 0
     files_parsed: int = 0
     days_total: int = 0
@@ -193,9 +196,11 @@ class SecondReport:
                      + f": the store holds {self.days_total} days"
                      + (f" ({self.first_day} to {self.last_day})" if self.first_day else "")
                      + f"; {self.files_read} files read, {self.files_parsed} parsed."]
-        for title, items in (("Skipped", self.skipped), ("Refused as implausible", self.refused)):
+        for title, items in (("Skipped", self.skipped), ("Refused as implausible", self.refused),
+                             ("Left out by an earlier sync and not re-read (the same bytes)", self.not_reread)):
             if items:
-                lines.append(f"{title} {len(items)} file(s):")
+                lines.append(f"{title}: {len(items)} file(s):" if title.endswith(")") else
+                             f"{title} {len(items)} file(s):")
                 lines.extend(f"  - {item}: {why}" for item, why in items[:20])
                 if len(items) > 20:
                     lines.append(f"  … and {len(items) - 20} more")
@@ -277,8 +282,12 @@ def sync_liveuamap(data_dir: Path, loc: Location, *, gazetteer_hash: str | None 
                     continue
                 sha = hashlib.sha256(blob).hexdigest()
                 files.append({"file": base, "file_day": file_day, "sha256": sha})
-                if sha in parsed or sha in futures.values() or _reusable(known.get(sha), stored_rows, old_days,
-                                                                          store, gaz_hash):
+                if sha in parsed or sha in futures.values():
+                    continue
+                if _reusable(known.get(sha), stored_rows, old_days, store, gaz_hash):
+                    why = _left_out(known[sha])
+                    if why is not None:
+                        report.not_reread.append((base, why))
                     continue
                 futures[pool.submit(_parse_job, blob, base)] = sha
                 del blob
@@ -368,6 +377,7 @@ def sync_liveuamap(data_dir: Path, loc: Location, *, gazetteer_hash: str | None 
                 "synced_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "last_sync_skipped": [{"item": i, "reason": r} for i, r in report.skipped],
                 "last_sync_refused": [{"item": i, "reason": r} for i, r in report.refused],
+                "last_sync_not_reread": [{"item": i, "reason": r} for i, r in report.not_reread],
             }
             manifest["files"] = layout.file_entries(tmp, manifest.get("files"), gen)
             layout.publish(data_dir, tmp, manifest)
@@ -393,6 +403,14 @@ def _reusable(known_file, stored_rows: dict, old_days: pd.DataFrame, store, gaz_
         return False  # read before but not kept (superseded, or its change refused): parse again
     ref, same = _reference(store, day)
     return old_days.at[day, "key"] == _key(ref, same, gaz_hash)
+
+
+def _left_out(known_file) -> str | None:
+    """Why an earlier sync left a file out (None when it was kept), as the sync says it again."""
+    err = known_file.error
+    if not isinstance(err, str) or not err:
+        return None
+    return f"left out before ({err}); same bytes, not re-read"
 
 
 def _collect(futures: dict, parsed: dict, report: SecondReport) -> None:
