@@ -220,9 +220,16 @@ class DataAPI:
         """The previous day with data, and the deltas from its geometry to this day's (per
         layer or front line that changed): a browser stepping forward needs nothing else."""
         i = store.day_index(day)
-        if i == 0:  # DeepState's first day: the day before it, if any, is Liveuamap's (no delta)
+        if i == 0:  # DeepState's first day: the day before it, if any, is Liveuamap's
             before = store.timeline_days
-            return (before[len(before) - len(store.day_list) - 1] if len(before) > len(store.day_list) else None), {}
+            if len(before) == len(store.day_list):
+                return None, {}
+            from .store.second import layer_keys, timeline_delta
+
+            prev = before[len(before) - len(store.day_list) - 1]
+            h = store.layer_hashes(day).get("occupied")
+            gz = timeline_delta(store, layer_keys(store, prev)["occupied"], h)
+            return prev, ({"occupied": orjson.Fragment(gzip.decompress(gz))} if gz is not None else {})
         prev = store.day_list[i - 1]
         a, b = store.geometry_hashes(prev), store.geometry_hashes(day)
         out = {}

@@ -231,6 +231,26 @@ def test_the_map_timeline_starts_with_liveuamap_days_and_says_whose_they_are(app
     assert app_client.get("/data/day/2022-03-01.json").status_code == 404  # before Liveuamap's first day here
 
 
+def test_a_step_through_liveuamap_days_carries_the_syncs_deltas(app_client, synced):
+    """The sync makes the timeline's Liveuamap layers and the deltas between them: a step to the next
+    day (and on to DeepState's first) needs no geometry request, and the delta gives the layer exactly."""
+    from dashboard import delta
+    from dashboard.store.second import TIMELINE_FILE
+
+    assert (layout.current_dir(synced[0]) / TIMELINE_FILE).is_file()
+    a = _body(app_client.get("/data/day/2022-03-16.json"))
+    b = _body(app_client.get("/data/day/2022-03-25.json"))
+    c = _body(app_client.get("/data/day/2022-04-03.json"))
+    shown = _body(app_client.get(f"/data/geom/{a['layers']['occupied']}.json"))
+    for prev, day in ((a, b), (b, c)):
+        d = day["deltas"]["occupied"]
+        assert d["base"] == prev["layers"]["occupied"]
+        whole = _body(app_client.get(f"/data/geom/{day['layers']['occupied']}.json"))
+        shown = delta.apply(shown, d)
+        assert shown == whole
+    assert a["deltas"] == {}  # the first day of the timeline: nothing before it
+
+
 def test_the_sources_endpoint_gives_liveuamap_and_the_disagreement(app_client):
     p = _body(app_client.get("/data/sources/2024-11-01.json"))
     assert p["date"] == "2024-10-31" and p["attribution"] == "Liveuamap via NZZ"

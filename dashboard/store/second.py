@@ -13,6 +13,11 @@ generation that hard-links every file of the current one and adds or replaces th
                              GeoJSON and the display GeoJSON of where the two sources differ (gzipped)
     liveuamap-files.parquet  every file read: its name, SHA-256 and the period end it holds (or why
                              it was left out), so the next sync parses only what is new
+    liveuamap-timeline.parquet  what the map's timeline draws of the days before DeepState's first:
+                             each day's area since 2022 for display (Liveuamap's area less
+                             DeepState's pre-2022 zones) and the delta from the day before it
+                             (and from the last of them to DeepState's first day), so that a
+                             step through them reads, never measures
 
 Each file is parsed in a worker process (the archive is 1.1 GB of JSON: only one file at a
 time is held in memory per worker), passes DeepState's plausibility gates, and is kept only
@@ -52,7 +57,8 @@ SOURCE = lm.SOURCE
 DAYS_FILE = "liveuamap-days.parquet"
 GEOM_FILE = "liveuamap-geom.parquet"
 FILES_FILE = "liveuamap-files.parquet"
-FILES = (DAYS_FILE, GEOM_FILE, FILES_FILE)
+TIMELINE_FILE = "liveuamap-timeline.parquet"
+FILES = (DAYS_FILE, GEOM_FILE, FILES_FILE, TIMELINE_FILE)
 #: The manifest's key for what the second source holds.
 MANIFEST_KEY = "liveuamap"
 _PARQUET = {"compression": "zstd", "compression_level": 9}
@@ -359,7 +365,9 @@ def sync_liveuamap(data_dir: Path, loc: Location, *, gazetteer_hash: str | None 
             "file": [f["file"] for f in files], "sha256": [f["sha256"] for f in files],
             "end": [None if f["end"] is None else str(f["end"]) for f in files],
             "error": [f["error"] for f in files]})
-        changed = report.days_added or report.days_updated or report.days_removed
+        # A store synced before the timeline file existed gets it on its next sync.
+        changed = (report.days_added or report.days_updated or report.days_removed
+                   or (new_days and not (gen / TIMELINE_FILE).is_file()))
         if not changed:
             report.seconds = time.perf_counter() - t0
             return report
@@ -369,6 +377,7 @@ def sync_liveuamap(data_dir: Path, loc: Location, *, gazetteer_hash: str | None 
                 if path.is_file() and path.name != layout.MANIFEST and path.name not in FILES:
                     os.link(path, tmp / path.name)
             _write(tmp, gen, new_days, chosen, fresh, parsed, stored_rows, old_days, files_frame)
+            _write_timeline(tmp, store)
             manifest = layout.read_manifest(gen)
             manifest[MANIFEST_KEY] = {
                 "source": loc.describe(), "attribution": lm.ATTRIBUTION, "credit": lm.CREDIT,
@@ -470,6 +479,37 @@ def _write(tmp: Path, gen: Path, days: list[date], chosen: dict, fresh: dict, pa
     files_frame.to_parquet(tmp / FILES_FILE, **_PARQUET)
 
 
+def _write_timeline(tmp: Path, store) -> None:
+    """The timeline's display geometry of the days before DeepState's first, and the deltas between
+    them (see the module's docstring): made once here rather than on a visitor's first step."""
+    from .derive import delta_job
+
+    t = pq.read_table(tmp / GEOM_FILE, columns=["day", "hash", "wkb"],
+                      filters=[("day", "<", pd.Timestamp(store.first_day))]).to_pydict()
+    order = sorted(range(len(t["day"])), key=lambda i: t["day"][i])
+    keys, gzs = [], []
+    for i in order:
+        day = pd.Timestamp(t["day"][i]).date()
+        keys.append(KEY_PREFIX + t["hash"][i])
+        gzs.append(gz_json(_display(_since_2022_of(store, day, shapely.from_wkb(t["wkb"][i]))[0])))
+    chain_keys, chain_gzs = list(keys), list(gzs)
+    first = store.layer_hashes(store.first_day).get("occupied")
+    if keys and first and store.display_gz(first) is not None:
+        chain_keys.append(first)
+        chain_gzs.append(store.display_gz(first))
+    deltas = delta_job((chain_keys, chain_gzs)) if len(chain_keys) > 1 else []
+    rows = {"key": [], "gz": [], "base": [], "delta": []}
+    for j, key in enumerate(chain_keys):
+        rows["key"].append(key)
+        rows["gz"].append(gzs[j] if j < len(gzs) else None)  # DeepState's first day: the store has it
+        rows["base"].append(chain_keys[j - 1] if j else None)
+        rows["delta"].append(deltas[j - 1] if j else None)
+    pq.write_table(pa.table({"key": pa.array(rows["key"], type=pa.string()),
+                             "gz": pa.array(rows["gz"], type=pa.binary()),
+                             "base": pa.array(rows["base"], type=pa.string()),
+                             "delta": pa.array(rows["delta"], type=pa.binary())}), tmp / TIMELINE_FILE, **_PARQUET)
+
+
 def _geom_index(path: Path) -> dict[str, int]:
     """Row group of each day's geometry, by hash."""
     f = pq.ParquetFile(path)
@@ -509,6 +549,17 @@ class SecondSource:
         self._index = _geom_index(self.path / GEOM_FILE)
         self._file = pq.ParquetFile(self.path / GEOM_FILE, memory_map=True)
         self._store = store
+        #: The timeline's days before DeepState's first, made by the sync: display by key, deltas by
+        #: (base, key). Empty for a store synced before the sync made them (then made on request).
+        self.timeline_gz: dict[str, bytes] = {}
+        self.timeline_deltas: dict[tuple[str, str], bytes] = {}
+        if (self.path / TIMELINE_FILE).is_file():
+            t = pq.read_table(self.path / TIMELINE_FILE).to_pydict()
+            for key, gz, base, dl in zip(t["key"], t["gz"], t["base"], t["delta"]):
+                if gz:
+                    self.timeline_gz[key] = gz
+                if base and dl:
+                    self.timeline_deltas[(base, key)] = dl
 
     @classmethod
     def open(cls, gen: Path, store) -> SecondSource | None:
@@ -587,9 +638,11 @@ def days_before(store) -> list[date]:
 
 def _since_2022(store, day: date) -> tuple[BaseGeometry, str | None]:
     """Liveuamap's area of ``day`` less the pre-2022 zones (drawn as DeepState's own layer), and their hash."""
-    second = store.liveuamap
+    return _since_2022_of(store, day, store.liveuamap.held(day))
+
+
+def _since_2022_of(store, day: date, held: BaseGeometry) -> tuple[BaseGeometry, str | None]:
     ref, _same = _reference(store, day)
-    held = second.held(day)
     if ref is None:
         return held, None
     return polygonal(shapely.difference(held, store.geometry(ref))), ref
@@ -611,6 +664,8 @@ def display_gz(store, key: str) -> bytes | None:
     second = store.liveuamap
     if second is None or not key.startswith(KEY_PREFIX):
         return None
+    if key in second.timeline_gz:  # made by the sync
+        return second.timeline_gz[key]
     by_hash = store.memo.once("lm-day-by-hash", lambda: {h: d for d, h in zip(second.day_list, second.days["h_held"])})
     day = by_hash.get(key[len(KEY_PREFIX):])
     if day is None:
@@ -623,15 +678,32 @@ def display_gz(store, key: str) -> bytes | None:
     return store.memo.recent(("lm-display", day), build)
 
 
+def timeline_delta(store, base: str | None, key: str | None) -> bytes | None:
+    """The sync's gzipped delta between two consecutive timeline days' ``occupied`` layers (None if none)."""
+    second = store.liveuamap
+    if second is None or not base or not key:
+        return None
+    return second.timeline_deltas.get((base, key))
+
+
 def day_payload(store, day: date, prev: date | None) -> dict:
-    """What /data/day/<day>.json says of a Liveuamap day (the same keys as a DeepState day's)."""
+    """What /data/day/<day>.json says of a Liveuamap day (the same keys as a DeepState day's); a step
+    from the day before carries the delta of its ``occupied`` layer, as a DeepState day's does."""
+    import gzip
+
     second = store.liveuamap
     row = second.days.loc[day]
+    layers = layer_keys(store, day)
+    deltas = {}
+    if prev is not None and store.is_second_day(prev):
+        gz = timeline_delta(store, layer_keys(store, prev)["occupied"], layers["occupied"])
+        if gz is not None:
+            deltas["occupied"] = orjson.Fragment(gzip.decompress(gz))
     return {
         "date": str(day), "complete": False, "source": SOURCE, "attribution": lm.ATTRIBUTION,
         "snapshot": row["file"], "taken": str(day), "period": second.provenance(day)["period"],
-        "layers": layer_keys(store, day), "front": None, "status": row["status"],
-        "prev": str(prev) if prev else None, "deltas": {}, "held_km2": round(float(row["held_km2"]), 1),
+        "layers": layers, "front": None, "status": row["status"],
+        "prev": str(prev) if prev else None, "deltas": deltas, "held_km2": round(float(row["held_km2"]), 1),
     }
 
 
