@@ -281,9 +281,46 @@ def test_the_link_carries_the_source_switch(lm_store, gazetteer, store):
         "?date=2022-03-16&source=liveuamap&view=50.6%2C30.5%2C8"
 
 
-def test_an_export_of_a_day_before_deepstate_says_who_has_it(synced, cli, tmp_path):
-    r = cli("--data-dir", synced[0], "export", "--date", "2022-03-20", "--format", "csv", "--out", tmp_path / "x.csv")
-    assert r.returncode == 2 and "Liveuamap via NZZ has it" in r.stderr and "--source liveuamap" in r.stderr
+@pytest.mark.browser
+def test_exports_of_a_day_before_deepstate_draw_liveuamaps_map_and_say_so(synced, lm_store, gazetteer, cli,
+                                                                           tmp_path):
+    """PNG, SVG, PDF, report, offline HTML and GeoJSON of 2022-03-20: Liveuamap's map of its day
+    (the period ending 2022-03-16), said in the title, legend and caption, its km² the store's."""
+    from dashboard.export.exporter import export_bytes
+
+    from .test_export import blend, decode_png, has_colour, pdf_text
+
+    row = lm_store.liveuamap.days.loc[date(2022, 3, 16)]
+    held = f"{float(row['held_km2']):,.0f} km²"
+    r = cli("--data-dir", synced[0], "export", "--date", "2022-03-20", "--format", "png", "--out", tmp_path / "x.png")
+    assert r.returncode == 0, r.stderr
+    img = decode_png((tmp_path / "x.png").read_bytes())
+    from dashboard.vocab import COLORS
+
+    assert has_colour(img, blend(COLORS["occupied"], 0.5), min_pixels=2000)  # Liveuamap's area, drawn
+
+    svg = export_bytes(lm_store, gazetteer, "svg", "2022-03-20")[0].decode()
+    for needle in ("Territorial control in Ukraine on 2022-03-16 (Liveuamap via NZZ)", "Map of",
+                   "before DeepState's record", "file 2022-03-20.json", "(DeepState's outline)", held,
+                   "requested 2022-03-20", "Please credit and support Liveuamap"):
+        assert needle in svg.replace("&#x27;", "'").replace("&amp;", "&"), needle
+    assert "Grey zone / contested: unknown on this day" in svg
+
+    for fmt in ("pdf", "report"):
+        data, mime, name = export_bytes(lm_store, gazetteer, fmt, "2022-03-20")
+        text = pdf_text(data, tmp_path)
+        assert "Liveuamap via NZZ" in text and "2022-03-16" in text and held in text, fmt
+    assert "LIVEUAMAP VIA NZZ'S MAPS" in text  # the report's oblast table: Liveuamap's change
+    page = export_bytes(lm_store, gazetteer, "html", "2022-03-20")[0].decode()
+    assert "(Liveuamap via NZZ)" in page and "before DeepState&#x27;s record" in page and held in page
+    gj = orjson.loads(export_bytes(lm_store, gazetteer, "geojson", "2022-03-20")[0])
+    assert gj["source"] == "liveuamap-nzz" and gj["date"] == "2022-03-16"
+    assert gj["russian_held_km2"] == pytest.approx(float(row["held_km2"]), abs=0.1)
+    assert {f["properties"]["layer"] for f in gj["features"]} == {"occupied", "occupied_before_2022"}
+    # A compare window reaching into Liveuamap's days is refused with a sentence, not drawn.
+    r = cli("--data-dir", synced[0], "export", "--date", "2024-10-31", "--compare", "2022-03-20", "--format",
+            "png", "--out", tmp_path / "y.png")
+    assert r.returncode == 2 and "compare window is drawn on DeepState's days" in r.stderr
 
 
 def test_the_page_plays_from_liveuamap_days_and_switches_source(synced, browser):

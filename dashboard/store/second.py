@@ -734,3 +734,83 @@ def sources_payload(store, requested: date) -> bytes | None:
         return gz_json(doc)
 
     return store.memo.recent(("sources.json", day), build)
+
+
+# --- exports of Liveuamap's days -------------------------------------------------------------------
+
+class TimelineStore:
+    """The store as the map's timeline sees it: the days before DeepState's first are Liveuamap's.
+
+    Exports read a day through a handful of the store's methods (its row of km², its layers, its
+    settlements' status, its front line, a change between two days); this gives those for a
+    Liveuamap day as the map draws it (what Liveuamap drew since 2022 as ``occupied``, DeepState's
+    pre-2022 zones beside it, no grey zone, liberated areas or front line) and hands everything
+    else, and every DeepState day, to the store itself.
+    """
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    @property
+    def first_day(self) -> date:
+        return self._store.timeline_days[0]
+
+    def resolve_day(self, requested: date):
+        return self._store.resolve_timeline_day(requested)
+
+    def _second(self, day: date) -> bool:
+        return self._store.is_second_day(day)
+
+    def row(self, day: date) -> pd.Series:
+        store = self._store
+        if not self._second(day):
+            return store.row(day)
+        r = store.liveuamap.days.loc[day]
+        ref_day = store.day_list[max(0, bisect_right(store.day_list, day) - 1)]
+        before = float(store.row(ref_day)["occupied_before_2022_km2"]) if _reference(store, day)[0] else 0.0
+        held = float(r["held_km2"])
+        return pd.Series({
+            "russian_held_km2": held, "occupied_km2": held - before, "occupied_before_2022_km2": before,
+            "contested_km2": np.nan, "liberated_km2": np.nan, "complete": False, "source": SOURCE,
+            "snapshot_id": r["file"], "taken": " … ".join(str(p) for p in store.liveuamap.provenance(day)["period"]
+                                                         if p), "gap_days": 0})
+
+    def layer_hashes(self, day: date) -> dict[str, str | None]:
+        return layer_keys(self._store, day) if self._second(day) else self._store.layer_hashes(day)
+
+    def geometry_hashes(self, day: date) -> dict[str, str | None]:
+        if self._second(day):
+            return {**layer_keys(self._store, day), "front": None}
+        return self._store.geometry_hashes(day)
+
+    def day_status(self, day: date) -> bytes:
+        return self._store.liveuamap.status(day).encode("ascii") if self._second(day) else self._store.day_status(day)
+
+    def front_hash(self, day: date) -> str | None:
+        return None if self._second(day) else self._store.front_hash(day)
+
+    def front_geometry(self, day: date):
+        return None if self._second(day) else self._store.front_geometry(day)
+
+    def layer(self, day: date, layer: str):
+        store = self._store
+        if not self._second(day):
+            return store.layer(day, layer)
+        if layer == "occupied":
+            return _since_2022(store, day)[0]
+        if layer == "occupied_before_2022":
+            ref = _reference(store, day)[0]
+            return store.geometry(ref) if ref else None
+        return None
+
+    def change(self, a: date, b: date):
+        """A change between two days; Liveuamap's own when either is one of its days."""
+        store = self._store
+        if not (self._second(a) or self._second(b)):
+            return store.change(a, b)
+        from ..analytics.sources import change_between
+
+        return store.memo.recent(("lm-change", a, b), lambda: change_between(store, a, b))
