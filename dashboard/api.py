@@ -104,6 +104,7 @@ class DataAPI:
         self._lock = threading.Lock()
         self._days: dict[date, bytes] = {}
         self._meta: bytes | None = None
+        self._series: bytes | None = None
         self._settlements: dict[bool, bytes] = {}
         self._deltas: OrderedDict[tuple[str, str], bytes] = OrderedDict()  # least recently used first
         self._delta_bytes = 0
@@ -121,6 +122,7 @@ class DataAPI:
                 self._gen = self.holder.generation
                 self._days.clear()
                 self._meta = None
+                self._series = None
                 self._settlements = {}
                 self._deltas.clear()
                 self._delta_bytes = 0
@@ -145,6 +147,18 @@ class DataAPI:
                 "generation": self._gen,
             })
         return self._meta
+
+    def sources_series(self, store) -> bytes:
+        """Where the two sources disagree over time (gzipped JSON, once per generation): the km² only
+        DeepState and only Liveuamap call Russian-held, on every day both cover, as columns."""
+        if self._series is None:
+            from .analytics.sources import disagreement_series
+
+            rows = disagreement_series(store)
+            self._series = _gz({"days": [r["date"] for r in rows],
+                                "deepstate_only_km2": [r["deepstate_only_km2"] for r in rows],
+                                "liveuamap_only_km2": [r["liveuamap_only_km2"] for r in rows]})
+        return self._series
 
     def settlements(self, store, more: bool = False) -> bytes:
         """The store's settlements as rows ``[name, where, lat, lon, population, id, i, rank]``
@@ -362,6 +376,16 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         except DateOutOfRange as exc:
             return _error(str(exc))
         return _send(api.day(store, rd.day), SHORT)
+
+    @bp.route("/data/sources/series.json")
+    def sources_series():
+        """Where the two sources disagree, over time (the source switch's chart)."""
+        store, err = need_store()
+        if err:
+            return err
+        if store.liveuamap is None:
+            return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
+        return _send(api.sources_series(store), SHORT)
 
     @bp.route("/data/sources/<day>.json")
     def sources_day(day: str):

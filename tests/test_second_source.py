@@ -258,6 +258,10 @@ def test_the_sources_endpoint_gives_liveuamap_and_the_disagreement(app_client):
     assert p["liveuamap_only_km2"] == pytest.approx(1_637.4, abs=1)
     ds_only = area_km2(shapely.geometry.shape(p["disagree"]["deepstate_only"]))
     assert ds_only == pytest.approx(p["deepstate_only_km2"], rel=0.02)  # simplified for display
+    series = _body(app_client.get("/data/sources/series.json"))  # the chart's data, every day both cover
+    i = series["days"].index("2024-10-31")
+    assert (series["deepstate_only_km2"][i], series["liveuamap_only_km2"][i]) == (p["deepstate_only_km2"],
+                                                                                p["liveuamap_only_km2"])
     early = _body(app_client.get("/data/sources/2022-03-20.json"))
     assert early["date"] == "2022-03-16" and early["disagree"] is None  # DeepState has no map of that day
 
@@ -356,6 +360,21 @@ def test_the_page_plays_from_liveuamap_days_and_switches_source(synced, browser)
                              timeout=30_000)
         assert "1,363 km²" in pg.inner_text(".fl-sources-note") and "1,637 km²" in pg.inner_text(".fl-sources-note")
         assert "source=disagree" in pg.evaluate("window.location.search")
+        # The disagreement over time: a chart of the store's series, its day marker following the timeline.
+        series = {r["date"]: r for r in sources.disagreement_series(Store.open(synced[0]))}
+        for day in ("2024-10-31", "2022-04-05"):
+            if day != "2024-10-31":
+                pg.evaluate(f"window.frontline.setDate('{day}')")
+            chart = pg.wait_for_selector(f".fl-sources-chart svg[data-date='{day}']", timeout=30_000)
+            assert float(chart.get_attribute("data-deepstate-only")) == series[day]["deepstate_only_km2"]
+            assert float(chart.get_attribute("data-liveuamap-only")) == series[day]["liveuamap_only_km2"]
+            assert chart.is_visible() and len(pg.query_selector_all(".fl-sources-chart path")) == 2
+        marker_x = float(pg.get_attribute(".fl-sources-marker", "x1"))
+        pg.evaluate("window.frontline.setDate('2024-02-16')")
+        pg.wait_for_selector(".fl-sources-chart svg[data-date='2024-02-16']", timeout=30_000)
+        assert float(pg.get_attribute(".fl-sources-marker", "x1")) > marker_x
+        pg.check("input[name='fl-source'][value='deepstate']")
+        pg.wait_for_selector(".fl-sources-chart", state="hidden", timeout=30_000)
     finally:
         ctx.close()
         server.stop()
