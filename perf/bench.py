@@ -33,6 +33,14 @@ One run builds everything it times in a temporary folder and removes it afterwar
   for random jumps and for next-day steps, and playback at 20 days/s.
 * **exports** — through the exporter: the first PNG (cold browser), warm PNGs, a report
   PDF, a standalone HTML page and a batch of ten PNGs.
+* **second source** — ``frontline sync --liveuamap`` of one year's archive of Liveuamap via NZZ
+  (2022: the invasion's first weeks, which only it covers, and the rest of the year beside
+  DeepState; the whole archive took about 6 min of CPU) into a copy of the full store, then a
+  second sync over the same files (what a daily sync costs when nothing is new); then, on the
+  store it made, the server step (as above, cold) over Liveuamap's days before DeepState's
+  first, and over consecutive DeepState days both cover with the source switch's request,
+  ``/data/sources/<day>.json`` (``source=liveuamap`` and ``source=disagree`` ask the same one).
+  ``--quick`` syncs five files.
 
 The sections are in :mod:`perf.scenarios`, the table and targets in :mod:`perf.report`.
 ``--quick`` runs the same sections on a few days cut from the mirror (CI smoke run,
@@ -64,6 +72,7 @@ from .scenarios import (
     bench_export,
     bench_gunicorn_start,
     bench_gunicorn_steps,
+    bench_second,
     bench_server,
     bench_store,
     bench_sync,
@@ -124,6 +133,8 @@ def run_bench(args, settings: Settings) -> int:
                 res["gunicorn"].update(more)
         log("exports …")
         res["export"] = section("export", lambda: bench_export(store_dir, settings, quick)) or {}
+        log("second source (Liveuamap via NZZ) …")
+        res["second"] = section("second", lambda: bench_second(store_dir, tmp, settings, quick)) or {}
     finally:
         if g is not None:
             g.stop()

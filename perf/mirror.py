@@ -120,3 +120,52 @@ def quick_mirror(src: Sources, root: Path) -> Sources:
         if d is not None and days[0] <= d <= last + timedelta(days=QUICK_DAILY_EXTRA):
             link_into(p, daily)
     return Sources(api, daily, src.boundaries)
+
+
+#: The second source's subset the benchmark syncs: one year's archive (the invasion's first
+#: weeks, which only Liveuamap covers, and the rest of 2022 beside DeepState). The whole archive
+#: took about 6 min of CPU; a year is a fifth of its files.
+LIVEUAMAP_YEAR = 2022
+#: Quick mode: the first files of that year and the last of the newest (beside the quick store's days).
+QUICK_LIVEUAMAP_FIRST, QUICK_LIVEUAMAP_LAST = 2, 3
+
+
+def liveuamap_archive() -> Path:
+    """The mirror folder of Liveuamap's yearly archives (``../shared/data/liveuamap-nzz``)."""
+    folder = _shared() / "data" / "liveuamap-nzz"
+    if not any(folder.glob("nzz-liveuamap-*.tar.xz")):
+        raise NoData(f"no Liveuamap archives at {folder}; the benchmark runs on local mirrors only")
+    return folder
+
+
+def liveuamap_subset(root: Path, quick: bool) -> tuple[Path, str]:
+    """A folder the benchmark's Liveuamap sync reads, and what it holds (said in the printout).
+
+    Full: a symlink to the archive of :data:`LIVEUAMAP_YEAR`. Quick: a few files extracted
+    (the first of that year, the last of the newest archive), as tests/conftest.py does.
+    """
+    import tarfile
+
+    folder = liveuamap_archive()
+    root.mkdir(parents=True, exist_ok=True)
+    if not quick:
+        src = folder / f"nzz-liveuamap-{LIVEUAMAP_YEAR}.tar.xz"
+        link_into(src, root)
+        return root, f"the {LIVEUAMAP_YEAR} archive ({src.name}) of the mirror, one year of five"
+    names = []
+    newest = sorted(folder.glob("nzz-liveuamap-*.tar.xz"))[-1]
+    for path, take_last in ((folder / f"nzz-liveuamap-{LIVEUAMAP_YEAR}.tar.xz", False), (newest, True)):
+        kept: list[tuple[str, bytes]] = []
+        with tarfile.open(path, "r:xz") as tar:
+            for m in tar:
+                if not (m.isfile() and m.name.endswith(".json")):
+                    continue
+                kept.append((Path(m.name).name, tar.extractfile(m).read()))
+                if take_last:
+                    kept = kept[-QUICK_LIVEUAMAP_LAST:]
+                elif len(kept) >= QUICK_LIVEUAMAP_FIRST:
+                    break
+        for name, blob in kept:
+            (root / name).write_bytes(blob)
+            names.append(name)
+    return root, f"{len(names)} files of the mirror ({', '.join(sorted(names))})"
