@@ -387,17 +387,32 @@ def make_blueprint(api: DataAPI) -> Blueprint:
             return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
         return _send(api.sources_series(store), SHORT)
 
+    @bp.route("/data/sources/days.json")
+    def sources_days():
+        """Liveuamap's days: the source switch asks for the one holding the map's day."""
+        from .store.second import days_payload
+
+        store, err = need_store()
+        if err:
+            return err
+        if store.liveuamap is None:
+            return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
+        return _send(store.memo.once("sources-days.json", lambda: _gz(days_payload(store))), SHORT)
+
     @bp.route("/data/sources/<day>.json")
     def sources_day(day: str):
         """The second source on a day: Liveuamap's area and where it and DeepState disagree."""
-        from .store.second import sources_payload
+        from .store.second import SOURCE_VIEWS, sources_payload
 
         store, d, err = need_store_and_day(day)
         if err:
             return err
         if store.liveuamap is None:
             return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
-        gz = sources_payload(store, d)  # None: no Liveuamap day on or before d, said as date null
+        view = request.args.get("view") or None
+        if view is not None and view not in SOURCE_VIEWS:
+            return _error(f"view must be one of {', '.join(SOURCE_VIEWS)} (or left out: both)", 400)
+        gz = sources_payload(store, d, view)  # None: no Liveuamap day on or before d, said as date null
         return _send(gz or _gz({"requested": str(d), "date": None}), SHORT)
 
     @bp.route("/data/geom/<h>.json")

@@ -38,9 +38,10 @@ One run builds everything it times in a temporary folder and removes it afterwar
   DeepState; the whole archive took about 6 min of CPU) into a copy of the full store, then a
   second sync over the same files (what a daily sync costs when nothing is new); then, on the
   store it made, the server step (as above, cold) over Liveuamap's days before DeepState's
-  first, and over consecutive DeepState days both cover with the source switch's request,
-  ``/data/sources/<day>.json`` (``source=liveuamap`` and ``source=disagree`` ask the same one).
-  ``--quick`` syncs five files.
+  first, and, for each of the source switch's views (``source=liveuamap``, ``source=disagree``),
+  over consecutive DeepState days both cover: the day's step and, once per NZZ period, the
+  view's ``/data/sources/<Liveuamap's day>.json?view=…``, as the page asks them.
+  ``--quick`` syncs a few files (the first of 2022, those of the quick store's last days).
 
 The sections are in :mod:`perf.scenarios`, the table and targets in :mod:`perf.report`.
 ``--quick`` runs the same sections on a few days cut from the mirror (CI smoke run,

@@ -126,8 +126,8 @@ def quick_mirror(src: Sources, root: Path) -> Sources:
 #: weeks, which only Liveuamap covers, and the rest of 2022 beside DeepState). The whole archive
 #: took about 6 min of CPU; a year is a fifth of its files.
 LIVEUAMAP_YEAR = 2022
-#: Quick mode: the first files of that year and the last of the newest (beside the quick store's days).
-QUICK_LIVEUAMAP_FIRST, QUICK_LIVEUAMAP_LAST = 2, 3
+#: Quick mode: the first files of that year, and the files of the last days of the quick store.
+QUICK_LIVEUAMAP_FIRST, QUICK_LIVEUAMAP_LAST = 2, 4
 
 
 def liveuamap_archive() -> Path:
@@ -138,11 +138,12 @@ def liveuamap_archive() -> Path:
     return folder
 
 
-def liveuamap_subset(root: Path, quick: bool) -> tuple[Path, str]:
+def liveuamap_subset(root: Path, quick: bool, last_day: date | None = None) -> tuple[Path, str]:
     """A folder the benchmark's Liveuamap sync reads, and what it holds (said in the printout).
 
-    Full: a symlink to the archive of :data:`LIVEUAMAP_YEAR`. Quick: a few files extracted
-    (the first of that year, the last of the newest archive), as tests/conftest.py does.
+    Full: a symlink to the archive of :data:`LIVEUAMAP_YEAR`. Quick: a few files extracted, as
+    tests/conftest.py does: the first of that year (days only Liveuamap covers) and those of the
+    days up to ``last_day``, the quick store's last (days both cover).
     """
     import tarfile
 
@@ -152,20 +153,21 @@ def liveuamap_subset(root: Path, quick: bool) -> tuple[Path, str]:
         src = folder / f"nzz-liveuamap-{LIVEUAMAP_YEAR}.tar.xz"
         link_into(src, root)
         return root, f"the {LIVEUAMAP_YEAR} archive ({src.name}) of the mirror, one year of five"
+    last = last_day or date(LIVEUAMAP_YEAR, 12, 31)
+    want_last = {str(last - timedelta(days=i)) + ".json" for i in range(-1, QUICK_LIVEUAMAP_LAST - 1)}
     names = []
-    newest = sorted(folder.glob("nzz-liveuamap-*.tar.xz"))[-1]
-    for path, take_last in ((folder / f"nzz-liveuamap-{LIVEUAMAP_YEAR}.tar.xz", False), (newest, True)):
-        kept: list[tuple[str, bytes]] = []
+    for year, wanted in ((LIVEUAMAP_YEAR, None), (last.year, want_last)):
+        path = folder / f"nzz-liveuamap-{year}.tar.xz"
+        if not path.is_file():
+            continue
         with tarfile.open(path, "r:xz") as tar:
             for m in tar:
-                if not (m.isfile() and m.name.endswith(".json")):
+                name = Path(m.name).name
+                if not (m.isfile() and name.endswith(".json")) or name in names:
                     continue
-                kept.append((Path(m.name).name, tar.extractfile(m).read()))
-                if take_last:
-                    kept = kept[-QUICK_LIVEUAMAP_LAST:]
-                elif len(kept) >= QUICK_LIVEUAMAP_FIRST:
+                if wanted is None and len(names) < QUICK_LIVEUAMAP_FIRST or wanted is not None and name in wanted:
+                    (root / name).write_bytes(tar.extractfile(m).read())
+                    names.append(name)
+                if wanted is None and len(names) >= QUICK_LIVEUAMAP_FIRST:
                     break
-        for name, blob in kept:
-            (root / name).write_bytes(blob)
-            names.append(name)
     return root, f"{len(names)} files of the mirror ({', '.join(sorted(names))})"

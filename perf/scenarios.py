@@ -25,6 +25,7 @@ import shutil
 import statistics
 import sys
 import time
+from bisect import bisect_right
 from datetime import timedelta
 from pathlib import Path
 
@@ -612,17 +613,18 @@ def bench_export(store_dir: Path, settings: Settings, quick: bool) -> dict:
 def bench_second(store_dir: Path, tmp: Path, settings: Settings, quick: bool) -> dict:
     """``frontline sync --liveuamap`` into a copy of the DeepState store (a first sync, then a second
     one over the same files), then the server's step on the store it made: over Liveuamap's days
-    before DeepState's first (the map's timeline), and, on days both cover, the step of the
-    source switch's views (``source=liveuamap`` and ``source=disagree`` ask the same
-    ``/data/sources/<day>.json`` beside the day's step)."""
+    before DeepState's first (the map's timeline), and, on consecutive days both cover, the step
+    of each of the source switch's views: the day's step and, when the day falls in another NZZ
+    period than the day before, ``/data/sources/<Liveuamap's day>.json?view=…``."""
     import os
 
     from dashboard.app import create_app
     from dashboard.settings import load_settings
     from dashboard.sources.fetch import Location
-    from dashboard.store.second import sync_liveuamap
+    from dashboard.store.reader import Store
+    from dashboard.store.second import SOURCE_VIEWS, sync_liveuamap
 
-    folder, what = liveuamap_subset(tmp / "liveuamap", quick)
+    folder, what = liveuamap_subset(tmp / "liveuamap", quick, Store.open(store_dir).last_day)
     data_dir = tmp / "store-liveuamap"
     shutil.copytree(store_dir, data_dir, symlinks=True, copy_function=os.link)  # a sync writes new files only
     log(f"Liveuamap sync of {what} into a copy of the DeepState store …")
@@ -653,16 +655,23 @@ def bench_second(store_dir: Path, tmp: Path, settings: Settings, quick: bool) ->
         both = [d for d, k in zip(days, kinds) if k == "D" and series and series[0] <= d <= series[-1]][:100]
         log(f"server step over {len(lm_days)} Liveuamap days (cold), {len(both)} days both cover …")
         lm_rows = walk(client, lm_days, payloads)
-        view_rows = walk(client, both, payloads)
-        for r in view_rows:  # the switch's request beside the day's step
-            g = client.get(f"/data/sources/{r['date']}.json")
-            r.update(sources_ms=g.ms, wire_sources=g.wire, errors=r["errors"] + (g.status != 200))
-            r["step_ms"] += g.ms
-            r["wire"] += g.wire
-            r["raw"] += len(g.decoded())
+        day_rows = walk(client, both, payloads)
+        lm_all = client.get("/data/sources/days.json").json()["days"]
         out["liveuamap_days"] = summarise_steps(lm_rows)
-        out["views"] = {**summarise_steps(view_rows), "sources_ms": dist(r["sources_ms"] for r in view_rows),
-                        "bytes_gz_sources": dist(r["wire_sources"] for r in view_rows)}
+        out["views"] = {}
+        for view in SOURCE_VIEWS:  # as the page asks: once per Liveuamap day (an NZZ period), for that view
+            rows, shown = [], None
+            for r in day_rows:
+                row, day = dict(r, sources_ms=0.0, wire_sources=0), lm_all[bisect_right(lm_all, r["date"]) - 1]
+                if day != shown:
+                    g = client.get(f"/data/sources/{day}.json?view={view}")
+                    row.update(sources_ms=g.ms, wire_sources=g.wire, errors=r["errors"] + (g.status != 200),
+                               step_ms=r["step_ms"] + g.ms, wire=r["wire"] + g.wire, raw=r["raw"] + len(g.decoded()))
+                    shown = day
+                rows.append(row)
+            out["views"][view] = {**summarise_steps(rows), "sources_ms": dist(r["sources_ms"] for r in rows),
+                                  "bytes_gz_sources": dist(r["wire_sources"] for r in rows),
+                                  "sources_requests": sum(1 for r in rows if r["wire_sources"])}
         out["series_bytes_gz"] = client.get("/data/sources/series.json").wire
     finally:
         client.close()

@@ -45,7 +45,8 @@ POSITIVE = [
     "gunicorn.cold_start_s.median", "gunicorn.rss_mb_per_worker_max", "gunicorn.steps.step_ms.p95",
     "machine.cores",
     "second.first_sync.s", "second.second_sync.s", "second.liveuamap_days.step_ms.p50",
-    "second.views.step_ms.p50", "second.views.bytes_gz_sources.p50", "second.series_bytes_gz",
+    "second.views.liveuamap.step_ms.p50", "second.views.disagree.step_ms.p50",
+    "second.views.disagree.sources_requests", "second.series_bytes_gz",
 ]
 
 
@@ -62,7 +63,8 @@ def test_quick_bench_reports_every_figure(quick_result):
     assert res["baseline"]["errors"] == 0
     sd = res["second"]  # Liveuamap via NZZ: five files synced, a second sync parses nothing
     assert sd["first_sync"]["added"] > 0 and sd["second_sync"]["files_parsed"] == 0
-    assert sd["liveuamap_days"]["errors"] == 0 and sd["views"]["errors"] == 0
+    assert sd["liveuamap_days"]["errors"] == 0
+    assert sd["views"]["liveuamap"]["errors"] == 0 and sd["views"]["disagree"]["errors"] == 0
     for pkg in ("dash", "plotly", "geopandas", "shapely", "pyproj"):
         assert res["machine"]["versions"][pkg]
     assert {t["key"] for t in res["targets"]} >= {"sync.full_s", "step.cold.step_ms.p95"}

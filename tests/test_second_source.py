@@ -258,6 +258,16 @@ def test_the_sources_endpoint_gives_liveuamap_and_the_disagreement(app_client):
     assert p["liveuamap_only_km2"] == pytest.approx(1_637.4, abs=1)
     ds_only = area_km2(shapely.geometry.shape(p["disagree"]["deepstate_only"]))
     assert ds_only == pytest.approx(p["deepstate_only_km2"], rel=0.02)  # simplified for display
+    # Each view of the switch asks for what it draws, by Liveuamap's day (its days: /data/sources/days.json).
+    assert _body(app_client.get("/data/sources/days.json"))["days"] == [
+        "2022-03-16", "2022-03-25", "2022-04-05", "2024-02-16", "2024-10-31"]
+    held = _body(app_client.get("/data/sources/2024-10-31.json?view=liveuamap"))
+    dis = _body(app_client.get("/data/sources/2024-10-31.json?view=disagree"))
+    assert "disagree" not in held and held["held"] == p["held"] and held["held_km2"] == p["held_km2"]
+    assert "held" not in dis and dis["disagree"] == p["disagree"]
+    assert dis["deepstate_only_km2"] == p["deepstate_only_km2"]
+    bad = app_client.get("/data/sources/2024-10-31.json?view=rumours")
+    assert bad.status_code == 400 and "view must be one of" in _body(bad)["error"]
     series = _body(app_client.get("/data/sources/series.json"))  # the chart's data, every day both cover
     i = series["days"].index("2024-10-31")
     assert (series["deepstate_only_km2"][i], series["liveuamap_only_km2"][i]) == (p["deepstate_only_km2"],
@@ -360,6 +370,15 @@ def test_the_page_plays_from_liveuamap_days_and_switches_source(synced, browser)
                              timeout=30_000)
         assert "1,363 km²" in pg.inner_text(".fl-sources-note") and "1,637 km²" in pg.inner_text(".fl-sources-note")
         assert "source=disagree" in pg.evaluate("window.location.search")
+        # The next DeepState day lies in the same NZZ period: its note follows, with no new request.
+        asked = []
+        pg.on("request", lambda r: asked.append(r.url) if "/data/sources/" in r.url else None)
+        pg.evaluate("window.frontline.step(1)")
+        pg.wait_for_selector("#map[data-painted='2024-11-01']", timeout=30_000)
+        pg.wait_for_function("() => document.querySelector('.fl-sources-note').textContent"
+                             ".includes('its period ending 2024-10-31')", timeout=30_000)
+        assert "1,363 km²" in pg.inner_text(".fl-sources-note") and asked == []
+        pg.evaluate("window.frontline.setDate('2024-10-31')")
         # The disagreement over time: a chart of the store's series, its day marker following the timeline.
         series = {r["date"]: r for r in sources.disagreement_series(Store.open(synced[0]))}
         for day in ("2024-10-31", "2022-04-05"):

@@ -10,6 +10,8 @@
  * sources cover (/data/sources/series.json, fetched once; log scale, as spring 2022's tens of
  * thousands of km² sit beside later years' hundreds), with a dotted line at the map's day that
  * follows the timeline; its data-* attributes and title give the figures of that day.
+ * Each view asks /data/sources/<day>.json?view=… for Liveuamap's day holding the map's day (its days
+ * from /data/sources/days.json), so the days of one NZZ period share one response, drawn once.
  * The switch is the map's state.source (the permalink's source=). Days before DeepState's record
  * are Liveuamap's whatever the switch says (the map draws them as its zones). Shown only when the
  * store holds Liveuamap's days (meta.second_source). Uses only window.frontline.
@@ -20,7 +22,7 @@
   var fl = window.frontline;
   if (!fl) return;
   var box = null, note = null, radios = {}, vocab = null, seq = 0, hidden = null, available = null;
-  var series = null, chart = null;
+  var series = null, chart = null, lmDays = null, drawn = null, STALE = {};
   var SVG = "http://www.w3.org/2000/svg", W = 214, H = 92, PAD = { l: 34, r: 4, t: 6, b: 16 };
 
   function getJSON(url) {
@@ -180,9 +182,55 @@
   }
 
   function clear() {
+    drawn = null;
     fl.overlay("liveuamap", null);
     fl.overlay("deepstate_only", null);
     fl.overlay("liveuamap_only", null);
+  }
+
+  /* Liveuamap's day holding `date`: the latest of `days` on or before it (null: none); the date
+   * itself when the days are not known. The days of one NZZ period share one request. */
+  function snap(days, date) {
+    if (!days || !days.length) return date;
+    var lo = 0, hi = days.length - 1, best = null;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (days[mid] <= date) { best = days[mid]; lo = mid + 1; } else { hi = mid - 1; }
+    }
+    return best;
+  }
+
+  /* Draw the view `src` of the response `p` (for the map's day `date`); overlays already drawn for
+   * the same view and Liveuamap day stay as they are, only the note follows the day. */
+  function show(src, p, date, key) {
+    var c = vocab.colors, z = vocab.style.zone;
+    var redraw = !drawn || drawn.key !== key;
+    if (redraw) clear();
+    drawn = { key: key, p: p };
+    var when = p.date === date ? "" : " (its period ending " + p.date + ")";
+    if (src === "liveuamap") {
+      hideZones(true);
+      if (redraw) {
+        fl.overlay("liveuamap", p.held, { color: c.occupied, weight: z.weight, opacity: z.opacity, fillColor: c.occupied,
+                                          fillOpacity: vocab.zone_opacity.occupied });
+      }
+      note.textContent = vocab.liveuamap.short + when + ": Russian-held " + km2(p.held_km2) + ".";
+      return;
+    }
+    hideZones(false);
+    if (!p.disagree) {
+      note.textContent = "DeepState has no map of " + p.date + ", Liveuamap's day" + when + ": nothing to compare.";
+      return;
+    }
+    if (redraw) {
+      var s = vocab.style.change;
+      fl.overlay("deepstate_only", p.disagree.deepstate_only, { color: c.deepstate_only, weight: s.weight,
+                                                                fillColor: c.deepstate_only, fillOpacity: s.fill_opacity });
+      fl.overlay("liveuamap_only", p.disagree.liveuamap_only, { color: c.liveuamap_only, weight: s.weight,
+                                                                fillColor: c.liveuamap_only, fillOpacity: s.fill_opacity });
+    }
+    note.textContent = "Only DeepState: " + km2(p.deepstate_only_km2) + "; only Liveuamap" + when + ": " +
+      km2(p.liveuamap_only_km2) + ".";
   }
 
   function apply() {
@@ -198,31 +246,24 @@
       note.textContent = "";
       return;
     }
-    getJSON("/data/sources/" + st.date + ".json").then(function (p) {
-      if (mine !== seq) return;
-      var c = vocab.colors, z = vocab.style.zone;
-      clear();
-      if (!p || !p.date) { hideZones(false); note.textContent = "Liveuamap has no day on or before " + st.date + "."; return; }
-      var when = p.date === st.date ? "" : " (its period ending " + p.date + ")";
-      if (src === "liveuamap") {
-        hideZones(true);
-        fl.overlay("liveuamap", p.held, { color: c.occupied, weight: z.weight, opacity: z.opacity, fillColor: c.occupied,
-                                          fillOpacity: vocab.zone_opacity.occupied });
-        note.textContent = vocab.liveuamap.short + when + ": Russian-held " + km2(p.held_km2) + ".";
-      } else {
+    if (!lmDays) {
+      lmDays = getJSON("/data/sources/days.json").then(function (d) { return d && d.days; }, function () { return null; });
+    }
+    lmDays.then(function (days) {
+      if (mine !== seq) return STALE;
+      var day = snap(days, st.date), key = src + "/" + day;
+      if (day === null) return { date: null };
+      return drawn && drawn.key === key ? drawn.p : getJSON("/data/sources/" + day + ".json?view=" + src).then(
+        function (p) { return p && p.date ? Object.assign(p, { key: key }) : p; });
+    }).then(function (p) {
+      if (mine !== seq || p === STALE) return;
+      if (!p || !p.date) {
+        clear();
         hideZones(false);
-        if (!p.disagree) {
-          note.textContent = "DeepState has no map of " + p.date + ", Liveuamap's day" + when + ": nothing to compare.";
-          return;
-        }
-        var s = vocab.style.change;
-        fl.overlay("deepstate_only", p.disagree.deepstate_only, { color: c.deepstate_only, weight: s.weight,
-                                                                  fillColor: c.deepstate_only, fillOpacity: s.fill_opacity });
-        fl.overlay("liveuamap_only", p.disagree.liveuamap_only, { color: c.liveuamap_only, weight: s.weight,
-                                                                  fillColor: c.liveuamap_only, fillOpacity: s.fill_opacity });
-        note.textContent = "Only DeepState: " + km2(p.deepstate_only_km2) + "; only Liveuamap" + when + ": " +
-          km2(p.liveuamap_only_km2) + ".";
+        note.textContent = "Liveuamap has no day on or before " + st.date + ".";
+        return;
       }
+      show(src, p, st.date, p.key);
     });
   }
 
@@ -244,6 +285,6 @@
   fl.on("statechange", function (e) { if (box && e.changed.indexOf("source") >= 0) apply(); });
   // A page that owns its URL (the briefing's wall screen) gets no switch: it shows DeepState's map.
   fl.on("init", function (e) {
-    box = null; chart = null; series = null; available = e && e.url === false ? false : null; hidden = null; seq++;
+    box = null; chart = null; series = null; lmDays = null; drawn = null; available = e && e.url === false ? false : null; hidden = null; seq++;
   });
 })();

@@ -707,9 +707,15 @@ def day_payload(store, day: date, prev: date | None) -> dict:
     }
 
 
-def sources_payload(store, requested: date) -> bytes | None:
+#: What each view of the map's source switch needs of /data/sources/<day>.json (``view=``): Liveuamap's
+#: area, or where the two sources disagree; without ``view`` both.
+SOURCE_VIEWS = ("liveuamap", "disagree")
+
+
+def sources_payload(store, requested: date, view: str | None = None) -> bytes | None:
     """What /data/sources/<day>.json says (gzipped): Liveuamap's area on its day for ``requested``
-    and, when DeepState has that day too, where the two disagree (display geometry and km²).
+    and, when DeepState has that day too, where the two disagree (display geometry and km²);
+    ``view`` (one of :data:`SOURCE_VIEWS`) leaves out the geometry the other view draws.
     None when Liveuamap has no day on or before ``requested``."""
     import gzip
 
@@ -723,17 +729,26 @@ def sources_payload(store, requested: date) -> bytes | None:
         ds_only, lm_only = row["deepstate_only_km2"], row["liveuamap_only_km2"]
         both = not pd.isna(ds_only)
         doc = {
-            "requested": str(requested), "date": str(day), "attribution": lm.ATTRIBUTION,
+            "date": str(day), "attribution": lm.ATTRIBUTION,
             "period": second.provenance(day)["period"], "file": row["file"],
             "held_km2": round(float(row["held_km2"]), 1),
-            "held": orjson.Fragment(gzip.decompress(second.display_gz(day))),
             "deepstate_only_km2": round(float(ds_only), 1) if both else None,
             "liveuamap_only_km2": round(float(lm_only), 1) if both else None,
-            "disagree": orjson.Fragment(gzip.decompress(second.disagree_gz(day))) if both else None,
         }
+        if view != "disagree":
+            doc["held"] = orjson.Fragment(gzip.decompress(second.display_gz(day)))
+        if view != "liveuamap":
+            doc["disagree"] = orjson.Fragment(gzip.decompress(second.disagree_gz(day))) if both else None
         return gz_json(doc)
 
-    return store.memo.recent(("sources.json", day), build)
+    return store.memo.recent(("sources.json", day, view), build)
+
+
+def days_payload(store) -> dict:
+    """Liveuamap's days (/data/sources/days.json): the browser asks /data/sources/ for the day that
+    holds the map's day, so that the days of one NZZ period share one response."""
+    second = store.liveuamap
+    return {"days": [str(d) for d in second.day_list] if second is not None else []}
 
 
 # --- exports of Liveuamap's days -------------------------------------------------------------------
