@@ -331,6 +331,12 @@ def test_exports_of_a_day_before_deepstate_draw_liveuamaps_map_and_say_so(synced
     assert gj["source"] == "liveuamap-nzz" and gj["date"] == "2022-03-16"
     assert gj["russian_held_km2"] == pytest.approx(float(row["held_km2"]), abs=0.1)
     assert {f["properties"]["layer"] for f in gj["features"]} == {"occupied", "occupied_before_2022"}
+    # A batch over the first weeks: Liveuamap's day, then DeepState's first.
+    r = cli("--data-dir", synced[0], "export", "--range", "2022-03-20", "2022-04-03", "--step", "14", "--format",
+            "geojson", "--out", tmp_path / "batch")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "batch").iterdir()) == ["frontline-2022-03-16.geojson",
+                                                                       "frontline-2022-04-03.geojson"]
     # A compare window reaching into Liveuamap's days is refused with a sentence, not drawn.
     r = cli("--data-dir", synced[0], "export", "--date", "2024-10-31", "--compare", "2022-03-20", "--format",
             "png", "--out", tmp_path / "y.png")
