@@ -251,6 +251,24 @@ def test_a_step_through_liveuamap_days_carries_the_syncs_deltas(app_client, sync
     assert a["deltas"] == {}  # the first day of the timeline: nothing before it
 
 
+
+def test_timeline_layers_drawn_against_other_pre_2022_zones_are_not_used(lm_store, monkeypatch):
+    """Should a DeepState sync change the pre-2022 zones the Liveuamap sync drew against, the
+    stored layers and deltas are left unused (made on request) until the next --liveuamap sync."""
+    import gzip
+
+    from dashboard.store.second import display_gz, layer_keys, timeline_delta
+
+    second = lm_store.liveuamap
+    a, b = (layer_keys(lm_store, d)["occupied"] for d in (date(2022, 3, 16), date(2022, 3, 25)))
+    assert timeline_delta(lm_store, a, b) is not None and display_gz(lm_store, b) is second.timeline_gz[b]
+    monkeypatch.setitem(second.timeline_refs, b, "drawn-against-other-zones")
+    assert timeline_delta(lm_store, a, b) is None
+    made = display_gz(lm_store, b)
+    assert made is not second.timeline_gz[b]
+    assert orjson.loads(gzip.decompress(made)) == orjson.loads(gzip.decompress(second.timeline_gz[b]))
+
+
 def test_the_sources_endpoint_gives_liveuamap_and_the_disagreement(app_client):
     p = _body(app_client.get("/data/sources/2024-11-01.json"))
     assert p["date"] == "2024-10-31" and p["attribution"] == "Liveuamap via NZZ"

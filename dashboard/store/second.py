@@ -487,27 +487,31 @@ def _write_timeline(tmp: Path, store) -> None:
     t = pq.read_table(tmp / GEOM_FILE, columns=["day", "hash", "wkb"],
                       filters=[("day", "<", pd.Timestamp(store.first_day))]).to_pydict()
     order = sorted(range(len(t["day"])), key=lambda i: t["day"][i])
-    keys, gzs = [], []
+    keys, gzs, refs = [], [], []
     for i in order:
         day = pd.Timestamp(t["day"][i]).date()
+        since, ref = _since_2022_of(store, day, shapely.from_wkb(t["wkb"][i]))
         keys.append(KEY_PREFIX + t["hash"][i])
-        gzs.append(gz_json(_display(_since_2022_of(store, day, shapely.from_wkb(t["wkb"][i]))[0])))
+        gzs.append(gz_json(_display(since)))
+        refs.append(ref)
     chain_keys, chain_gzs = list(keys), list(gzs)
     first = store.layer_hashes(store.first_day).get("occupied")
     if keys and first and store.display_gz(first) is not None:
         chain_keys.append(first)
         chain_gzs.append(store.display_gz(first))
     deltas = delta_job((chain_keys, chain_gzs)) if len(chain_keys) > 1 else []
-    rows = {"key": [], "gz": [], "base": [], "delta": []}
+    rows = {"key": [], "gz": [], "base": [], "delta": [], "ref": []}
     for j, key in enumerate(chain_keys):
         rows["key"].append(key)
+        rows["ref"].append(refs[j] if j < len(refs) else None)  # the pre-2022 zones it was drawn against
         rows["gz"].append(gzs[j] if j < len(gzs) else None)  # DeepState's first day: the store has it
         rows["base"].append(chain_keys[j - 1] if j else None)
         rows["delta"].append(deltas[j - 1] if j else None)
     pq.write_table(pa.table({"key": pa.array(rows["key"], type=pa.string()),
                              "gz": pa.array(rows["gz"], type=pa.binary()),
                              "base": pa.array(rows["base"], type=pa.string()),
-                             "delta": pa.array(rows["delta"], type=pa.binary())}), tmp / TIMELINE_FILE, **_PARQUET)
+                             "delta": pa.array(rows["delta"], type=pa.binary()),
+                             "ref": pa.array(rows["ref"], type=pa.string())}), tmp / TIMELINE_FILE, **_PARQUET)
 
 
 def _geom_index(path: Path) -> dict[str, int]:
@@ -553,9 +557,14 @@ class SecondSource:
         #: (base, key). Empty for a store synced before the sync made them (then made on request).
         self.timeline_gz: dict[str, bytes] = {}
         self.timeline_deltas: dict[tuple[str, str], bytes] = {}
+        #: The pre-2022 zones (hash) each Liveuamap key was drawn against: a DeepState sync that
+        #: changed them since leaves these unused until the next ``--liveuamap`` sync.
+        self.timeline_refs: dict[str, str | None] = {}
         if (self.path / TIMELINE_FILE).is_file():
             t = pq.read_table(self.path / TIMELINE_FILE).to_pydict()
-            for key, gz, base, dl in zip(t["key"], t["gz"], t["base"], t["delta"]):
+            for key, gz, base, dl, ref in zip(t["key"], t["gz"], t["base"], t["delta"], t["ref"]):
+                if key.startswith(KEY_PREFIX):
+                    self.timeline_refs[key] = ref
                 if gz:
                     self.timeline_gz[key] = gz
                 if base and dl:
@@ -664,12 +673,11 @@ def display_gz(store, key: str) -> bytes | None:
     second = store.liveuamap
     if second is None or not key.startswith(KEY_PREFIX):
         return None
-    if key in second.timeline_gz:  # made by the sync
-        return second.timeline_gz[key]
-    by_hash = store.memo.once("lm-day-by-hash", lambda: {h: d for d, h in zip(second.day_list, second.days["h_held"])})
-    day = by_hash.get(key[len(KEY_PREFIX):])
+    day = _day_of(store, key)
     if day is None:
         return None
+    if key in second.timeline_gz and _fresh(store, key):  # made by the sync
+        return second.timeline_gz[key]
 
     def build() -> bytes:
         gj, _err = display_geometry(_since_2022(store, day)[0])
@@ -678,12 +686,30 @@ def display_gz(store, key: str) -> bytes | None:
     return store.memo.recent(("lm-display", day), build)
 
 
+def _day_of(store, key: str) -> date | None:
+    """The Liveuamap day whose ``occupied`` layer has this key."""
+    second = store.liveuamap
+    by_hash = store.memo.once("lm-day-by-hash", lambda: {h: d for d, h in zip(second.day_list, second.days["h_held"])})
+    return by_hash.get(key[len(KEY_PREFIX):])
+
+
+def _fresh(store, key: str) -> bool:
+    """True unless ``key`` is a Liveuamap day's layer the sync drew against other pre-2022 zones than
+    DeepState's current ones (a DeepState sync changed them since)."""
+    if not key.startswith(KEY_PREFIX):
+        return True
+    day = _day_of(store, key)
+    refs = store.liveuamap.timeline_refs
+    return day is not None and key in refs and refs[key] == _reference(store, day)[0]
+
+
 def timeline_delta(store, base: str | None, key: str | None) -> bytes | None:
     """The sync's gzipped delta between two consecutive timeline days' ``occupied`` layers (None if none)."""
     second = store.liveuamap
     if second is None or not base or not key:
         return None
-    return second.timeline_deltas.get((base, key))
+    gz = second.timeline_deltas.get((base, key))
+    return gz if gz is not None and _fresh(store, base) and _fresh(store, key) else None
 
 
 def day_payload(store, day: date, prev: date | None) -> dict:
