@@ -105,6 +105,7 @@ class DataAPI:
         self._lock = threading.Lock()
         self._days: dict[date, bytes] = {}
         self._meta: bytes | None = None
+        self._series: bytes | None = None
         self._settlements: dict[bool, bytes] = {}
         self._deltas: OrderedDict[tuple[str, str], bytes] = OrderedDict()  # least recently used first
         self._delta_bytes = 0
@@ -122,6 +123,7 @@ class DataAPI:
                 self._gen = self.holder.generation
                 self._days.clear()
                 self._meta = None
+                self._series = None
                 self._settlements = {}
                 self._deltas.clear()
                 self._delta_bytes = 0
@@ -146,6 +148,18 @@ class DataAPI:
                 "generation": self._gen,
             })
         return self._meta
+
+    def sources_series(self, store) -> bytes:
+        """Where the two sources disagree over time (gzipped JSON, once per generation): the km² only
+        DeepState and only Liveuamap call Russian-held, on every day both cover, as columns."""
+        if self._series is None:
+            from .analytics.sources import disagreement_series
+
+            rows = disagreement_series(store)
+            self._series = _gz({"days": [r["date"] for r in rows],
+                                "deepstate_only_km2": [r["deepstate_only_km2"] for r in rows],
+                                "liveuamap_only_km2": [r["liveuamap_only_km2"] for r in rows]})
+        return self._series
 
     def settlements(self, store, more: bool = False) -> bytes:
         """The store's settlements as rows ``[name, where, lat, lon, population, id, i, rank]``
@@ -222,9 +236,16 @@ class DataAPI:
         """The previous day with data, and the deltas from its geometry to this day's (per
         layer or front line that changed): a browser stepping forward needs nothing else."""
         i = store.day_index(day)
-        if i == 0:  # DeepState's first day: the day before it, if any, is Liveuamap's (no delta)
+        if i == 0:  # DeepState's first day: the day before it, if any, is Liveuamap's
             before = store.timeline_days
-            return (before[len(before) - len(store.day_list) - 1] if len(before) > len(store.day_list) else None), {}
+            if len(before) == len(store.day_list):
+                return None, {}
+            from .store.second import layer_keys, timeline_delta
+
+            prev = before[len(before) - len(store.day_list) - 1]
+            h = store.layer_hashes(day).get("occupied")
+            gz = timeline_delta(store, layer_keys(store, prev)["occupied"], h)
+            return prev, ({"occupied": orjson.Fragment(gzip.decompress(gz))} if gz is not None else {})
         prev = store.day_list[i - 1]
         a, b = store.geometry_hashes(prev), store.geometry_hashes(day)
         out = {}
@@ -358,17 +379,42 @@ def make_blueprint(api: DataAPI) -> Blueprint:
             return _error(str(exc))
         return _send(api.day(store, rd.day), SHORT)
 
+    @bp.route("/data/sources/series.json")
+    def sources_series():
+        """Where the two sources disagree, over time (the source switch's chart)."""
+        store, err = need_store()
+        if err:
+            return err
+        if store.liveuamap is None:
+            return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
+        return _send(api.sources_series(store), SHORT)
+
+    @bp.route("/data/sources/days.json")
+    def sources_days():
+        """Liveuamap's days: the source switch asks for the one holding the map's day."""
+        from .store.second import days_payload
+
+        store, err = need_store()
+        if err:
+            return err
+        if store.liveuamap is None:
+            return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
+        return _send(store.memo.once("sources-days.json", lambda: _gz(days_payload(store))), SHORT)
+
     @bp.route("/data/sources/<day>.json")
     def sources_day(day: str):
         """The second source on a day: Liveuamap's area and where it and DeepState disagree."""
-        from .store.second import sources_payload
+        from .store.second import SOURCE_VIEWS, sources_payload
 
         store, d, err = need_store_and_day(day)
         if err:
             return err
         if store.liveuamap is None:
             return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
-        gz = sources_payload(store, d)  # None: no Liveuamap day on or before d, said as date null
+        view = request.args.get("view") or None
+        if view is not None and view not in SOURCE_VIEWS:
+            return _error(f"view must be one of {', '.join(SOURCE_VIEWS)} (or left out: both)", 400)
+        gz = sources_payload(store, d, view)  # None: no Liveuamap day on or before d, said as date null
         return _send(gz or _gz({"requested": str(d), "date": None}), SHORT)
 
     @bp.route("/data/geom/<h>.json")

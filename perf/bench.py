@@ -36,6 +36,15 @@ One run builds everything it times in a temporary folder and removes it afterwar
   (headers and compressed bodies) by part of the page.
 * **exports** — through the exporter: the first PNG (cold browser), warm PNGs, a report
   PDF, a standalone HTML page and a batch of ten PNGs.
+* **second source** — ``frontline sync --liveuamap`` of one year's archive of Liveuamap via NZZ
+  (2022: the invasion's first weeks, which only it covers, and the rest of the year beside
+  DeepState; the whole archive took about 6 min of CPU) into a copy of the full store, then a
+  second sync over the same files (what a daily sync costs when nothing is new); then, on the
+  store it made, the server step (as above, cold) over Liveuamap's days before DeepState's
+  first, and, for each of the source switch's views (``source=liveuamap``, ``source=disagree``),
+  over consecutive DeepState days both cover: the day's step and, once per NZZ period, the
+  view's ``/data/sources/<Liveuamap's day>.json?view=…``, as the page asks them.
+  ``--quick`` syncs a few files (the first of 2022, those of the quick store's last days).
 
 The sections are in :mod:`perf.scenarios`, the table and targets in :mod:`perf.report`.
 ``--quick`` runs the same sections on a few days cut from the mirror (CI smoke run,
@@ -67,6 +76,7 @@ from .scenarios import (
     bench_export,
     bench_gunicorn_start,
     bench_gunicorn_steps,
+    bench_second,
     bench_server,
     bench_store,
     bench_sync,
@@ -127,6 +137,8 @@ def run_bench(args, settings: Settings) -> int:
                 res["gunicorn"].update(more)
         log("exports …")
         res["export"] = section("export", lambda: bench_export(store_dir, settings, quick)) or {}
+        log("second source (Liveuamap via NZZ) …")
+        res["second"] = section("second", lambda: bench_second(store_dir, tmp, settings, quick)) or {}
     finally:
         if g is not None:
             g.stop()

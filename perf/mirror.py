@@ -120,3 +120,54 @@ def quick_mirror(src: Sources, root: Path) -> Sources:
         if d is not None and days[0] <= d <= last + timedelta(days=QUICK_DAILY_EXTRA):
             link_into(p, daily)
     return Sources(api, daily, src.boundaries)
+
+
+#: The second source's subset the benchmark syncs: one year's archive (the invasion's first
+#: weeks, which only Liveuamap covers, and the rest of 2022 beside DeepState). The whole archive
+#: took about 6 min of CPU; a year is a fifth of its files.
+LIVEUAMAP_YEAR = 2022
+#: Quick mode: the first files of that year, and the files of the last days of the quick store.
+QUICK_LIVEUAMAP_FIRST, QUICK_LIVEUAMAP_LAST = 2, 4
+
+
+def liveuamap_archive() -> Path:
+    """The mirror folder of Liveuamap's yearly archives (``../shared/data/liveuamap-nzz``)."""
+    folder = _shared() / "data" / "liveuamap-nzz"
+    if not any(folder.glob("nzz-liveuamap-*.tar.xz")):
+        raise NoData(f"no Liveuamap archives at {folder}; the benchmark runs on local mirrors only")
+    return folder
+
+
+def liveuamap_subset(root: Path, quick: bool, last_day: date | None = None) -> tuple[Path, str]:
+    """A folder the benchmark's Liveuamap sync reads, and what it holds (said in the printout).
+
+    Full: a symlink to the archive of :data:`LIVEUAMAP_YEAR`. Quick: a few files extracted, as
+    tests/conftest.py does: the first of that year (days only Liveuamap covers) and those of the
+    days up to ``last_day``, the quick store's last (days both cover).
+    """
+    import tarfile
+
+    folder = liveuamap_archive()
+    root.mkdir(parents=True, exist_ok=True)
+    if not quick:
+        src = folder / f"nzz-liveuamap-{LIVEUAMAP_YEAR}.tar.xz"
+        link_into(src, root)
+        return root, f"the {LIVEUAMAP_YEAR} archive ({src.name}) of the mirror, one year of five"
+    last = last_day or date(LIVEUAMAP_YEAR, 12, 31)
+    want_last = {str(last - timedelta(days=i)) + ".json" for i in range(-1, QUICK_LIVEUAMAP_LAST - 1)}
+    names = []
+    for year, wanted in ((LIVEUAMAP_YEAR, None), (last.year, want_last)):
+        path = folder / f"nzz-liveuamap-{year}.tar.xz"
+        if not path.is_file():
+            continue
+        with tarfile.open(path, "r:xz") as tar:
+            for m in tar:
+                name = Path(m.name).name
+                if not (m.isfile() and name.endswith(".json")) or name in names:
+                    continue
+                if wanted is None and len(names) < QUICK_LIVEUAMAP_FIRST or wanted is not None and name in wanted:
+                    (root / name).write_bytes(tar.extractfile(m).read())
+                    names.append(name)
+                if wanted is None and len(names) >= QUICK_LIVEUAMAP_FIRST:
+                    break
+    return root, f"{len(names)} files of the mirror ({', '.join(sorted(names))})"

@@ -252,6 +252,30 @@ def render_table(res: dict) -> str:
         row("one-page report PDF", _ms(ex["report_pdf_s"], "s"))
         row("standalone HTML", _ms(ex["html_s"], "s"))
         row(f"batch of {ex['batch_days']} PNGs", f"{ex['batch10_png_s']:,.2f} s")
+    sd = res.get("second") or {}
+    if sd.get("first_sync"):
+        sec("second source: Liveuamap via NZZ")
+        row("data synced", sd["subset"])
+        for key, label in (("first_sync", "first sync into a copy of the store"),
+                           ("second_sync", "second sync, same files (nothing new)")):
+            x = sd[key]
+            row(label, f"{x['s']:,.1f} s  ({x['cpu_s']:,.0f} CPU s, {sd['workers']} workers; {x['files_read']} files "
+                       f"read, {x['files_parsed']} parsed; {x['days']} days, +{x['added']}; {x['refused']} refused, "
+                       f"{x['not_reread']} not re-read)")
+        lm, views = sd.get("liveuamap_days") or {}, sd.get("views") or {}
+        if lm.get("steps"):
+            row(f"step over Liveuamap's {lm['steps']} days before DeepState's (cold)", _ms(lm["step_ms"]))
+            row("  bytes per step, gzip", _kb(lm["bytes_gz"]))
+        for view, vw in views.items():
+            if not vw.get("steps"):
+                continue
+            row(f"step with source={view}, {vw['steps']} consecutive days both cover (cold)", _ms(vw["step_ms"]))
+            row(f"  of which /data/sources/<day>.json?view={view} ({vw['sources_requests']} requests: one per "
+                "NZZ period)", _ms(vw["sources_ms"]))
+            row("  bytes per step, gzip", _kb(vw["bytes_gz"]))
+            row("  of which /data/sources/", _kb(vw["bytes_gz_sources"]))
+        row("the chart's series, /data/sources/series.json (once)", f"{sd['series_bytes_gz'] / 1024:,.1f} KB gzip")
+        row("errors", f"{lm.get('errors', 0) + sum(v.get('errors', 0) for v in views.values())}")
     for name, err in res.get("errors", {}).items():
         row(f"ERROR in {name}", err)
     sec("targets")

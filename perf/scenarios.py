@@ -10,7 +10,9 @@
   ``Procfile``: cold start, steps, memory per worker;
 * :func:`bench_browser` — Chromium through Playwright: slider-to-paint and playback (the
   in-page code is ``perf/js/*.js``);
-* :func:`bench_export` — exports through the exporter.
+* :func:`bench_export` — exports through the exporter;
+* :func:`bench_second` — the second source (Liveuamap via NZZ): its sync into a copy of the
+  DeepState store, and the server's step on its days and in the source switch's views.
 
 What each measures and how is in :mod:`perf.bench`'s docstring.
 """
@@ -23,6 +25,7 @@ import shutil
 import statistics
 import sys
 import time
+from bisect import bisect_right
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,7 +33,7 @@ from dashboard import ids
 from dashboard.settings import Settings
 
 from .harness import CHROMIUM, CHROMIUM_ARGS, Gunicorn, Http, ThreadServer, pss_mb, rss_mb, watch_page
-from .mirror import Sources, api_day, daily_state_day, link_into
+from .mirror import Sources, api_day, daily_state_day, link_into, liveuamap_subset
 from .page import StepPayloads, callback_body, geometry_requests, pages_body, server_callbacks
 from .report import dist, med
 
@@ -629,4 +632,76 @@ def bench_export(store_dir: Path, settings: Settings, quick: bool) -> dict:
         timed("png", d)
     out["batch10_png_s"] = round(time.perf_counter() - t, 3)
     out["batch_days"] = len(days)
+    return out
+
+
+# --- the second source: Liveuamap via NZZ ----------------------------------------------------------
+
+def bench_second(store_dir: Path, tmp: Path, settings: Settings, quick: bool) -> dict:
+    """``frontline sync --liveuamap`` into a copy of the DeepState store (a first sync, then a second
+    one over the same files), then the server's step on the store it made: over Liveuamap's days
+    before DeepState's first (the map's timeline), and, on consecutive days both cover, the step
+    of each of the source switch's views: the day's step and, when the day falls in another NZZ
+    period than the day before, ``/data/sources/<Liveuamap's day>.json?view=…``."""
+    import os
+
+    from dashboard.app import create_app
+    from dashboard.settings import load_settings
+    from dashboard.sources.fetch import Location
+    from dashboard.store.reader import Store
+    from dashboard.store.second import SOURCE_VIEWS, sync_liveuamap
+
+    folder, what = liveuamap_subset(tmp / "liveuamap", quick, Store.open(store_dir).last_day)
+    data_dir = tmp / "store-liveuamap"
+    shutil.copytree(store_dir, data_dir, symlinks=True, copy_function=os.link)  # a sync writes new files only
+    log(f"Liveuamap sync of {what} into a copy of the DeepState store …")
+    out: dict = {"subset": what}
+    for key in ("first", "second"):
+        cpu0 = _cpu_s()
+        t = time.perf_counter()
+        rep = sync_liveuamap(data_dir, Location(str(folder)), workers=settings.workers, echo=lambda *a: None)
+        out[f"{key}_sync"] = {"s": round(time.perf_counter() - t, 2), "cpu_s": round(_cpu_s() - cpu0, 1),
+                              "files_read": rep.files_read, "files_parsed": rep.files_parsed,
+                              "days": rep.days_total, "added": len(rep.days_added),
+                              "refused": len(rep.refused), "skipped": len(rep.skipped),
+                              "not_reread": len(rep.not_reread), "published": rep.published}
+        log(f"Liveuamap {key} sync {out[f'{key}_sync']['s']:.1f} s")
+    out["workers"] = settings.workers
+
+    app = create_app(load_settings(data_dir=data_dir))
+    srv = ThreadServer(app.server)
+    client = Http(srv.url)
+    try:
+        payloads = StepPayloads(client.get("/_dash-dependencies").json())
+        meta = client.get("/data/meta.json").json()
+        days, kinds = meta["days"], meta["sources"]
+        lm_days = [d for d, k in zip(days, kinds) if k == "L"]
+        series = client.get("/data/sources/series.json").json()["days"]
+        # The switch's views step through DeepState's days (each asks for Liveuamap's day on or
+        # before it): up to 100 consecutive ones from the first day both cover.
+        both = [d for d, k in zip(days, kinds) if k == "D" and series and series[0] <= d <= series[-1]][:100]
+        log(f"server step over {len(lm_days)} Liveuamap days (cold), {len(both)} days both cover …")
+        lm_rows = walk(client, lm_days, payloads)
+        day_rows = walk(client, both, payloads)
+        lm_all = client.get("/data/sources/days.json").json()["days"]
+        out["liveuamap_days"] = summarise_steps(lm_rows)
+        out["views"] = {}
+        for view in SOURCE_VIEWS:  # as the page asks: once per Liveuamap day (an NZZ period), for that view
+            rows, shown = [], None
+            for r in day_rows:
+                row, day = dict(r, sources_ms=0.0, wire_sources=0), lm_all[bisect_right(lm_all, r["date"]) - 1]
+                if day != shown:
+                    g = client.get(f"/data/sources/{day}.json?view={view}")
+                    row.update(sources_ms=g.ms, wire_sources=g.wire, errors=r["errors"] + (g.status != 200),
+                               step_ms=r["step_ms"] + g.ms, wire=r["wire"] + g.wire, raw=r["raw"] + len(g.decoded()))
+                    shown = day
+                rows.append(row)
+            out["views"][view] = {**summarise_steps(rows), "sources_ms": dist(r["sources_ms"] for r in rows),
+                                  "bytes_gz_sources": dist(r["wire_sources"] for r in rows),
+                                  "sources_requests": sum(1 for r in rows if r["wire_sources"])}
+        out["series_bytes_gz"] = client.get("/data/sources/series.json").wire
+    finally:
+        client.close()
+        srv.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
     return out

@@ -44,6 +44,9 @@ POSITIVE = [
     "baseline.step_ms.p50", "baseline.bytes_gz.p50", "ratios.step_p50_speedup", "ratios.bytes_gz_p50_ratio",
     "gunicorn.cold_start_s.median", "gunicorn.rss_mb_per_worker_max", "gunicorn.steps.step_ms.p95",
     "machine.cores",
+    "second.first_sync.s", "second.second_sync.s", "second.liveuamap_days.step_ms.p50",
+    "second.views.liveuamap.step_ms.p50", "second.views.disagree.step_ms.p50",
+    "second.views.disagree.sources_requests", "second.series_bytes_gz",
 ]
 
 
@@ -58,6 +61,10 @@ def test_quick_bench_reports_every_figure(quick_result):
     assert res["step"]["cold"]["steps"] == res["sync"]["days"]
     assert res["sync"]["one_day_added"] == 1
     assert res["baseline"]["errors"] == 0
+    sd = res["second"]  # Liveuamap via NZZ: five files synced, a second sync parses nothing
+    assert sd["first_sync"]["added"] > 0 and sd["second_sync"]["files_parsed"] == 0
+    assert sd["liveuamap_days"]["errors"] == 0
+    assert sd["views"]["liveuamap"]["errors"] == 0 and sd["views"]["disagree"]["errors"] == 0
     for pkg in ("dash", "plotly", "geopandas", "shapely", "pyproj"):
         assert res["machine"]["versions"][pkg]
     assert {t["key"] for t in res["targets"]} >= {"sync.full_s", "step.cold.step_ms.p95"}

@@ -82,6 +82,11 @@ def test_a_second_sync_adds_nothing_and_parses_nothing(synced, lm_folder):
     assert not again.published and again.files_parsed == 0 and again.files_read == 6
     assert "nothing new" in again.summary()
     assert layout.current_dir(data_dir) == gen
+    # The file refused by the first sync is left out again without being read, and the sync says so.
+    (name, why), = again.not_reread
+    assert name == "2023-12-09.json" and "left out before" in why and "not re-read" in why
+    assert "km²" in why  # the first sync's reason, repeated
+    assert "2023-12-09.json: left out before" in again.summary()
 
 
 def test_bad_files_are_refused_by_name_and_never_corrupt_the_store(synced, lm_folder, tmp_path):
@@ -226,6 +231,44 @@ def test_the_map_timeline_starts_with_liveuamap_days_and_says_whose_they_are(app
     assert app_client.get("/data/day/2022-03-01.json").status_code == 404  # before Liveuamap's first day here
 
 
+def test_a_step_through_liveuamap_days_carries_the_syncs_deltas(app_client, synced):
+    """The sync makes the timeline's Liveuamap layers and the deltas between them: a step to the next
+    day (and on to DeepState's first) needs no geometry request, and the delta gives the layer exactly."""
+    from dashboard import delta
+    from dashboard.store.second import TIMELINE_FILE
+
+    assert (layout.current_dir(synced[0]) / TIMELINE_FILE).is_file()
+    a = _body(app_client.get("/data/day/2022-03-16.json"))
+    b = _body(app_client.get("/data/day/2022-03-25.json"))
+    c = _body(app_client.get("/data/day/2022-04-03.json"))
+    shown = _body(app_client.get(f"/data/geom/{a['layers']['occupied']}.json"))
+    for prev, day in ((a, b), (b, c)):
+        d = day["deltas"]["occupied"]
+        assert d["base"] == prev["layers"]["occupied"]
+        whole = _body(app_client.get(f"/data/geom/{day['layers']['occupied']}.json"))
+        shown = delta.apply(shown, d)
+        assert shown == whole
+    assert a["deltas"] == {}  # the first day of the timeline: nothing before it
+
+
+
+def test_timeline_layers_drawn_against_other_pre_2022_zones_are_not_used(lm_store, monkeypatch):
+    """Should a DeepState sync change the pre-2022 zones the Liveuamap sync drew against, the
+    stored layers and deltas are left unused (made on request) until the next --liveuamap sync."""
+    import gzip
+
+    from dashboard.store.second import display_gz, layer_keys, timeline_delta
+
+    second = lm_store.liveuamap
+    a, b = (layer_keys(lm_store, d)["occupied"] for d in (date(2022, 3, 16), date(2022, 3, 25)))
+    assert timeline_delta(lm_store, a, b) is not None and display_gz(lm_store, b) is second.timeline_gz[b]
+    monkeypatch.setitem(second.timeline_refs, b, "drawn-against-other-zones")
+    assert timeline_delta(lm_store, a, b) is None
+    made = display_gz(lm_store, b)
+    assert made is not second.timeline_gz[b]
+    assert orjson.loads(gzip.decompress(made)) == orjson.loads(gzip.decompress(second.timeline_gz[b]))
+
+
 def test_the_sources_endpoint_gives_liveuamap_and_the_disagreement(app_client):
     p = _body(app_client.get("/data/sources/2024-11-01.json"))
     assert p["date"] == "2024-10-31" and p["attribution"] == "Liveuamap via NZZ"
@@ -233,6 +276,20 @@ def test_the_sources_endpoint_gives_liveuamap_and_the_disagreement(app_client):
     assert p["liveuamap_only_km2"] == pytest.approx(1_637.4, abs=1)
     ds_only = area_km2(shapely.geometry.shape(p["disagree"]["deepstate_only"]))
     assert ds_only == pytest.approx(p["deepstate_only_km2"], rel=0.02)  # simplified for display
+    # Each view of the switch asks for what it draws, by Liveuamap's day (its days: /data/sources/days.json).
+    assert _body(app_client.get("/data/sources/days.json"))["days"] == [
+        "2022-03-16", "2022-03-25", "2022-04-05", "2024-02-16", "2024-10-31"]
+    held = _body(app_client.get("/data/sources/2024-10-31.json?view=liveuamap"))
+    dis = _body(app_client.get("/data/sources/2024-10-31.json?view=disagree"))
+    assert "disagree" not in held and held["held"] == p["held"] and held["held_km2"] == p["held_km2"]
+    assert "held" not in dis and dis["disagree"] == p["disagree"]
+    assert dis["deepstate_only_km2"] == p["deepstate_only_km2"]
+    bad = app_client.get("/data/sources/2024-10-31.json?view=rumours")
+    assert bad.status_code == 400 and "view must be one of" in _body(bad)["error"]
+    series = _body(app_client.get("/data/sources/series.json"))  # the chart's data, every day both cover
+    i = series["days"].index("2024-10-31")
+    assert (series["deepstate_only_km2"][i], series["liveuamap_only_km2"][i]) == (p["deepstate_only_km2"],
+                                                                                p["liveuamap_only_km2"])
     early = _body(app_client.get("/data/sources/2022-03-20.json"))
     assert early["date"] == "2022-03-16" and early["disagree"] is None  # DeepState has no map of that day
 
@@ -256,9 +313,52 @@ def test_the_link_carries_the_source_switch(lm_store, gazetteer, store):
         "?date=2022-03-16&source=liveuamap&view=50.6%2C30.5%2C8"
 
 
-def test_an_export_of_a_day_before_deepstate_says_who_has_it(synced, cli, tmp_path):
-    r = cli("--data-dir", synced[0], "export", "--date", "2022-03-20", "--format", "csv", "--out", tmp_path / "x.csv")
-    assert r.returncode == 2 and "Liveuamap via NZZ has it" in r.stderr and "--source liveuamap" in r.stderr
+@pytest.mark.browser
+def test_exports_of_a_day_before_deepstate_draw_liveuamaps_map_and_say_so(synced, lm_store, gazetteer, cli,
+                                                                           tmp_path):
+    """PNG, SVG, PDF, report, offline HTML and GeoJSON of 2022-03-20: Liveuamap's map of its day
+    (the period ending 2022-03-16), said in the title, legend and caption, its km² the store's."""
+    from dashboard.export.exporter import export_bytes
+
+    from .test_export import blend, decode_png, has_colour, pdf_text
+
+    row = lm_store.liveuamap.days.loc[date(2022, 3, 16)]
+    held = f"{float(row['held_km2']):,.0f} km²"
+    r = cli("--data-dir", synced[0], "export", "--date", "2022-03-20", "--format", "png", "--out", tmp_path / "x.png")
+    assert r.returncode == 0, r.stderr
+    img = decode_png((tmp_path / "x.png").read_bytes())
+    from dashboard.vocab import COLORS
+
+    assert has_colour(img, blend(COLORS["occupied"], 0.5), min_pixels=2000)  # Liveuamap's area, drawn
+
+    svg = export_bytes(lm_store, gazetteer, "svg", "2022-03-20")[0].decode()
+    for needle in ("Territorial control in Ukraine on 2022-03-16 (Liveuamap via NZZ)", "Map of",
+                   "before DeepState's record", "file 2022-03-20.json", "(DeepState's outline)", held,
+                   "requested 2022-03-20", "Please credit and support Liveuamap"):
+        assert needle in svg.replace("&#x27;", "'").replace("&amp;", "&"), needle
+    assert "Grey zone / contested: unknown on this day" in svg
+
+    for fmt in ("pdf", "report"):
+        data, mime, name = export_bytes(lm_store, gazetteer, fmt, "2022-03-20")
+        text = pdf_text(data, tmp_path)
+        assert "Liveuamap via NZZ" in text and "2022-03-16" in text and held in text, fmt
+    assert "LIVEUAMAP VIA NZZ'S MAPS" in text  # the report's oblast table: Liveuamap's change
+    page = export_bytes(lm_store, gazetteer, "html", "2022-03-20")[0].decode()
+    assert "(Liveuamap via NZZ)" in page and "before DeepState&#x27;s record" in page and held in page
+    gj = orjson.loads(export_bytes(lm_store, gazetteer, "geojson", "2022-03-20")[0])
+    assert gj["source"] == "liveuamap-nzz" and gj["date"] == "2022-03-16"
+    assert gj["russian_held_km2"] == pytest.approx(float(row["held_km2"]), abs=0.1)
+    assert {f["properties"]["layer"] for f in gj["features"]} == {"occupied", "occupied_before_2022"}
+    # A batch over the first weeks: Liveuamap's day, then DeepState's first.
+    r = cli("--data-dir", synced[0], "export", "--range", "2022-03-20", "2022-04-03", "--step", "14", "--format",
+            "geojson", "--out", tmp_path / "batch")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "batch").iterdir()) == ["frontline-2022-03-16.geojson",
+                                                                       "frontline-2022-04-03.geojson"]
+    # A compare window reaching into Liveuamap's days is refused with a sentence, not drawn.
+    r = cli("--data-dir", synced[0], "export", "--date", "2024-10-31", "--compare", "2022-03-20", "--format",
+            "png", "--out", tmp_path / "y.png")
+    assert r.returncode == 2 and "compare window is drawn on DeepState's days" in r.stderr
 
 
 def test_the_page_plays_from_liveuamap_days_and_switches_source(synced, browser):
@@ -294,6 +394,30 @@ def test_the_page_plays_from_liveuamap_days_and_switches_source(synced, browser)
                              timeout=30_000)
         assert "1,363 km²" in pg.inner_text(".fl-sources-note") and "1,637 km²" in pg.inner_text(".fl-sources-note")
         assert "source=disagree" in pg.evaluate("window.location.search")
+        # The next DeepState day lies in the same NZZ period: its note follows, with no new request.
+        asked = []
+        pg.on("request", lambda r: asked.append(r.url) if "/data/sources/" in r.url else None)
+        pg.evaluate("window.frontline.step(1)")
+        pg.wait_for_selector("#map[data-painted='2024-11-01']", timeout=30_000)
+        pg.wait_for_function("() => document.querySelector('.fl-sources-note').textContent"
+                             ".includes('its period ending 2024-10-31')", timeout=30_000)
+        assert "1,363 km²" in pg.inner_text(".fl-sources-note") and asked == []
+        pg.evaluate("window.frontline.setDate('2024-10-31')")
+        # The disagreement over time: a chart of the store's series, its day marker following the timeline.
+        series = {r["date"]: r for r in sources.disagreement_series(Store.open(synced[0]))}
+        for day in ("2024-10-31", "2022-04-05"):
+            if day != "2024-10-31":
+                pg.evaluate(f"window.frontline.setDate('{day}')")
+            chart = pg.wait_for_selector(f".fl-sources-chart svg[data-date='{day}']", timeout=30_000)
+            assert float(chart.get_attribute("data-deepstate-only")) == series[day]["deepstate_only_km2"]
+            assert float(chart.get_attribute("data-liveuamap-only")) == series[day]["liveuamap_only_km2"]
+            assert chart.is_visible() and len(pg.query_selector_all(".fl-sources-chart path")) == 2
+        marker_x = float(pg.get_attribute(".fl-sources-marker", "x1"))
+        pg.evaluate("window.frontline.setDate('2024-02-16')")
+        pg.wait_for_selector(".fl-sources-chart svg[data-date='2024-02-16']", timeout=30_000)
+        assert float(pg.get_attribute(".fl-sources-marker", "x1")) > marker_x
+        pg.check("input[name='fl-source'][value='deepstate']")
+        pg.wait_for_selector(".fl-sources-chart", state="hidden", timeout=30_000)
     finally:
         ctx.close()
         server.stop()

@@ -133,7 +133,9 @@ def _progress(items, desc: str):
 
 def _range_jobs(store, args) -> list[dict]:
     from ..store.reader import DateOutOfRange
+    from .common import timeline
 
+    store = timeline(store)  # Liveuamap's days before DeepState's first, when the store holds them
     a, b = args.range
     if b < a:
         raise ExportError(f"--range {a} {b}: FROM is after TO")

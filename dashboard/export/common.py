@@ -36,6 +36,13 @@ ATTRIBUTION = vocab.ATTRIBUTION
 FORMATS = vocab.FORMATS
 
 
+#: The ``source`` of a day before DeepState's record, drawn from Liveuamap via NZZ.
+SECOND_SOURCE = "liveuamap-nzz"
+#: What an export of such a day says over its map (as the page's legend note says it).
+SECOND_NOTE = (f"Map of {vocab.LIVEUAMAP.short} on this day (before DeepState's record): Russian-held areas only; "
+               "the grey zone, liberated areas and the front line are unknown (not drawn)")
+
+
 class ExportError(Exception):
     """An export cannot be made; the message says why in one line (no traceback needed)."""
 
@@ -67,6 +74,19 @@ class Snapshot:
 
     def shows(self, layer: str) -> bool:
         return layer in self.layers
+
+    @property
+    def second(self) -> bool:
+        """True for a day before DeepState's record: the map is Liveuamap's."""
+        return self.source == SECOND_SOURCE
+
+    @property
+    def missing_note(self) -> str:
+        """What the export says of the layers the day's data does not cover ("" when complete)."""
+        if self.second:
+            return SECOND_NOTE
+        return "" if self.complete else ("Occupied-only data on this day: the grey zone and liberated areas are "
+                                         "unknown (not drawn, not counted as zero)")
 
     @property
     def window(self) -> tuple[date, date] | None:
@@ -101,16 +121,18 @@ class Snapshot:
             data += f" (requested {self.requested}; nearest earlier day with data)"
         src = {"deepstate-api": "DeepState API snapshot", "deepstate-daily": "DeepState daily archive"}.get(
             self.source, self.source)
-        if src:
+        if self.second:
+            data += (f" · {vocab.LIVEUAMAP.short}, file {self.snapshot_id} (NZZ period {self.taken}); "
+                     "the zones held before 2022 are DeepState's outline")
+        elif src:
             data += f" · {src} {self.snapshot_id}, taken {self.taken[:16].replace('T', ' ')}"
         if self.window:
             data += f" · compare window {self.window[0]} → {self.window[1]}"
         if self.town is not None:
             data += f" · town: {self.town.name} ({self.town.oblast})"
         lines = [data]
-        if not self.complete:
-            lines.append("Occupied-only data on this day: the grey zone and liberated areas are unknown "
-                         "(not drawn, not counted as zero).")
+        if self.missing_note:
+            lines.append(self.missing_note + ".")
         lines.append(ATTRIBUTION)
         lines.append(f"Generated {self.generated_text} by frontline · areas in an equal-area projection · "
                      f"{self.permalink}")
@@ -220,6 +242,16 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", t).strip("-")[:60] or "x"
 
 
+def timeline(store):
+    """``store`` as exports read it: with Liveuamap's days before DeepState's first when it holds them
+    (:class:`~dashboard.store.second.TimelineStore`)."""
+    from ..store.second import TimelineStore, days_before
+
+    if store is None or isinstance(store, TimelineStore) or not days_before(store):
+        return store
+    return TimelineStore(store)
+
+
 def _resolve_date(store, d: date, label: str) -> tuple[date, str | None]:
     from ..store.reader import DateOutOfRange
 
@@ -257,6 +289,7 @@ def resolve(store, gazetteer, day: date | None = None, compare: date | None = No
         raise ExportError(f"not a date: {str(day)[:40]!r}")
     if compare is not None and not isinstance(compare, date):
         raise ExportError(f"not a date: {str(compare)[:40]!r}")
+    store = timeline(store)
     notes: list[str] = []
     requested = day or store.last_day
     d, note = _resolve_date(store, requested, "date")
@@ -268,6 +301,10 @@ def resolve(store, gazetteer, day: date | None = None, compare: date | None = No
         if c == d:
             notes.append(f"compare date {compare} resolves to the same day as the date ({d}); no comparison drawn")
             c = None
+        elif c is not None and store.is_second_day(min(c, d)):
+            raise ExportError(f"a compare window is drawn on DeepState's days (from {store.day_list[0]}); "
+                              f"{min(c, d)} is {vocab.LIVEUAMAP.short}'s (`frontline change --source liveuamap` "
+                              "measures its changes)")
     settlement = None
     if town is not None and town != "":
         if hasattr(town, "lat"):

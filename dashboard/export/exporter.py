@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from ..vocab import IMAGE_FORMATS
-from .common import DEFAULT_BASE_URL, FORMATS, ExportError, Snapshot, resolve
+from .common import DEFAULT_BASE_URL, FORMATS, ExportError, Snapshot, resolve, timeline
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class Exporter:
         """The bytes of one export of ``snap``."""
         if fmt not in FORMATS:
             raise ExportError(f"unknown export format {str(fmt)[:20]!r}; choose one of {', '.join(FORMATS)}")
-        store = self.store
+        store = timeline(self.store) if snap.second else self.store
         if fmt in IMAGE_FORMATS:
             from .figure import map_figure
             from .images import figure_bytes

@@ -20,6 +20,7 @@ import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from .. import vocab
 from ..analytics.geo import to_equal_area
 from ..vocab import BASE_THEMES, LEGEND_ZONES, RAIL_GAP_LABEL, RANK_CENTRE, STYLE, ZONE_OPACITY, label_zoom, rgba
 from .common import COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot, held_summary
@@ -147,6 +148,9 @@ def town_status(store, snap: Snapshot) -> tuple[str, object] | None:
     t = snap.town
     if t is None or t.id not in getattr(store, "settlement_pos", {}):
         return None
+    if snap.second:  # Liveuamap's status of the place on its day (occupied or not: it marks nothing else)
+        code = store.liveuamap.status(snap.day)[store.settlement_pos[t.id]]
+        return STATUS_NAMES[ord(code)], None
     codes = store.status_codes(t.id)
     i = store.day_index(snap.day)
     code = codes[i]
@@ -364,6 +368,8 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
             marker = dict(symbol="square-open", size=15, color=COLORS[k], line=dict(width=2))
         else:
             name = f"{LABELS[k]}: {v:,.0f} km²"
+            if snap.second:  # whose drawing each zone is, on a day before DeepState's record
+                name += f" ({vocab.LIVEUAMAP.short})" if k == "occupied" else " (DeepState's outline)"
             marker = dict(symbol="square", size=15, color=rgba(COLORS[k], max(ZONE_OPACITY[k], 0.5)),
                           line=dict(color=COLORS[k], width=1.5))
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=marker, name=name,
@@ -380,7 +386,8 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
                                                  line=dict(color=COLORS[key + "_edge"], width=1.5))))
     if snap.shows("front"):
         fx, fy = _line_xy(clip(_km_or_none(store.front_geometry(snap.day))))
-        fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", name=LABELS["front"], hoverinfo="skip",
+        fig.add_trace(go.Scatter(x=fx, y=fy, mode="lines", hoverinfo="skip",
+                                 name=LABELS["front"] + (": unknown on this day" if snap.second else ""),
                                  line=dict(color=COLORS["front"], width=STYLE["front"]["weight"])))
     if any(sh["line"]["color"] == BASE_COLORS["rail_gap"] for sh in base_over):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=RAIL_GAP_LABEL,
@@ -407,10 +414,12 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
             name=f"{t.name}: {STATUS_LABELS.get(status, status)}{since}", hoverinfo="skip"))
     annotations = base_names + [dict(x=bx + bar / 2, y=by, xref="x", yref="y", text=f"{bar:g} km", showarrow=False,
                                      yshift=12, font=dict(size=12, color="#333"))]
-    if not snap.complete:
+    if snap.missing_note:
         annotations.append(dict(
             x=0.5, y=1, xref="paper", yref="paper", xanchor="center", yanchor="top", showarrow=False,
-            text="Occupied-only data on this day: grey zone and liberated areas are <b>unknown</b> (not drawn)",
+            text=_esc(snap.missing_note).replace(" unknown", " <b>unknown</b>").replace(
+                f"Map of {vocab.LIVEUAMAP.short}", f"Map of <b>{vocab.LIVEUAMAP.short}</b>").replace(
+                "areas only; ", "areas only;<br>"),
             bgcolor="#fff1e0", bordercolor="#8a4b00", borderwidth=1, borderpad=5,
             font=dict(size=13, color="#8a4b00")))
     if caption:
@@ -423,6 +432,8 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
         head = f"Territorial control in Ukraine on {snap.day}"
         if snap.town is not None:
             head += f" — around {snap.town.name}"
+        if snap.second:
+            head += f" ({vocab.LIVEUAMAP.short})"
         sub = held_summary(float(row["russian_held_km2"]), ch, snap.window)
         ttl = dict(text=head, subtitle=dict(text=_esc(sub), font=dict(size=14, color="#4a5560")),
                    x=margin["l"] / width, xanchor="left", xref="container",
@@ -435,7 +446,8 @@ def map_figure(store, snap: Snapshot, *, width: int = 1400, height: int = 950, c
                      bordercolor="#ccd", borderwidth=1, font=dict(size=12.5), title=dict(text="<b>Legend</b>"))
                 if legend != "bottom" else
                 dict(orientation="h", x=0, xanchor="left", y=0, yanchor="top", font=dict(size=15),
-                     bgcolor="rgba(255,255,255,0)", entrywidth=330, entrywidthmode="pixels")),
+                     bgcolor="rgba(255,255,255,0)", entrywidth=440 if snap.second else 330,
+                     entrywidthmode="pixels")),
         xaxis=dict(range=list(xr), visible=False, showgrid=False, zeroline=False, fixedrange=False,
                    constrain="domain"),
         yaxis=dict(range=list(yr), visible=False, showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,

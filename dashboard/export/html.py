@@ -25,7 +25,7 @@ import orjson
 import shapely
 from shapely.geometry import mapping
 
-from ..vocab import BASE_STYLE, BASE_THEMES, LEGEND_ZONES, RAIL_GAP_LABEL, STYLE, ZONE_OPACITY, rgba
+from ..vocab import BASE_STYLE, BASE_THEMES, LEGEND_ZONES, LIVEUAMAP, RAIL_GAP_LABEL, STYLE, ZONE_OPACITY, rgba
 from .base import OVER_LAND, UNDER_LAND
 from .common import (
     ATTRIBUTION,
@@ -183,7 +183,11 @@ def html_page(store, snap: Snapshot, change=None, places=None) -> str:
         if not snap.shows(k):
             continue
         if snap.complete or k not in UNKNOWN_ON_PARTIAL:
-            legend.append(f"{_swatch(COLORS[k], ZONE_OPACITY[k])}{LABELS[k]}: {float(row[f'{k}_km2']):,.0f} km²")
+            whose = ""
+            if snap.second:  # whose drawing each zone is, on a day before DeepState's record
+                whose = f" ({LIVEUAMAP.short})" if k == "occupied" else " (DeepState's outline)"
+            legend.append(f"{_swatch(COLORS[k], ZONE_OPACITY[k])}{LABELS[k]}: {float(row[f'{k}_km2']):,.0f} km²"
+                          + whose)
         else:
             legend.append(f"{_swatch(COLORS[k], dashed=True)}{LABELS[k]}: <i>unknown on this day</i>")
     ch = None
@@ -263,9 +267,8 @@ def html_page(store, snap: Snapshot, change=None, places=None) -> str:
     m.fit_bounds(bounds)
 
     sub = held_summary(float(row["russian_held_km2"]), ch, snap.window)
-    warn = ("" if snap.complete else
-            "<div class='fl-warn'>Occupied-only data on this day: the grey zone and liberated areas are "
-            "<b>unknown</b> (not drawn).</div>")
+    missing = htmllib.escape(snap.missing_note).replace(" unknown", " <b>unknown</b>")
+    warn = f"<div class='fl-warn'>{missing}.</div>" if missing else ""
     cap = [htmllib.escape(line) for line in snap.caption_lines()
            if line != ATTRIBUTION and not line.startswith("Generated")]
     cap.append(htmllib.escape(ATTRIBUTION))
@@ -351,6 +354,8 @@ def _title(snap: Snapshot) -> str:
     t = f"Territorial control in Ukraine on {snap.day}"
     if snap.town is not None:
         t += f" — around {snap.town.name}"
+    if snap.second:
+        t += f" ({LIVEUAMAP.short})"
     return t
 
 

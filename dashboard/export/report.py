@@ -16,6 +16,7 @@ import html as htmllib
 from datetime import date, timedelta
 from pathlib import Path
 
+from .. import vocab
 from ..vocab import rgba
 from .common import COLORS, STATUS_COLORS, STATUS_LABELS, ExportError, Snapshot, held_summary
 
@@ -86,6 +87,12 @@ def area_chart(store, snap: Snapshot, width: int = 620, height: int = 250):
         a, b = snap.window
         shapes.insert(0, dict(type="rect", xref="x", yref="paper", x0=str(a), x1=str(b), y0=0, y1=1,
                               fillcolor=rgba(COLORS["gained"], 0.45), line=dict(width=0), layer="below"))
+    second = getattr(store, "liveuamap", None)
+    if snap.second and second is not None:  # the days before DeepState's record: Liveuamap's, dotted
+        before = [d for d in second.day_list if d < store.day_list[0]]
+        fig.add_trace(go.Scatter(x=[str(d) for d in before], y=second.days.loc[before, "held_km2"].round(0),
+                                 mode="lines", line=dict(color=COLORS["occupied"], width=2, dash="dot"),
+                                 name=vocab.LIVEUAMAP.short))
     held = float(store.row(snap.day)["russian_held_km2"])
     fig.add_trace(go.Scatter(x=[str(snap.day)], y=[held], mode="markers+text", marker=dict(color="#111", size=7),
                              text=[f"{held:,.0f} km²"], textposition="top left", textfont=dict(size=12),
@@ -104,7 +111,8 @@ def _oblast_window(store, snap: Snapshot) -> tuple[date, date, str]:
         return a, b, "compare window"
     start = max(store.first_day, snap.day - timedelta(days=DEFAULT_WINDOW_DAYS))
     a = store.resolve_day(start).day
-    return a, snap.day, f"last {DEFAULT_WINDOW_DAYS} days"
+    whose = f", {vocab.LIVEUAMAP.short}'s maps" if snap.second else ""
+    return a, snap.day, f"last {DEFAULT_WINDOW_DAYS} days{whose}"
 
 
 def _oblast_table(ch, label: str) -> str:
@@ -274,11 +282,11 @@ def report_html(store, gazetteer, snap: Snapshot, notes_dir: Path | None = None,
     map_svg = figure_bytes(map_fig, "svg", 930, 700)
     chart_svg = figure_bytes(area_chart(store, snap), "svg", 620, 250)
     row = store.row(snap.day)
-    title = f"Territorial control in Ukraine on {snap.day}" + (f" — {snap.town.name}" if snap.town else "")
+    title = (f"Territorial control in Ukraine on {snap.day}" + (f" — {snap.town.name}" if snap.town else "")
+             + (f" ({vocab.LIVEUAMAP.short})" if snap.second else ""))
     sub = held_summary(float(row["russian_held_km2"]), ch if snap.window else None, snap.window,
                        official=True, net_only=True)
-    warn = ("" if snap.complete else "<div class='warn'>Occupied-only data on this day: grey zone and liberated "
-            "areas are unknown (not drawn, not counted).</div>")
+    warn = f"<div class='warn'>{_esc(snap.missing_note)}.</div>" if snap.missing_note else ""
     notes_html = "".join(f"<div class='warn'>{_esc(n)}</div>" for n in snap.notes)
     right = [f"<section><h2>Russian-held area, km²</h2>{_img(chart_svg)}</section>", _oblast_table(ch, label)]
     left_extra = []

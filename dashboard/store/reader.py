@@ -213,7 +213,12 @@ class Store:
 
     def delta_gz(self, base: str, h: str) -> bytes | None:
         """The sync's gzipped delta from ``base`` to ``h``, when the two are consecutive days' geometry."""
-        return self._deltas.get((base, h))
+        gz = self._deltas.get((base, h))
+        if gz is None and base.startswith("L"):  # from a Liveuamap day of the timeline
+            from .second import timeline_delta
+
+            gz = timeline_delta(self, base, h)
+        return gz
 
     def front_hash(self, day: date) -> str | None:
         return self._front_hash.get(day)

@@ -13,6 +13,11 @@ generation that hard-links every file of the current one and adds or replaces th
                              GeoJSON and the display GeoJSON of where the two sources differ (gzipped)
     liveuamap-files.parquet  every file read: its name, SHA-256 and the period end it holds (or why
                              it was left out), so the next sync parses only what is new
+    liveuamap-timeline.parquet  what the map's timeline draws of the days before DeepState's first:
+                             each day's area since 2022 for display (Liveuamap's area less
+                             DeepState's pre-2022 zones) and the delta from the day before it
+                             (and from the last of them to DeepState's first day), so that a
+                             step through them reads, never measures
 
 Each file is parsed in a worker process (the archive is 1.1 GB of JSON: only one file at a
 time is held in memory per worker), passes DeepState's plausibility gates, and is kept only
@@ -52,7 +57,8 @@ SOURCE = lm.SOURCE
 DAYS_FILE = "liveuamap-days.parquet"
 GEOM_FILE = "liveuamap-geom.parquet"
 FILES_FILE = "liveuamap-files.parquet"
-FILES = (DAYS_FILE, GEOM_FILE, FILES_FILE)
+TIMELINE_FILE = "liveuamap-timeline.parquet"
+FILES = (DAYS_FILE, GEOM_FILE, FILES_FILE, TIMELINE_FILE)
 #: The manifest's key for what the second source holds.
 MANIFEST_KEY = "liveuamap"
 _PARQUET = {"compression": "zstd", "compression_level": 9}
@@ -174,6 +180,9 @@ class SecondReport:
     days_removed: list[date] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    #: Files left out by an earlier sync for what they hold (refused as implausible, or unreadable),
+    #: whose bytes have not changed: left out again without being parsed, and said so.
+    not_reread: list[tuple[str, str]] = field(default_factory=list)
     files_read: int = 0
     files_parsed: int = 0
     days_total: int = 0
@@ -193,9 +202,11 @@ class SecondReport:
                      + f": the store holds {self.days_total} days"
                      + (f" ({self.first_day} to {self.last_day})" if self.first_day else "")
                      + f"; {self.files_read} files read, {self.files_parsed} parsed."]
-        for title, items in (("Skipped", self.skipped), ("Refused as implausible", self.refused)):
+        for title, items in (("Skipped", self.skipped), ("Refused as implausible", self.refused),
+                             ("Left out by an earlier sync and not re-read (the same bytes)", self.not_reread)):
             if items:
-                lines.append(f"{title} {len(items)} file(s):")
+                lines.append(f"{title}: {len(items)} file(s):" if title.endswith(")") else
+                             f"{title} {len(items)} file(s):")
                 lines.extend(f"  - {item}: {why}" for item, why in items[:20])
                 if len(items) > 20:
                     lines.append(f"  … and {len(items) - 20} more")
@@ -277,8 +288,12 @@ def sync_liveuamap(data_dir: Path, loc: Location, *, gazetteer_hash: str | None 
                     continue
                 sha = hashlib.sha256(blob).hexdigest()
                 files.append({"file": base, "file_day": file_day, "sha256": sha})
-                if sha in parsed or sha in futures.values() or _reusable(known.get(sha), stored_rows, old_days,
-                                                                          store, gaz_hash):
+                if sha in parsed or sha in futures.values():
+                    continue
+                if _reusable(known.get(sha), stored_rows, old_days, store, gaz_hash):
+                    why = _left_out(known[sha])
+                    if why is not None:
+                        report.not_reread.append((base, why))
                     continue
                 futures[pool.submit(_parse_job, blob, base)] = sha
                 del blob
@@ -350,7 +365,9 @@ def sync_liveuamap(data_dir: Path, loc: Location, *, gazetteer_hash: str | None 
             "file": [f["file"] for f in files], "sha256": [f["sha256"] for f in files],
             "end": [None if f["end"] is None else str(f["end"]) for f in files],
             "error": [f["error"] for f in files]})
-        changed = report.days_added or report.days_updated or report.days_removed
+        # A store synced before the timeline file existed gets it on its next sync.
+        changed = (report.days_added or report.days_updated or report.days_removed
+                   or (new_days and not (gen / TIMELINE_FILE).is_file()))
         if not changed:
             report.seconds = time.perf_counter() - t0
             return report
@@ -360,6 +377,7 @@ def sync_liveuamap(data_dir: Path, loc: Location, *, gazetteer_hash: str | None 
                 if path.is_file() and path.name != layout.MANIFEST and path.name not in FILES:
                     os.link(path, tmp / path.name)
             _write(tmp, gen, new_days, chosen, fresh, parsed, stored_rows, old_days, files_frame)
+            _write_timeline(tmp, store)
             manifest = layout.read_manifest(gen)
             manifest[MANIFEST_KEY] = {
                 "source": loc.describe(), "attribution": lm.ATTRIBUTION, "credit": lm.CREDIT,
@@ -368,6 +386,7 @@ def sync_liveuamap(data_dir: Path, loc: Location, *, gazetteer_hash: str | None 
                 "synced_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "last_sync_skipped": [{"item": i, "reason": r} for i, r in report.skipped],
                 "last_sync_refused": [{"item": i, "reason": r} for i, r in report.refused],
+                "last_sync_not_reread": [{"item": i, "reason": r} for i, r in report.not_reread],
             }
             manifest["files"] = layout.file_entries(tmp, manifest.get("files"), gen)
             layout.publish(data_dir, tmp, manifest)
@@ -393,6 +412,14 @@ def _reusable(known_file, stored_rows: dict, old_days: pd.DataFrame, store, gaz_
         return False  # read before but not kept (superseded, or its change refused): parse again
     ref, same = _reference(store, day)
     return old_days.at[day, "key"] == _key(ref, same, gaz_hash)
+
+
+def _left_out(known_file) -> str | None:
+    """Why an earlier sync left a file out (None when it was kept), as the sync says it again."""
+    err = known_file.error
+    if not isinstance(err, str) or not err:
+        return None
+    return f"left out before ({err}); same bytes, not re-read"
 
 
 def _collect(futures: dict, parsed: dict, report: SecondReport) -> None:
@@ -452,6 +479,41 @@ def _write(tmp: Path, gen: Path, days: list[date], chosen: dict, fresh: dict, pa
     files_frame.to_parquet(tmp / FILES_FILE, **_PARQUET)
 
 
+def _write_timeline(tmp: Path, store) -> None:
+    """The timeline's display geometry of the days before DeepState's first, and the deltas between
+    them (see the module's docstring): made once here rather than on a visitor's first step."""
+    from .derive import delta_job
+
+    t = pq.read_table(tmp / GEOM_FILE, columns=["day", "hash", "wkb"],
+                      filters=[("day", "<", pd.Timestamp(store.first_day))]).to_pydict()
+    order = sorted(range(len(t["day"])), key=lambda i: t["day"][i])
+    keys, gzs, refs = [], [], []
+    for i in order:
+        day = pd.Timestamp(t["day"][i]).date()
+        since, ref = _since_2022_of(store, day, shapely.from_wkb(t["wkb"][i]))
+        keys.append(KEY_PREFIX + t["hash"][i])
+        gzs.append(gz_json(_display(since)))
+        refs.append(ref)
+    chain_keys, chain_gzs = list(keys), list(gzs)
+    first = store.layer_hashes(store.first_day).get("occupied")
+    if keys and first and store.display_gz(first) is not None:
+        chain_keys.append(first)
+        chain_gzs.append(store.display_gz(first))
+    deltas = delta_job((chain_keys, chain_gzs)) if len(chain_keys) > 1 else []
+    rows = {"key": [], "gz": [], "base": [], "delta": [], "ref": []}
+    for j, key in enumerate(chain_keys):
+        rows["key"].append(key)
+        rows["ref"].append(refs[j] if j < len(refs) else None)  # the pre-2022 zones it was drawn against
+        rows["gz"].append(gzs[j] if j < len(gzs) else None)  # DeepState's first day: the store has it
+        rows["base"].append(chain_keys[j - 1] if j else None)
+        rows["delta"].append(deltas[j - 1] if j else None)
+    pq.write_table(pa.table({"key": pa.array(rows["key"], type=pa.string()),
+                             "gz": pa.array(rows["gz"], type=pa.binary()),
+                             "base": pa.array(rows["base"], type=pa.string()),
+                             "delta": pa.array(rows["delta"], type=pa.binary()),
+                             "ref": pa.array(rows["ref"], type=pa.string())}), tmp / TIMELINE_FILE, **_PARQUET)
+
+
 def _geom_index(path: Path) -> dict[str, int]:
     """Row group of each day's geometry, by hash."""
     f = pq.ParquetFile(path)
@@ -491,6 +553,22 @@ class SecondSource:
         self._index = _geom_index(self.path / GEOM_FILE)
         self._file = pq.ParquetFile(self.path / GEOM_FILE, memory_map=True)
         self._store = store
+        #: The timeline's days before DeepState's first, made by the sync: display by key, deltas by
+        #: (base, key). Empty for a store synced before the sync made them (then made on request).
+        self.timeline_gz: dict[str, bytes] = {}
+        self.timeline_deltas: dict[tuple[str, str], bytes] = {}
+        #: The pre-2022 zones (hash) each Liveuamap key was drawn against: a DeepState sync that
+        #: changed them since leaves these unused until the next ``--liveuamap`` sync.
+        self.timeline_refs: dict[str, str | None] = {}
+        if (self.path / TIMELINE_FILE).is_file():
+            t = pq.read_table(self.path / TIMELINE_FILE).to_pydict()
+            for key, gz, base, dl, ref in zip(t["key"], t["gz"], t["base"], t["delta"], t["ref"]):
+                if key.startswith(KEY_PREFIX):
+                    self.timeline_refs[key] = ref
+                if gz:
+                    self.timeline_gz[key] = gz
+                if base and dl:
+                    self.timeline_deltas[(base, key)] = dl
 
     @classmethod
     def open(cls, gen: Path, store) -> SecondSource | None:
@@ -569,9 +647,11 @@ def days_before(store) -> list[date]:
 
 def _since_2022(store, day: date) -> tuple[BaseGeometry, str | None]:
     """Liveuamap's area of ``day`` less the pre-2022 zones (drawn as DeepState's own layer), and their hash."""
-    second = store.liveuamap
+    return _since_2022_of(store, day, store.liveuamap.held(day))
+
+
+def _since_2022_of(store, day: date, held: BaseGeometry) -> tuple[BaseGeometry, str | None]:
     ref, _same = _reference(store, day)
-    held = second.held(day)
     if ref is None:
         return held, None
     return polygonal(shapely.difference(held, store.geometry(ref))), ref
@@ -593,10 +673,11 @@ def display_gz(store, key: str) -> bytes | None:
     second = store.liveuamap
     if second is None or not key.startswith(KEY_PREFIX):
         return None
-    by_hash = store.memo.once("lm-day-by-hash", lambda: {h: d for d, h in zip(second.day_list, second.days["h_held"])})
-    day = by_hash.get(key[len(KEY_PREFIX):])
+    day = _day_of(store, key)
     if day is None:
         return None
+    if key in second.timeline_gz and _fresh(store, key):  # made by the sync
+        return second.timeline_gz[key]
 
     def build() -> bytes:
         gj, _err = display_geometry(_since_2022(store, day)[0])
@@ -605,21 +686,62 @@ def display_gz(store, key: str) -> bytes | None:
     return store.memo.recent(("lm-display", day), build)
 
 
+def _day_of(store, key: str) -> date | None:
+    """The Liveuamap day whose ``occupied`` layer has this key."""
+    second = store.liveuamap
+    by_hash = store.memo.once("lm-day-by-hash", lambda: {h: d for d, h in zip(second.day_list, second.days["h_held"])})
+    return by_hash.get(key[len(KEY_PREFIX):])
+
+
+def _fresh(store, key: str) -> bool:
+    """True unless ``key`` is a Liveuamap day's layer the sync drew against other pre-2022 zones than
+    DeepState's current ones (a DeepState sync changed them since)."""
+    if not key.startswith(KEY_PREFIX):
+        return True
+    day = _day_of(store, key)
+    refs = store.liveuamap.timeline_refs
+    return day is not None and key in refs and refs[key] == _reference(store, day)[0]
+
+
+def timeline_delta(store, base: str | None, key: str | None) -> bytes | None:
+    """The sync's gzipped delta between two consecutive timeline days' ``occupied`` layers (None if none)."""
+    second = store.liveuamap
+    if second is None or not base or not key:
+        return None
+    gz = second.timeline_deltas.get((base, key))
+    return gz if gz is not None and _fresh(store, base) and _fresh(store, key) else None
+
+
 def day_payload(store, day: date, prev: date | None) -> dict:
-    """What /data/day/<day>.json says of a Liveuamap day (the same keys as a DeepState day's)."""
+    """What /data/day/<day>.json says of a Liveuamap day (the same keys as a DeepState day's); a step
+    from the day before carries the delta of its ``occupied`` layer, as a DeepState day's does."""
+    import gzip
+
     second = store.liveuamap
     row = second.days.loc[day]
+    layers = layer_keys(store, day)
+    deltas = {}
+    if prev is not None and store.is_second_day(prev):
+        gz = timeline_delta(store, layer_keys(store, prev)["occupied"], layers["occupied"])
+        if gz is not None:
+            deltas["occupied"] = orjson.Fragment(gzip.decompress(gz))
     return {
         "date": str(day), "complete": False, "source": SOURCE, "attribution": lm.ATTRIBUTION,
         "snapshot": row["file"], "taken": str(day), "period": second.provenance(day)["period"],
-        "layers": layer_keys(store, day), "front": None, "status": row["status"],
-        "prev": str(prev) if prev else None, "deltas": {}, "held_km2": round(float(row["held_km2"]), 1),
+        "layers": layers, "front": None, "status": row["status"],
+        "prev": str(prev) if prev else None, "deltas": deltas, "held_km2": round(float(row["held_km2"]), 1),
     }
 
 
-def sources_payload(store, requested: date) -> bytes | None:
+#: What each view of the map's source switch needs of /data/sources/<day>.json (``view=``): Liveuamap's
+#: area, or where the two sources disagree; without ``view`` both.
+SOURCE_VIEWS = ("liveuamap", "disagree")
+
+
+def sources_payload(store, requested: date, view: str | None = None) -> bytes | None:
     """What /data/sources/<day>.json says (gzipped): Liveuamap's area on its day for ``requested``
-    and, when DeepState has that day too, where the two disagree (display geometry and km²).
+    and, when DeepState has that day too, where the two disagree (display geometry and km²);
+    ``view`` (one of :data:`SOURCE_VIEWS`) leaves out the geometry the other view draws.
     None when Liveuamap has no day on or before ``requested``."""
     import gzip
 
@@ -633,14 +755,103 @@ def sources_payload(store, requested: date) -> bytes | None:
         ds_only, lm_only = row["deepstate_only_km2"], row["liveuamap_only_km2"]
         both = not pd.isna(ds_only)
         doc = {
-            "requested": str(requested), "date": str(day), "attribution": lm.ATTRIBUTION,
+            "date": str(day), "attribution": lm.ATTRIBUTION,
             "period": second.provenance(day)["period"], "file": row["file"],
             "held_km2": round(float(row["held_km2"]), 1),
-            "held": orjson.Fragment(gzip.decompress(second.display_gz(day))),
             "deepstate_only_km2": round(float(ds_only), 1) if both else None,
             "liveuamap_only_km2": round(float(lm_only), 1) if both else None,
-            "disagree": orjson.Fragment(gzip.decompress(second.disagree_gz(day))) if both else None,
         }
+        if view != "disagree":
+            doc["held"] = orjson.Fragment(gzip.decompress(second.display_gz(day)))
+        if view != "liveuamap":
+            doc["disagree"] = orjson.Fragment(gzip.decompress(second.disagree_gz(day))) if both else None
         return gz_json(doc)
 
-    return store.memo.recent(("sources.json", day), build)
+    return store.memo.recent(("sources.json", day, view), build)
+
+
+def days_payload(store) -> dict:
+    """Liveuamap's days (/data/sources/days.json): the browser asks /data/sources/ for the day that
+    holds the map's day, so that the days of one NZZ period share one response."""
+    second = store.liveuamap
+    return {"days": [str(d) for d in second.day_list] if second is not None else []}
+
+
+# --- exports of Liveuamap's days -------------------------------------------------------------------
+
+class TimelineStore:
+    """The store as the map's timeline sees it: the days before DeepState's first are Liveuamap's.
+
+    Exports read a day through a handful of the store's methods (its row of km², its layers, its
+    settlements' status, its front line, a change between two days); this gives those for a
+    Liveuamap day as the map draws it (what Liveuamap drew since 2022 as ``occupied``, DeepState's
+    pre-2022 zones beside it, no grey zone, liberated areas or front line) and hands everything
+    else, and every DeepState day, to the store itself.
+    """
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    @property
+    def first_day(self) -> date:
+        return self._store.timeline_days[0]
+
+    def resolve_day(self, requested: date):
+        return self._store.resolve_timeline_day(requested)
+
+    def _second(self, day: date) -> bool:
+        return self._store.is_second_day(day)
+
+    def row(self, day: date) -> pd.Series:
+        store = self._store
+        if not self._second(day):
+            return store.row(day)
+        r = store.liveuamap.days.loc[day]
+        ref_day = store.day_list[max(0, bisect_right(store.day_list, day) - 1)]
+        before = float(store.row(ref_day)["occupied_before_2022_km2"]) if _reference(store, day)[0] else 0.0
+        held = float(r["held_km2"])
+        return pd.Series({
+            "russian_held_km2": held, "occupied_km2": held - before, "occupied_before_2022_km2": before,
+            "contested_km2": np.nan, "liberated_km2": np.nan, "complete": False, "source": SOURCE,
+            "snapshot_id": r["file"], "taken": " … ".join(str(p) for p in store.liveuamap.provenance(day)["period"]
+                                                         if p), "gap_days": 0})
+
+    def layer_hashes(self, day: date) -> dict[str, str | None]:
+        return layer_keys(self._store, day) if self._second(day) else self._store.layer_hashes(day)
+
+    def geometry_hashes(self, day: date) -> dict[str, str | None]:
+        if self._second(day):
+            return {**layer_keys(self._store, day), "front": None}
+        return self._store.geometry_hashes(day)
+
+    def day_status(self, day: date) -> bytes:
+        return self._store.liveuamap.status(day).encode("ascii") if self._second(day) else self._store.day_status(day)
+
+    def front_hash(self, day: date) -> str | None:
+        return None if self._second(day) else self._store.front_hash(day)
+
+    def front_geometry(self, day: date):
+        return None if self._second(day) else self._store.front_geometry(day)
+
+    def layer(self, day: date, layer: str):
+        store = self._store
+        if not self._second(day):
+            return store.layer(day, layer)
+        if layer == "occupied":
+            return _since_2022(store, day)[0]
+        if layer == "occupied_before_2022":
+            ref = _reference(store, day)[0]
+            return store.geometry(ref) if ref else None
+        return None
+
+    def change(self, a: date, b: date):
+        """A change between two days; Liveuamap's own when either is one of its days."""
+        store = self._store
+        if not (self._second(a) or self._second(b)):
+            return store.change(a, b)
+        from ..analytics.sources import change_between
+
+        return store.memo.recent(("lm-change", a, b), lambda: change_between(store, a, b))
