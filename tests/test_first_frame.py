@@ -94,10 +94,10 @@ def test_html_components_are_written_as_html():
     node = html.Div([html.Span("a < b & c", className="k", title='say "hi"'), html.Br(),
                      html.Details(open=True, children=[html.Summary("More")])],
                     id="x", style={"marginTop": "2px"}, **{"aria-live": "polite", "data-day": "2024-01-02"})
-    assert to_html(node) == ('<div style="margin-top: 2px" data-day="2024-01-02" aria-live="polite">'
+    assert to_html(node) == ('<div aria-live="polite" data-day="2024-01-02" style="margin-top: 2px">'
                              '<span class="k" title="say &quot;hi&quot;">a &lt; b &amp; c</span><br>'
                              '<details open><summary>More</summary></details></div>')
-    assert to_html(node, ids=True).startswith('<div id="x"')
+    assert to_html(node, ids=True).startswith('<div aria-live="polite" data-day="2024-01-02" id="x"')
     with pytest.raises(ValueError, match="Dropdown has no static HTML"):
         to_html(html.Div(dcc.Dropdown(id="d")))
 

@@ -48,7 +48,7 @@ def to_html(node, *, ids: bool = False) -> str:
         raise ValueError(f"{type(node).__name__} has no static HTML: only dash.html components have")
     tag = TAGS.get(node._type, node._type.lower())
     attrs = []
-    for name, value in node.to_plotly_json()["props"].items():
+    for name, value in sorted(node.to_plotly_json()["props"].items()):  # Dash's order varies between runs
         if name == "children" or name in DASH_PROPS or value is None or (name == "id" and not ids):
             continue
         if name == "style":

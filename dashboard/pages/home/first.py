@@ -53,7 +53,9 @@ def first_frame() -> str:
     start = json.dumps(start_state(state), separators=(",", ":")).replace("<", "\\u003c")
     return (f'<script type="application/json" data-frontline="start">{start}</script>'
             f'<div class="fl-app fl-first" aria-busy="true">'
-            f'{to_html(top(store, state, here.settings.stale_days))}'
+            # The top's controls work once Dash's page has replaced it (a moment later): a menu
+            # opened in the frame would close under the reader's hand.
+            f'<div class="fl-first-top" inert>{to_html(top(store, state, here.settings.stale_days))}</div>'
             f'<main class="fl-main"><div class="fl-mapwrap">{to_html(map_area(state), ids=True)}</div>'
             f'<div class="fl-side"></div></main><div class="fl-timeline"></div></div>')
 
