@@ -104,10 +104,13 @@ def test_html_components_are_written_as_html():
 
 @pytest.mark.browser
 def test_the_map_paints_before_dash_has_the_page_and_then_moves_into_it(page, live_server, store):
-    held = []
+    held, released = [], []
 
     def hold(route):
-        held.append(route)
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
 
     # Dash's page content (and every callback) waits until the map has painted.
     page.route("**/_dash-update-component*", hold)
@@ -116,7 +119,7 @@ def test_the_map_paints_before_dash_has_the_page_and_then_moves_into_it(page, li
     assert page.evaluate("document.querySelector('.fl-first #map') !== null")  # still in the first frame
     assert page.evaluate(f"document.getElementById('{ids.AREA_SUMMARY}')") is None  # Dash has not rendered the page
     assert held, "the page asked Dash for nothing"
-    page.unroute("**/_dash-update-component*")
+    released.append(True)
     for route in held:
         route.continue_()
     page.wait_for_selector(f"#{ids.MAP_SLOT} > #{ids.MAP}", timeout=30000)
