@@ -303,12 +303,17 @@
           draw.settlements(r[3]);
         });
     }
+    var framed = null;  // the map's size when it was last framed on all of Ukraine
     var frame = function () {
       var map = S.draw.map;
       map.invalidateSize({ pan: false });
       if (o.view) map.setView([o.view[0], o.view[1]], o.view[2], { animate: false });
       else if (o.town_id && S.draw.markers.length) S.draw.zoomToTown(o.town_id);
-      else if (fresh || !map._loaded) S.draw.frame(null);
+      else if ((fresh || !map._loaded) && !(framed && map._loaded && map.getSize().equals(framed))) {
+        // (framed again only if its size changed: each framing redraws every layer, before the first paint too)
+        S.draw.frame(null);
+        framed = map.getSize();
+      }
     };
     frame();
     S.draw.syncLegend(S.state.layers);
