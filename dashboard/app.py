@@ -18,6 +18,8 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
     ``briefing_poll_seconds``: how often a briefing wall checks for fresh data (default
     :data:`~dashboard.context.BRIEFING_POLL_SECONDS`).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from . import api, guard
     from .context import BRIEFING_POLL_SECONDS, AppContext, install
     from .export.queue import ExportQueue
@@ -35,12 +37,15 @@ def create_app(settings: Settings | None = None, *, briefing_poll_seconds: float
     # read buffers (about 60 MB more per worker). The system allocator gives them back.
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     holder = StoreHolder(settings.data_dir, check_seconds=settings.store_check_seconds)
-    store = holder.get()  # load once at start-up
-    if store is not None:  # the panels' charts of the whole history: built once, not by the first visitor
-        from .components.figures import panel_figures
+    # The gazetteer's index is built (Python) while the store is read (mostly arrow, without the GIL).
+    with ThreadPoolExecutor(1, thread_name_prefix="gazetteer") as pool:
+        places = pool.submit(Gazetteer.load, settings.gazetteer)
+        store = holder.get()  # load once at start-up
+        if store is not None:  # the panels' charts of the whole history: built once, not by the first visitor
+            from .components.figures import panel_figures
 
-        panel_figures(store, "km2")
-    gazetteer = Gazetteer.load(settings.gazetteer)
+            panel_figures(store, "km2")
+        gazetteer = places.result()
 
     import flask
 
@@ -120,7 +125,10 @@ def _preload_map_data(server, holder) -> None:
     def preload(resp):
         if (resp.status_code == 200 and resp.mimetype == "text/html" and flask.request.path in MAP_PAGES
                 and holder.get() is not None):
-            resp.headers["Link"] = link
+            # A page may add the day it opens on (dashboard/pages/home/first.py).
+            more = flask.g.get("frontline_preload") or ()
+            resp.headers["Link"] = ", ".join([link, *(f"<{u}>; rel=preload; as=fetch; crossorigin=anonymous"
+                                                      for u in more)])
         return resp
 
 

@@ -12,6 +12,7 @@ INIT = "init-state"          # validated state from the URL, read by the map on 
 VIEW_STATE = "view-state"    # what the map shows; set by client-side code on every change
 PANEL_KEY = "panel-key"      # the compare date and town: a change runs the server-side panels
 MAP = "map"
+MAP_SLOT = "map-slot"        # the map's place in the home page's layout (the map is in the page's HTML)
 MAP_ERROR = "map-error"
 MAP_SYNC = "map-sync"        # dummy output of the client-side callbacks
 PERMALINK = "permalink"

@@ -49,6 +49,9 @@ def open_page(page, live_server, query: str = "", painted: date | str | None = N
                               " || {}).textContent}; })()")
         raise AssertionError(f"{sel} not drawn in {T / 1000:.0f} s; map: {state}; requests still open: "
                              f"{[(u, round(now - t, 1)) for u, t in pending.items()]}") from None
+    # The map paints before Dash has rendered the page (assets/map/4-start.js): the page is whole
+    # once the map has moved into Dash's layout.
+    page.wait_for_selector(f"#{ids.MAP_SLOT} > #{ids.MAP}", state="attached", timeout=T)
     return resp
 
 

@@ -35,6 +35,7 @@ def _open(page, live_server, query: str) -> None:
     page.goto(live_server.url + "/" + query)
     page.wait_for_selector("#map[data-painted]", timeout=30000)
     page.wait_for_selector("#map[data-base]", timeout=30000)
+    page.wait_for_selector("#map-slot > #map", state="attached", timeout=30000)  # Dash's page is in
 
 
 def test_base_layers_come_from_the_app_after_the_first_paint(page, live_server, store):

@@ -33,7 +33,8 @@ def test_every_export_format_downloads(page, live_server, tmp_path):
 def test_export_error_is_shown_not_downloaded(page, live_server):
     page.goto(live_server.url + "/?date=2024-10-31")
     page.wait_for_selector("#map[data-painted='2024-10-31']", timeout=30000)
-    # Make the next export request ask for an impossible format.
+    # Make the next export request ask for an impossible format (in Dash's page: the map may paint before it).
+    page.wait_for_selector("#export-png", state="attached", timeout=30000)
     page.evaluate("document.getElementById('export-png').setAttribute('data-format', 'exe')")
     page.click(".fl-export summary")
     page.click("#export-png")

@@ -9,7 +9,8 @@
  *       date, compare, town_id, town_name, layers (keys of the vocabulary), view ([lat, lon, zoom]
  *       or null: the town, else all of Ukraine); error: element or id that shows errors;
  *       url (default true): keep the page's URL (?date=…) in step with the map, false when the
- *       page owns its URL; scale: line and dot size factor (a wall screen); labels:
+ *       page owns its URL; holdUrl: with url, the URL is left as it is until releaseUrl() (a page that
+ *       starts the map before it has read its URL); scale: line and dot size factor (a wall screen); labels:
  *       {avoid: "CSS selector"}: boxes over the map that place names keep clear of (names never
  *       overlap one another, at any zoom: assets/map/2-labels.js).
  *       base: the base map's groups shown (keys of the vocabulary's base.groups; default all);
@@ -31,6 +32,7 @@
  *   overlay(key, geojson | null, style)   draw (null: remove) an extra layer over the zones
  *   addControl(element)   put a box of controls in the map's lower left corner (false before the map exists)
  *   reload() -> Promise<bool>   a new store generation: repaint; false when the page must reload
+ *   releaseUrl()   the URL init's holdUrl left alone says the map's state now, and follows it from then on
  *   permalink(view?) -> "?date=…"   the query of a view ({date, compare, town, layers,
  *       view, base}, default the map's own), the rules of dashboard/vocab.py's permalink()
  *   dayIndex(d)   on(event, fn) -> off()   off(event, fn)
@@ -96,7 +98,7 @@
   function changed(keys, push) {
     if (!S.state) return;
     var query = permalink();
-    if (S.options.url && S.vocab) {  // (before the vocabulary arrives, the layer order is unknown)
+    if (S.options.url && !S.urlHeld && S.vocab) {  // (before the vocabulary arrives, the layer order is unknown)
       var url = window.location.pathname + query;
       if (url !== window.location.pathname + window.location.search) {
         if (push) window.history.pushState({}, "", url); else window.history.replaceState(window.history.state, "", url);
@@ -274,6 +276,7 @@
     var fresh = !S.draw || S.draw.container !== container || !S.draw.map;
     S.options = { url: o.url !== false, scale: o.scale > 0 ? o.scale : 1, labels: o.labels || null, error: element(o.error),
                   theme: o.theme === "dark" ? "dark" : "light" };
+    S.urlHeld = !!o.holdUrl;
     S.state = { date: o.date, compare: o.compare || null, town_id: o.town_id || null, town_name: o.town_name || null,
                 layers: (o.layers || []).slice(), base: o.base ? o.base.slice() : null, source: o.source || null };
     if (fresh) {
@@ -301,12 +304,17 @@
           draw.settlements(r[3]);
         });
     }
+    var framed = null;  // the map's size when it was last framed on all of Ukraine
     var frame = function () {
       var map = S.draw.map;
       map.invalidateSize({ pan: false });
       if (o.view) map.setView([o.view[0], o.view[1]], o.view[2], { animate: false });
       else if (o.town_id && S.draw.markers.length) S.draw.zoomToTown(o.town_id);
-      else if (fresh || !map._loaded) S.draw.frame(null);
+      else if ((fresh || !map._loaded) && !(framed && map._loaded && map.getSize().equals(framed))) {
+        // (framed again only if its size changed: each framing redraws every layer, before the first paint too)
+        S.draw.frame(null);
+        framed = map.getSize();
+      }
     };
     frame();
     S.draw.syncLegend(S.state.layers);
@@ -347,6 +355,12 @@
       fl.setDate(S.meta.days.indexOf(d) >= 0 ? d : S.meta.last, false);
       return true;
     });
+  };
+
+  fl.releaseUrl = function () {
+    if (!S.urlHeld) return;
+    S.urlHeld = false;
+    changed([], false);
   };
 
   fl.dayIndex = index;

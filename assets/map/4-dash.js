@@ -21,14 +21,18 @@
   "use strict";
 
   var fl = window.frontline;
-  var ids = null, active = false, starting = false, playing = false;
+  // rendered: Dash has rendered the page (its INIT callback ran): its props can be set. The map
+  // may start before (4-start.js), from the page's HTML.
+  var ids = null, active = false, rendered = false, starting = false, playing = false;
 
   function dc() { return window.dash_clientside; }
-  function setProps(id, props) { if (active && dc() && dc().set_props) dc().set_props(id, props); }
+  function setProps(id, props) { if (active && rendered && dc() && dc().set_props) dc().set_props(id, props); }
 
   fl.on("init", function () { if (!starting) active = false; });
 
-  fl.on("statechange", function (e) {
+  fl.on("statechange", follow);
+
+  function follow(e) {
     if (!active) return;
     var link = document.getElementById(ids.PERMALINK);
     if (link) link.setAttribute("href", window.location.pathname + e.query);
@@ -58,7 +62,7 @@
       if (!playing || has("compare") || has("town")) viewState(e.state);
       if (has("compare") || has("town")) setProps(ids.PANEL_KEY, { data: { compare: e.state.compare, town: e.state.town_id } });
     }
-  });
+  }
 
   function viewState(st) {
     setProps(ids.VIEW_STATE, { data: { date: st.date, compare: st.compare, town: st.town_id, layers: st.layers } });
@@ -86,19 +90,46 @@
     };
   }
 
+  // The map's element when the page's HTML started the map, before Dash (4-start.js): Dash's INIT
+  // callback then finds it running, with the state the page's URL had when Dash asked for the page.
+  var early = null;
+
+  /* Dash rendered the page from the URL as it was: what the map did since (a key, a click) goes to Dash. */
+  function catchUp(s) {
+    var st = fl.state;
+    if (!st) return;
+    var changed = [];
+    if (st.date !== s.date) changed.push("date");
+    if ((st.compare || null) !== (s.compare || null)) changed.push("compare");
+    if ((st.town_id || null) !== (s.town_id || null)) changed.push("town");
+    follow({ state: st, changed: changed, push: false, query: fl.permalink() });
+  }
+
   var callbacks = {
     // The map starts from the validated URL state the page was rendered with.
-    init: call(function (s) {
+    // `fromPage`: the call of 4-start.js, with the state in the page's HTML.
+    init: call(function (s, fromPage) {
       if (!s || !s.ids) return;
       ids = s.ids;
+      var el = document.getElementById(ids.MAP);
+      if (!fromPage) rendered = true;
+      if (!fromPage && early && el === early && fl.state) {  // Dash's first render of the page
+        early = null;
+        active = true;
+        // Dash has read the page's URL (its notices are about the URL as typed): now it is the map's.
+        fl.releaseUrl();
+        catchUp(s);
+        return;
+      }
       starting = true;
       try {
-        fl.init({ container: ids.MAP, error: ids.MAP_ERROR, url: true, date: s.date, compare: s.compare,
+        fl.init({ container: el || ids.MAP, error: ids.MAP_ERROR, url: true, holdUrl: !!fromPage, date: s.date, compare: s.compare,
                   town_id: s.town_id, town_name: s.town_name, layers: s.layers, view: s.view, base: s.base,
                   source: s.source });
       } finally {
         starting = false;
       }
+      early = fromPage === true ? el : null;
       active = true;
     }),
     slider: call(function (i) { fl.setIndex(i, true); }),
@@ -110,7 +141,11 @@
     play: call(function () { fl.togglePlay(); }),
     speed: call(function (s) { fl.setSpeed(s); }),
     date: call(function (d) { fl.gotoDate(d, 0, true); }),
-    compare: call(function (d) { fl.setCompare(d ? String(d).slice(0, 10) : null); }),
+    compare: call(function (d) {
+      // The picker reports its value when it mounts: only a new compare date is one.
+      var c = d ? String(d).slice(0, 10) : null;
+      if (fl.state && c !== (fl.state.compare || null)) fl.setCompare(c);
+    }),
     town: call(function (value, options) {
       var st = fl.state;
       if (!st || (value || null) === (st.town_id || null)) return;

@@ -8,11 +8,14 @@ azimuthal equidistant projection around the point measured from.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
+
+if TYPE_CHECKING:  # pyproj is imported when a measure needs it: serving the page does not
+    from pyproj import Transformer
 
 EQUAL_AREA_PROJ = "+proj=laea +lat_0=48.5 +lon_0=31.5 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
 #: Ukraine's official area (km²), for shares quoted against it.
@@ -21,6 +24,8 @@ UKRAINE_OFFICIAL_KM2 = 603_628.0
 
 @lru_cache(maxsize=1)
 def _to_equal_area() -> Transformer:
+    from pyproj import Transformer
+
     return Transformer.from_crs("EPSG:4326", EQUAL_AREA_PROJ, always_xy=True)
 
 
@@ -55,6 +60,8 @@ def areas_km2(geoms) -> np.ndarray:
 
 @lru_cache(maxsize=256)
 def _equidistant_at(lon: float, lat: float) -> Transformer:
+    from pyproj import Transformer
+
     return Transformer.from_crs(
         "EPSG:4326", f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=WGS84 +units=m", always_xy=True
     )

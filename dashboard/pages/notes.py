@@ -241,7 +241,8 @@ def register(app) -> None:
     """
     register_note_callbacks(app)
 
-    @app.callback(Output(ids.CLAIMS, "children"), Input(ids.PANEL_TAB, "data"))
+    # Not when the page opens: it opens on the Area or the Town tab (the tab's click brings the table).
+    @app.callback(Output(ids.CLAIMS, "children"), Input(ids.PANEL_TAB, "data"), prevent_initial_call=True)
     @checked(tab=str | None)
     def update_claims(tab):
         here = app_context()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 __all__ = [
     "merge_aliases",
@@ -40,6 +41,17 @@ _CYRILLIC_NAME = re.compile(r"^[\u0400-\u04FF][\u0400-\u04FF\u0301 '’ʼ`”.\-
 _LATIN_NAME = re.compile(r"^[A-Za-z\u00C0-\u024F\u1E00-\u1EFF][A-Za-z\u00C0-\u024F\u1E00-\u1EFF '’ʼ`´‘”.\-]*$")
 
 
+#: Up to the end of Cyrillic Supplement: Latin and Cyrillic names, decomposed (NFKD).
+_LATIN_CYRILLIC = re.compile("[\x00-\u052f]*")
+
+
+@lru_cache(maxsize=1)
+def _no_marks() -> dict[int, None]:
+    """A ``str.translate`` table that drops the combining marks below U+0530 (what a Latin or
+    Cyrillic name has once decomposed), as ``unicodedata.combining`` tells them."""
+    return {cp: None for cp in range(0x530) if unicodedata.combining(chr(cp))}
+
+
 def name_key(text: str) -> str:
     """Normalised look-up key: no accents, case, apostrophes or punctuation.
 
@@ -50,7 +62,11 @@ def name_key(text: str) -> str:
         text = text.casefold().translate(_FOLD)
     else:
         text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c)).casefold().translate(_FOLD)
+        if _LATIN_CYRILLIC.fullmatch(text):  # the gazetteer's other names: one table look-up a letter
+            text = text.translate(_no_marks())
+        else:
+            text = "".join(c for c in text if not unicodedata.combining(c))
+        text = text.casefold().translate(_FOLD)
     for a in _APOSTROPHES:
         text = text.replace(a, "")
     return _NON_ALNUM.sub(" ", text).strip()

@@ -213,14 +213,17 @@ class Gazetteer:
         self._curated = frozenset(v for k, v in self._old_ids.items() if k.startswith("x-"))
         # key -> ((item, tier), ...); tier 0 = the place's name or Ukrainian name, 1 = an alias.
         index: dict[str, dict[int, int]] = {}
+        keys: dict[str, str] = {}  # text -> key: a third of the texts are repeats
         for i, s in enumerate(self._items):
             for tier, texts in ((1, s.aliases), (0, (s.name, s.name_uk))):
                 for text in texts:
-                    key = name_key(text)
+                    key = keys.get(text)
+                    if key is None:
+                        key = keys[text] = name_key(text)
                     if key:
                         index.setdefault(key, {})[i] = tier
         self._exact: dict[str, tuple[tuple[int, int], ...]] = {
-            k: tuple(sorted(v.items(), key=lambda it: (it[1], *self._rank(it[0]))))
+            k: tuple(sorted(v.items(), key=lambda it: (it[1], *self._rank(it[0])))) if len(v) > 1 else tuple(v.items())
             for k, v in index.items()}
         self._keys = sorted(self._exact)
         # Qualifier look-up: pcode -> keys of the unit's names. First-level units from

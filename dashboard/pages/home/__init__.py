@@ -16,12 +16,13 @@ from ...context import app_context
 from ...urlstate import ViewState, parse_query
 from .. import notes
 from ..briefing import status_children
-from . import controls, panels
+from . import controls, first, panels
 
 
 def register(app) -> None:
     """Register the main page and all its callbacks on ``app``."""
     dash.register_page("home", path="/", layout=layout, title="Frontline")
+    first.register(app)
     controls.register(app)
     panels.register(app)
     notes.register(app)
@@ -33,19 +34,25 @@ def layout(**query) -> html.Div:
     store = ctx.holder.get()
     if store is None:
         return empty(getattr(ctx.holder, "problem", None))
-    return page(store, parse_query(query, store, ctx.gazetteer), ctx.settings.stale_days)
+    return page(ctx, store, parse_query(query, store, ctx.gazetteer))
 
 
-def page(store, state: ViewState, stale_days: int | None = None) -> html.Div:
-    """The whole page for one view state: header, map, side panels, timeline.
-
-    ``stale_days``: past this age the data gets the briefing's "data is N days old" banner.
-    """
-    init = {"date": str(state.date), "compare": str(state.compare) if state.compare else None,
+def start_state(state: ViewState) -> dict:
+    """The map's initial state (``window.frontline.init``'s options) with the page's ids: in the
+    INIT store, and in the page's HTML (:mod:`.first`), where the map starts from it."""
+    return {"date": str(state.date), "compare": str(state.compare) if state.compare else None,
             "town_id": state.town_id, "town_name": state.town_name, "layers": list(state.layers),
             "view": list(state.view) if state.view else None, "base": list(state.base), "source": state.source,
             "ids": ids.browser()}  # the page's ids for the map client's Dash bridge
-    return html.Div(className="fl-app", children=[
+
+
+def top(store, state: ViewState, stale_days: int | None = None) -> list:
+    """The page's top: header (title, the day, the links), the data's freshness and age, notices.
+
+    Only ``html`` components: the page's HTML carries them too (:mod:`.first`).
+    ``stale_days``: past this age the data gets the briefing's "data is N days old" banner.
+    """
+    return [
         html.Header(className="fl-header", children=[
             html.Div(className="fl-title", children=[html.H1("Frontline"),
                                                       html.Span("territorial control in Ukraine, day by day",
@@ -71,14 +78,32 @@ def page(store, state: ViewState, stale_days: int | None = None) -> html.Div:
         freshness(store),
         html.Div(status_children(store, stale_days) if stale_days is not None else [], className="fl-stale"),
         html.Div(notices(state.notices), id=ids.NOTICES, className="fl-notices"),
+    ]
+
+
+def map_area(state: ViewState) -> list:
+    """The map's element and its error line: written into the page's HTML (:mod:`.first`); the
+    map client moves them into the layout's slot (``MAP_SLOT``) once Dash has rendered it.
+
+    A region, not an image: it holds controls (zoom, the legend's switches). The map client
+    keeps its name saying the day shown and the compare."""
+    return [html.Div(id=ids.MAP, className="fl-map", role="region",
+                     **{"aria-label": f"Map of control zones in Ukraine on {state.date}"}),
+            html.Div(id=ids.MAP_ERROR, className="fl-map-error", style={"display": "none"})]
+
+
+def page(here, store, state: ViewState) -> html.Div:
+    """The whole page for one view state: header, map, side panels (as they open), timeline.
+
+    ``here``: the app's context (settings, gazetteer, notes).
+    """
+    init = start_state(state)
+    root = html.Div(className="fl-app", children=[
+        *top(store, state, here.settings.stale_days),
         html.Main(className="fl-main", children=[
-            html.Div(className="fl-mapwrap", children=[
-                # A region, not an image: it holds controls (zoom, the legend's switches). The map
-                # client keeps its name saying the day shown and the compare.
-                html.Div(id=ids.MAP, className="fl-map", role="region",
-                         **{"aria-label": f"Map of control zones in Ukraine on {state.date}"}),
-                html.Div(id=ids.MAP_ERROR, className="fl-map-error", style={"display": "none"}),
-            ]),
+            # The map is not Dash's: it is in the page's HTML, drawn before Dash has rendered
+            # anything (assets/map/4-start.js), and moves in here.
+            html.Div(id=ids.MAP_SLOT, className="fl-mapwrap"),
             side_panels(store, state),
         ]),
         timeline(store, state),
@@ -92,6 +117,17 @@ def page(store, state: ViewState, stale_days: int | None = None) -> html.Div:
         # step changes the view state, and the browser asks /data/panels.json for the day).
         dcc.Store(id=ids.PANEL_KEY, data={"compare": init["compare"], "town": state.town_id}),
     ])
+    _fill(root, panels.initial(here, store, state))
+    return root
+
+
+def _fill(root, parts: dict[str, dict]) -> None:
+    """Set the props ``parts`` gives by component id (``{id: {prop: value}}``) in ``root``'s tree."""
+    for c in list(root._traverse()):
+        cid = getattr(c, "id", None)
+        if isinstance(cid, str) and cid in parts:
+            for prop, value in parts[cid].items():
+                setattr(c, prop, value)
 
 
 def empty(problem: str | None = None) -> html.Div:

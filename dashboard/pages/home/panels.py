@@ -215,6 +215,28 @@ def _args(store, state: dict, unit, window) -> tuple:
             window if window in ("7", "30", "compare") else "7")
 
 
+def initial(here, store, state) -> dict[str, dict]:
+    """What the panels show when the page opens, by id and prop: the page's layout carries it,
+    so the panel callbacks need not run at load (``prevent_initial_call``), and the page is
+    whole after its one layout request. The same parts as the callbacks', for the URL's view."""
+    view = {"date": str(state.date), "compare": str(state.compare) if state.compare else None, "town": state.town_id}
+    day, compare, unit, window = _args(store, view, "km2", "compare" if state.compare else "7")
+    summary, window_part, area_text, weekly_text = area_outputs(store, day, compare, unit, window)
+    panel, town, notes = town_outputs(here, store, day, state.town_id, False)
+    out = {ids.AREA_SUMMARY: {"children": summary}, ids.WINDOW_SUMMARY: {"children": window_part},
+           ids.AREA_CHART_TEXT: {"children": area_text}, ids.WEEKLY_CHART_TEXT: {"children": weekly_text},
+           ids.TOWN_PANEL: {"children": panel}, ids.NOTES_LIST: {"children": notes}}
+    if town is not None:
+        out[ids.TOWN_STRIP] = {"figure": strip_figure(store, town), "style": {"display": "block"}}
+    return out
+
+
+def strip_figure(store, town) -> dict:
+    """The town's status strip, built once per town and store generation."""
+    return store.memo.recent(("town strip figure", town.id), lambda: figures.town_strip(
+        town_timeline(store, town)["spans"]).to_plotly_json())
+
+
 #: Panel responses kept per process (each 1–4 KB gzipped): a few viewers' recent steps.
 PANEL_CACHE = 512
 
@@ -223,17 +245,13 @@ def register(app) -> None:
     """Register the panel callbacks and ``/data/panels.json`` on ``app``; they serve from the
     app's context (:func:`app_context`).
 
-    The server-side callbacks run when the page opens and when the compare date, the town,
-    the units, the window or the notes' switch change (``PANEL_KEY``); the view state (with
-    the day) is their State. A timeline step changes only the day: the map client's panel
+    The server-side callbacks run when the compare date, the town, the units, the window or
+    the notes' switch change (``PANEL_KEY``); the view state (with the day) is their State.
+    The page's layout comes with their parts for its first view (:func:`initial`), so they do
+    not run when it opens. A timeline step changes only the day: the map client's panel
     module (``assets/map/5-panels.js``) then asks ``/data/panels.json`` for the same parts,
     built by the same functions, and moves the charts' day marker itself.
     """
-
-    def strip_figure(store, town) -> dict:
-        """The town's status strip, built once per town and store generation."""
-        return store.memo.recent(("town strip figure", town.id), lambda: figures.town_strip(
-            town_timeline(store, town)["spans"]).to_plotly_json())
 
     @app.callback(
         Output(ids.AREA_SUMMARY, "children"),
@@ -246,6 +264,7 @@ def register(app) -> None:
         Input(ids.UNITS, "value"),
         Input(ids.WINDOW, "value"),
         State(ids.VIEW_STATE, "data"),
+        prevent_initial_call=True,
     )
     @checked(key=PANEL_KEY, unit=str | None, window=str | None, state=VIEW_STATE)
     def update_area(key, unit, window, state):
@@ -268,6 +287,7 @@ def register(app) -> None:
         Input(ids.PANEL_KEY, "data"),
         Input(ids.NOTES_ALL, "value"),
         State(ids.VIEW_STATE, "data"),
+        prevent_initial_call=True,
     )
     @checked(key=PANEL_KEY, show_all=ListOf(str, optional=True), state=VIEW_STATE)
     def update_town(key, show_all, state):
