@@ -377,6 +377,42 @@ def test_fast_playback_every_panel_follows_and_the_controls_keep_the_day(page, l
     expect(page.locator(f"#{ids.AREA_TOTAL}")).to_have_text(_panel_text(live_server, days[-2], "area", "sqmi"))
 
 
+def test_dragging_the_slider_while_playing_moves_the_playback(page, live_server, store):
+    days = [str(d) for d in store.day_list]
+    start = days[3]
+    open_page(page, live_server, f"?date={start}", painted=start)
+    settle(page)
+    page.evaluate("window.frontline.setSpeed(5)")
+    page.click("#btn-play")
+    page.wait_for_selector("#map[data-playing='1']")
+    page.wait_for_function("([days, i]) => days.indexOf(document.getElementById('map').dataset.painted) >= i + 2",
+                           arg=[days, days.index(start)], timeout=STEP)
+    # The handle, where the playback has moved it, dragged to 60% of the track.
+    thumb = page.locator(f"#{ids.SLIDER} [role='slider']")
+    box, track = thumb.bounding_box(), page.locator(f"#{ids.SLIDER} .dash-slider-track").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(track["x"] + 0.6 * track["width"], box["y"] + box["height"] / 2, steps=4)
+    mark = page.evaluate("window.frontline.paintLog.length")
+    page.mouse.up()
+    dropped = int(thumb.get_attribute("aria-valuenow"))
+    assert abs(dropped - 0.6 * (len(days) - 1)) <= 2, dropped
+    # The playback goes on from the day the handle was dropped on, a day after another.
+    page.wait_for_function("([days, j]) => days.indexOf(document.getElementById('map').dataset.painted) >= j + 3",
+                           arg=[days, dropped], timeout=STEP)
+    assert page.get_attribute("#map", "data-playing") == "1"
+    page.click("#btn-play")
+    page.wait_for_selector("#map[data-playing='0']")
+    page.wait_for_function("() => document.getElementById('map').dataset.painted === window.frontline.state.date")
+    stopped = painted(page)
+    # From the release on: the dropped day (or the next, if the drag had shown it), then on, never back.
+    after = [days.index(d) for d in page.evaluate("window.frontline.paintLog.map(p => p.date)")[mark:]]
+    assert after and after[0] in (dropped, dropped + 1) and all(b - a == 1 for a, b in zip(after, after[1:])), after
+    expect(page.locator("#date-display")).to_have_text(stopped)
+    expect(thumb).to_have_attribute("aria-valuenow", str(days.index(stopped)))
+    wait_url_param(page, "date", stopped)
+
+
 # --- 4. compare ---------------------------------------------------------------------------------------
 
 def _check_compare(page, store, a: date, b: date):

@@ -6,7 +6,8 @@
  * `ClientsideFunction("frontline", …)` in dashboard/callbacks/controls.py and
  * components/notes.py), turns them into calls of the map's API (`window.frontline`), and
  * turns the map's events back into Dash props (`dash_clientside.set_props`): the slider,
- * the date, the town search, the play button, the permalink, the view-state store (the side
+ * the date (while playing, the slider, the date and the date picker follow in the page and get
+ * their props when it stops: see "the timeline's controls"), the town search, the play button, the permalink, the view-state store (the side
  * panels' state) and the panel key (a new compare date or town: the server-side panels run). It also owns the page's keys (←/→ a day, Shift+←/→ a week, space
  * play/pause — only when the focus is on no control, which keeps its own keys), the side
  * panels' tabs (WAI-ARIA tabs: click, ←/→, Home/End), which follow what the reader does (a
@@ -66,6 +67,7 @@
   // of a second at 30 days/s. Their Dash props are set when the playback stops, and when the reader
   // takes one of them while playing (the focus), so Dash's state is the day shown.
   var synced = { slider: null, picker: null };  // what this bridge last set: their callbacks' echo
+  var dragged = null;  // the slider's last drag value the map was given
 
   function timeline(date) {
     setSlider(fl.dayIndex(date));
@@ -182,8 +184,13 @@
       }
       active = true;
     }),
-    slider: call(function (i) { if (!echo("slider", i)) fl.setIndex(i, true); }),
-    sliderDrag: call(function (i) { if (i !== undefined && i !== null && !echo("slider", i)) fl.setIndex(i, false); }),
+    // While playing, a drag's release is the day its last move showed: the playback goes on from there.
+    slider: call(function (i) { if (!echo("slider", i) && !(playing && i === dragged)) fl.setIndex(i, true); }),
+    sliderDrag: call(function (i) {
+      if (i === undefined || i === null || echo("slider", i)) return;
+      dragged = i;
+      fl.setIndex(i, false);
+    }),
     backWeek: call(function () { fl.step(-7); }),
     backDay: call(function () { fl.step(-1); }),
     forwardDay: call(function () { fl.step(1); }),
