@@ -294,6 +294,128 @@ def test_play_advances_and_pause_stops(page, live_server, store):
     wait_url_param(page, "date", stopped)
 
 
+def _panels(live_server, day: str, unit: str = "km2") -> dict:
+    """The day's panels as the server renders them for the page (/data/panels.json)."""
+    import json
+    import urllib.request
+
+    return json.load(urllib.request.urlopen(f"{live_server.url}/data/panels.json?date={day}&unit={unit}&window=7"))
+
+
+def _panel_text(live_server, day: str, part: str, unit: str = "km2", part_id: str = ids.AREA_TOTAL) -> str:
+    """The text the server renders for ``part_id`` in ``part`` of the day's panels."""
+    doc = _panels(live_server, day, unit)
+
+    def find(x):
+        if isinstance(x, list):
+            return next((r for r in map(find, x) if r is not None), None)
+        if isinstance(x, dict) and "props" in x:
+            if x["props"].get("id") == part_id:
+                return x["props"]["children"]
+            return find(x["props"].get("children"))
+        return None
+
+    return find(doc[part])
+
+
+def test_fast_playback_every_panel_follows_and_the_controls_keep_the_day(page, live_server, store):
+    days = [str(d) for d in store.day_list]
+    i0 = len(days) - 25
+    start = days[i0]
+    open_page(page, live_server, f"?date={start}", painted=start)
+    settle(page)
+    # What the reader sees of the side panels, each time it changes: the window's last day and
+    # the area figure (the window summary's title ends "→ DAY").
+    page.evaluate("""([winId, totalId]) => {
+        window.__seen = [];
+        const win = document.getElementById(winId);
+        new MutationObserver(() => {
+            const m = /→ (\\d{4}-\\d{2}-\\d{2})/.exec(win.textContent || "");
+            const total = (document.getElementById(totalId) || {}).textContent;
+            const last = window.__seen[window.__seen.length - 1];
+            if (m && (!last || last[0] !== m[1] || last[1] !== total)) window.__seen.push([m[1], total]);
+        }).observe(document.getElementById('panels') || document.body,
+                   {subtree: true, childList: true, characterData: true});
+    }""", [ids.WINDOW_SUMMARY, ids.AREA_TOTAL])
+    page.evaluate("window.frontline.setSpeed(30)")
+    page.click("#btn-play")
+    page.wait_for_selector("#map[data-playing='1']")
+    # It plays to the timeline's end and stops there.
+    page.wait_for_selector("#map[data-playing='0']", timeout=T)
+    page.wait_for_function("() => document.getElementById('map').dataset.painted === window.frontline.state.date")
+    stopped = painted(page)
+    assert stopped == days[-1]
+    settle(page)
+
+    log = page.evaluate("window.frontline.paintLog.map(p => p.date)")
+    played = log[log.index(start) + 1:]
+    assert [days.index(d) for d in played] == list(range(i0 + 1, days.index(stopped) + 1)), played
+    # Every day the map passed, the panels showed too, in order, each with its own area figure.
+    seen = page.evaluate("window.__seen")
+    shown_days = [d for k, (d, _) in enumerate(seen) if k == 0 or seen[k - 1][0] != d]
+    assert [d for d in shown_days if d in played] == played, f"panels showed {shown_days}, the map {played}"
+    for day in (played[0], played[len(played) // 2], stopped):  # (the parts go in one after another)
+        total = next(t for d, t in reversed(seen) if d == day)
+        assert total == _panel_text(live_server, day, "area"), day
+
+    # Stopped: the timeline's controls say the day, and Dash knows it (its slider, picker and the
+    # panels' parts, as Dash holds them: what its next render starts from).
+    props = page.evaluate("""ids => { const st = window.dash_stores[0].getState();
+        return ids.map(id => { let x = st.layout; for (const k of st.paths.strs[id]) x = x[k]; return x.props; }); }""",
+                          [ids.SLIDER, ids.DATE_PICKER, ids.DATE_DISPLAY, ids.AREA_SUMMARY, ids.WINDOW_SUMMARY])
+    assert (props[0]["value"], props[1]["date"], props[2]["children"]) == (days.index(stopped), stopped, stopped)
+    doc = _panels(live_server, stopped)
+    assert (props[3]["children"], props[4]["children"]) == (doc["area"], doc["window"])
+    expect(page.locator("#date-display")).to_have_text(stopped)
+    expect(page.locator(f"#{ids.SLIDER} [role='slider']")).to_have_attribute("aria-valuenow", str(days.index(stopped)))
+    expect(page.locator(f"#{ids.DATE_PICKER}")).to_have_value(stopped)
+    wait_url_param(page, "date", stopped)
+    # Dash renders over what the page shows: the units' callback redraws the panels of the day.
+    page.click(f"#{ids.UNITS} input[value='sqmi']")
+    expect(page.locator(f"#{ids.AREA_TOTAL}")).to_have_text(_panel_text(live_server, stopped, "area", "sqmi"))
+    # A step from there is a day back from the day the playback stopped at.
+    page.click("#btn-back-day")
+    wait_painted(page, days[-2])
+    expect(page.locator("#date-display")).to_have_text(days[-2])
+    expect(page.locator(f"#{ids.AREA_TOTAL}")).to_have_text(_panel_text(live_server, days[-2], "area", "sqmi"))
+
+
+def test_dragging_the_slider_while_playing_moves_the_playback(page, live_server, store):
+    days = [str(d) for d in store.day_list]
+    start = days[3]
+    open_page(page, live_server, f"?date={start}", painted=start)
+    settle(page)
+    page.evaluate("window.frontline.setSpeed(5)")
+    page.click("#btn-play")
+    page.wait_for_selector("#map[data-playing='1']")
+    page.wait_for_function("([days, i]) => days.indexOf(document.getElementById('map').dataset.painted) >= i + 2",
+                           arg=[days, days.index(start)], timeout=STEP)
+    # The handle, where the playback has moved it, dragged to 60% of the track.
+    thumb = page.locator(f"#{ids.SLIDER} [role='slider']")
+    box, track = thumb.bounding_box(), page.locator(f"#{ids.SLIDER} .dash-slider-track").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(track["x"] + 0.6 * track["width"], box["y"] + box["height"] / 2, steps=4)
+    mark = page.evaluate("window.frontline.paintLog.length")
+    page.mouse.up()
+    dropped = int(thumb.get_attribute("aria-valuenow"))
+    assert abs(dropped - 0.6 * (len(days) - 1)) <= 2, dropped
+    # The playback goes on from the day the handle was dropped on, a day after another.
+    page.wait_for_function("([days, j]) => days.indexOf(document.getElementById('map').dataset.painted) >= j + 3",
+                           arg=[days, dropped], timeout=STEP)
+    assert page.get_attribute("#map", "data-playing") == "1"
+    page.click("#btn-play")
+    page.wait_for_selector("#map[data-playing='0']")
+    page.wait_for_function("() => document.getElementById('map').dataset.painted === window.frontline.state.date")
+    stopped = painted(page)
+    # From the release on: the dropped day (or the next, if the drag had shown it), then on, never back.
+    after = [days.index(d) for d in page.evaluate("window.frontline.paintLog.map(p => p.date)")[mark:]]
+    assert after and after[0] in (dropped, dropped + 1) and all(b - a == 1 for a, b in zip(after, after[1:])), after
+    expect(page.locator("#date-display")).to_have_text(stopped)
+    expect(thumb).to_have_attribute("aria-valuenow", str(days.index(stopped)))
+    wait_url_param(page, "date", stopped)
+
+
 # --- 4. compare ---------------------------------------------------------------------------------------
 
 def _check_compare(page, store, a: date, b: date):

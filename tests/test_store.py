@@ -341,3 +341,37 @@ def test_a_first_run_publishes_the_newest_days_first_then_the_history(tmp_path, 
         assert final.layer_hashes(d) == store.layer_hashes(d), d
         for h in filter(None, final.layer_hashes(d).values()):
             assert gzip.decompress(final.display_gz(h)) != b"null", (d, h)
+
+
+def test_statuses_read_back_as_stored(store):
+    """Each day's statuses and each place's history, from the day-to-day changes the store keeps,
+    are the status strings of the days table, on every day and for every place."""
+    import numpy as np
+
+    strings = pd.read_parquet(store.path / "days.parquet", columns=["day", "status"])["status"].tolist()
+    n = len(store.settlement_ids)
+    assert len(strings) == len(store.day_list) > 32  # keyframes and the changes between them
+    unknown = np.full(n, ord("?"), np.uint8)
+    matrix = np.array([np.frombuffer(s.encode("ascii"), np.uint8) if s and len(s) == n else unknown for s in strings])
+    assert len({bytes(r) for r in matrix}) > 2, "the fixture's statuses never change: nothing tested"
+    for i, day in enumerate(store.day_list):
+        assert store.day_status(day) == matrix[i].tobytes(), day
+    for j, sid in enumerate(store.settlement_ids):
+        assert (store.status_codes(sid) == matrix[:, j]).all(), sid
+    assert store.status_matrix.nbytes < matrix.nbytes
+
+
+def test_status_table_rows_and_columns():
+    from dashboard.store.status import KEYFRAME_EVERY, StatusTable
+
+    days = ["ab" * 3, "ab" * 3, None, "abc", "ba" * 3] + ["bb" * 3] * (KEYFRAME_EVERY + 3) + ["aa" * 3]
+    t = StatusTable(days, 6)
+    want = [s if s and len(s) == 6 else "??????" for s in days]
+    assert t.shape == (len(days), 6)
+    assert [t[i].tobytes().decode() for i in range(len(days))] == want
+    assert t[-1].tobytes() == b"aaaaaa"
+    assert [bytes(t[:, j]).decode() for j in range(6)] == ["".join(w[j] for w in want) for j in range(6)]
+    with pytest.raises(IndexError):
+        t.row(len(days))
+    with pytest.raises(TypeError):
+        t[1:3]

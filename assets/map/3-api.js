@@ -8,9 +8,10 @@
  *   init(options) -> Promise     draw a map in options.container (an element or its id):
  *       date, compare, town_id, town_name, layers (keys of the vocabulary), view ([lat, lon, zoom]
  *       or null: the town, else all of Ukraine); error: element or id that shows errors;
- *       url (default true): keep the page's URL (?date=…) in step with the map, false when the
- *       page owns its URL; holdUrl: with url, the URL is left as it is until releaseUrl() (a page that
- *       starts the map before it has read its URL); scale: line and dot size factor (a wall screen); labels:
+ *       url (default true): keep the page's URL (?date=…) in step with the map (while playing, four
+ *       times a second and when it stops), false when the page owns its URL; holdUrl: with url, the
+ *       URL is left as it is until releaseUrl() (a page that starts the map before it has read its
+ *       URL); scale: line and dot size factor (a wall screen); labels:
  *       {avoid: "CSS selector"}: boxes over the map that place names keep clear of (names never
  *       overlap one another, at any zoom: assets/map/2-labels.js).
  *       base: the base map's groups shown (keys of the vocabulary's base.groups; default all);
@@ -63,7 +64,7 @@
   var S = {
     vocab: null, vocabPromise: null, meta: null, store: new D.Store(), draw: null, ready: null,
     state: null, options: { url: true, scale: 1, labels: null, error: null },
-    seq: 0, playing: false, timer: null, speed: null, paintLog: [], painted: null, change: null,
+    seq: 0, playing: false, timer: null, speed: null, paintLog: [], painted: null, change: null, urlAt: -Infinity,
     listeners: {}
   };
 
@@ -94,14 +95,21 @@
     return [c.lat, c.lng, map.getZoom()];
   }
 
-  /* The state changed (`keys`): the URL follows (a new entry with `push`), listeners hear of it. */
+  /* The state changed (`keys`): the URL follows (a new entry with `push`), listeners hear of it.
+   * While playing, the URL follows at most every URL_EVERY ms (the browser refuses more than
+   * 200 history changes in 10 s, and each costs the page); the playback's stop writes the last. */
+  var URL_EVERY = 250;
+
   function changed(keys, push) {
     if (!S.state) return;
     var query = permalink();
     if (S.options.url && !S.urlHeld && S.vocab) {  // (before the vocabulary arrives, the layer order is unknown)
-      var url = window.location.pathname + query;
+      var url = window.location.pathname + query, now = performance.now();
       if (url !== window.location.pathname + window.location.search) {
-        if (push) window.history.pushState({}, "", url); else window.history.replaceState(window.history.state, "", url);
+        if (push) window.history.pushState({}, "", url);
+        else if (!S.playing || now - S.urlAt >= URL_EVERY) window.history.replaceState(window.history.state, "", url);
+        else url = null;
+        if (url) S.urlAt = now;
       }
     }
     emit("statechange", { state: copy(S.state), changed: keys, push: !!push, query: query });
@@ -484,7 +492,7 @@
   fl.pause = function () {
     clearTimeout(S.timer);
     setPlaying(false);
-    changed([], true);
+    changed([], false);  // the day the playback stopped at, in the URL it played in
   };
 
   fl.setSpeed = function (s) { S.speed = Number(s); };

@@ -6,7 +6,8 @@
  * `ClientsideFunction("frontline", …)` in dashboard/callbacks/controls.py and
  * components/notes.py), turns them into calls of the map's API (`window.frontline`), and
  * turns the map's events back into Dash props (`dash_clientside.set_props`): the slider,
- * the date, the town search, the play button, the permalink, the view-state store (the side
+ * the date (while playing, the slider, the date and the date picker follow in the page and get
+ * their props when it stops: see "the timeline's controls"), the town search, the play button, the permalink, the view-state store (the side
  * panels' state) and the panel key (a new compare date or town: the server-side panels run). It also owns the page's keys (←/→ a day, Shift+←/→ a week, space
  * play/pause — only when the focus is on no control, which keeps its own keys), the side
  * panels' tabs (WAI-ARIA tabs: click, ←/→, Home/End), which follow what the reader does (a
@@ -38,9 +39,8 @@
     if (link) link.setAttribute("href", window.location.pathname + e.query);
     var has = function (k) { return e.changed.indexOf(k) >= 0; };
     if (has("date")) {
-      setProps(ids.SLIDER, { value: fl.dayIndex(e.state.date) });
-      setProps(ids.DATE_DISPLAY, { children: e.state.date });
-      setProps(ids.DATE_PICKER, { date: e.state.date });
+      if (playing) timelineInPage(e.state.date);
+      else timeline(e.state.date);
     }
     if (has("town")) {
       // The search box shows the town (its panel is mounted while hidden: a value must be
@@ -64,6 +64,88 @@
     }
   }
 
+  // --- the timeline's controls: the slider, the big date, the date picker --------------------------
+  // A step sets their Dash props. While playing, they follow each day in the page itself: a Dash
+  // prop costs a render of the page, and the slider's and the picker's props run their callbacks
+  // (the slider answers a new value with a drag_value too), ~40 ms a day, more than a day's share
+  // of a second at 30 days/s. Their Dash props are set when the playback stops, and when the reader
+  // takes one of them while playing (the focus), so Dash's state is the day shown.
+  var synced = { slider: null, picker: null };  // what this bridge last set: their callbacks' echo
+  var dragged = null;  // the slider's last drag value the map was given
+
+  function timeline(date) {
+    setSlider(fl.dayIndex(date));
+    setProps(ids.DATE_DISPLAY, { children: date });
+    setPicker(date);
+  }
+  function setSlider(i) { synced.slider = i; setProps(ids.SLIDER, { value: i }); }
+  function setPicker(date) { synced.picker = date; setProps(ids.DATE_PICKER, { date: date }); }
+
+  /* Their callbacks hear of a value this bridge set while playing: the day shown then, not a
+   * reader's move (the playback may be a day further by the time it arrives). */
+  function echo(key, v) { return playing && v === synced[key]; }
+
+  /* Set the text of `el`, a component whose only child is a text node (React's own: it sets the
+   * node's value on its next render); false when it is not such an element. */
+  function setText(el, text) {
+    var node = el && el.firstChild;
+    if (!node || node.nodeType !== 3 || node.nextSibling) return false;
+    if (node.nodeValue !== text) node.nodeValue = text;
+    return true;
+  }
+
+  var held = null;  // the timeline control the reader presses (a pointer down on the slider or the picker)
+  var thumbHalf = null;  // half the slider handle's width, px
+
+  function within(id) {
+    var el = document.getElementById(id), f = document.activeElement;
+    return !!(el && f && el.contains(f));
+  }
+
+  function timelineInPage(date) {
+    var i = fl.dayIndex(date);
+    if (!setText(document.getElementById(ids.DATE_DISPLAY), date)) setProps(ids.DATE_DISPLAY, { children: date });
+    // The slider: left to a reader's drag; with the keyboard's focus, its Dash value (its keys step from it).
+    if (held !== ids.SLIDER && (within(ids.SLIDER) || !moveThumb(i))) setSlider(i);
+    // The picker: left to a reader who is typing or picking.
+    var picker = document.getElementById(ids.DATE_PICKER);
+    if (picker && picker.tagName === "INPUT" && held !== ids.DATE_PICKER && !within(ids.DATE_PICKER)) picker.value = date;
+  }
+
+  /* The slider's handle to index `i`, where the slider (Radix, in dcc.Slider) would put it:
+   * left: calc(p% + offset), the offset keeping the handle inside the track. False when the
+   * slider is not the one this knows. */
+  function moveThumb(i) {
+    var thumb = document.querySelector("#" + ids.SLIDER + " [role='slider']"), wrap = thumb && thumb.parentNode;
+    if (!wrap || !/^calc\(/.test(wrap.style.left) || i < 0) return false;
+    var lo = +thumb.getAttribute("aria-valuemin"), hi = +thumb.getAttribute("aria-valuemax");
+    if (!(hi > lo)) return false;
+    if (thumbHalf === null) thumbHalf = thumb.offsetWidth / 2;  // once a playback (a read forces a layout)
+    var p = (Math.max(lo, Math.min(hi, i)) - lo) / (hi - lo) * 100, half = thumbHalf;
+    wrap.style.left = "calc(" + p + "% + " + (half - half * p / 50) + "px)";
+    thumb.setAttribute("aria-valuenow", String(i));
+    setText(document.getElementById(ids.SLIDER + "-tooltip-1-content"), fl.meta.days[i] || "");
+    return true;
+  }
+
+  /* The reader takes a timeline control while playing: a press is the reader's (the slider's
+   * drag moves the map); the focus gets the control the day shown (the slider's keys step from it,
+   * the picker's calendar opens at it). */
+  function take(ev) {
+    var t = ev.target;
+    if (!active || !playing || !ids || !t || !t.closest || !fl.state) return;
+    var id = t.closest("#" + ids.SLIDER) ? ids.SLIDER : t.closest("#" + ids.DATE_PICKER) ? ids.DATE_PICKER : null;
+    if (!id) return;
+    if (ev.type === "pointerdown") held = id;
+    else if (id === ids.SLIDER && held !== id) setSlider(fl.dayIndex(fl.state.date));
+    else if (id === ids.DATE_PICKER) setPicker(fl.state.date);
+  }
+  document.addEventListener("pointerdown", take, true);
+  document.addEventListener("focusin", take, true);
+  var release = function () { held = null; };
+  document.addEventListener("pointerup", release, true);
+  document.addEventListener("pointercancel", release, true);
+
   function viewState(st) {
     setProps(ids.VIEW_STATE, { data: { date: st.date, compare: st.compare, town: st.town_id, layers: st.layers } });
   }
@@ -72,8 +154,9 @@
   fl.on("townclick", function (e) { if (active && e.id) selectTab("town", false); });
 
   fl.on("play", function (e) {
-    if (playing && !e.playing && active && fl.state) viewState(fl.state);
+    if (playing && !e.playing && active && fl.state) { timeline(fl.state.date); viewState(fl.state); }
     playing = e.playing;
+    thumbHalf = null;
     setProps(ids.BTN_PLAY, { children: e.playing ? "❚❚ Pause" : "▶ Play" });
   });
 
@@ -132,15 +215,20 @@
       early = fromPage === true ? el : null;
       active = true;
     }),
-    slider: call(function (i) { fl.setIndex(i, true); }),
-    sliderDrag: call(function (i) { if (i !== undefined && i !== null) fl.setIndex(i, false); }),
+    // While playing, a drag's release is the day its last move showed: the playback goes on from there.
+    slider: call(function (i) { if (!echo("slider", i) && !(playing && i === dragged)) fl.setIndex(i, true); }),
+    sliderDrag: call(function (i) {
+      if (i === undefined || i === null || echo("slider", i)) return;
+      dragged = i;
+      fl.setIndex(i, false);
+    }),
     backWeek: call(function () { fl.step(-7); }),
     backDay: call(function () { fl.step(-1); }),
     forwardDay: call(function () { fl.step(1); }),
     forwardWeek: call(function () { fl.step(7); }),
     play: call(function () { fl.togglePlay(); }),
     speed: call(function (s) { fl.setSpeed(s); }),
-    date: call(function (d) { fl.gotoDate(d, 0, true); }),
+    date: call(function (d) { if (!echo("picker", d)) fl.gotoDate(d, 0, true); }),
     compare: call(function (d) {
       // The picker reports its value when it mounts: only a new compare date is one.
       var c = d ? String(d).slice(0, 10) : null;

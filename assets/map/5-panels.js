@@ -10,7 +10,9 @@
  * - puts the parts that follow the day in place from /data/panels.json, once the map has
  *   painted that day (the map first): the area and window summaries, the charts' text, the town
  *   panel and its notes, rendered on the server by the same functions as the callbacks' (Dash
- *   components as JSON, set with dash_clientside.set_props). The days next to the one shown are
+ *   components as JSON, set with dash_clientside.set_props; while playing, a part that differs
+ *   from the day before only in its text takes the text in place, and Dash gets it when the
+ *   playback stops: see put). The days next to the one shown are
  *   fetched ahead, several while playing, so every panel follows every day. A response that
  *   arrives after the view moved on is dropped.
  *
@@ -111,18 +113,83 @@
   /* What this module last put in each part, for the panels as they are now (the query without
    * the date): a part that does not change from one day to the next is left alone (each change
    * costs Dash a render; the week's bars' text changes once a week). */
-  var last = {}, lastKey = null;
+  var last = {}, lastDoc = {}, lastKey = null;
+
+  // While playing, a part whose new content differs from what the page shows only in its text
+  // (the numbers and the dates: most days) takes the new text in its text nodes, without a Dash
+  // render (three parts a day at ~5 ms each, more than the map's paint). Dash gets those parts'
+  // content when the playback stops, or before anything else renders them (a new compare date or
+  // town, the units, the window, the notes' switch), so Dash always renders over what is shown.
+  var pending = {};  // id -> content shown in the page, not yet given to Dash
 
   function put(id, children) {
     var text = JSON.stringify(children);
     if (last[id] === text) return;
+    var before = lastDoc[id];
     last[id] = text;
-    setProps(id, { children: children });
+    lastDoc[id] = children;
+    if (playing && before !== undefined && patchText(document.getElementById(id), before, children)) {
+      pending[id] = children;
+    } else {
+      delete pending[id];
+      setProps(id, { children: children });
+    }
+  }
+
+  function flush() {
+    Object.keys(pending).forEach(function (id) {
+      if (document.getElementById(id)) setProps(id, { children: pending[id] });
+    });
+    pending = {};
+  }
+
+  /* Dash component JSON (a component's `children`) as the list of what React renders of it:
+   * strings (text nodes) and components; nothing for null, booleans and empty strings. */
+  function items(c) {
+    return (Array.isArray(c) ? c : [c]).filter(function (x) {
+      return x !== null && x !== undefined && typeof x !== "boolean" && x !== "";
+    });
+  }
+
+  function isText(x) { return typeof x === "string" || typeof x === "number"; }
+
+  function propsKey(c) {
+    var o = {};
+    Object.keys(c.props || {}).sort().forEach(function (k) { if (k !== "children") o[k] = c.props[k]; });
+    return JSON.stringify(o);
+  }
+
+  /* Lay `to` over the children of `el`, which show `from`: the text nodes to change, into `out`;
+   * false (nothing to do in place) unless both are the same html components with the same
+   * properties, differing only in their text, and `el` shows exactly `from`. */
+  function overlay(el, from, to, out) {
+    var a = items(from), b = items(to), nodes = el.childNodes;
+    if (a.length !== b.length || nodes.length !== b.length) return false;
+    for (var i = 0; i < b.length; i++) {
+      var x = a[i], y = b[i], n = nodes[i];
+      if (isText(x) !== isText(y)) return false;
+      if (isText(y)) {
+        if (n.nodeType !== 3 || n.nodeValue !== String(x)) return false;
+        if (String(x) !== String(y)) out.push([n, String(y)]);
+        continue;
+      }
+      if (!x || !y || x.namespace !== "dash_html_components" || y.namespace !== x.namespace || x.type !== y.type ||
+          n.nodeType !== 1 || n.tagName !== String(y.type).toUpperCase() || propsKey(x) !== propsKey(y) ||
+          !overlay(n, x.props.children, y.props.children, out)) return false;
+    }
+    return true;
+  }
+
+  function patchText(el, from, to) {
+    var out = [];
+    if (!el || !overlay(el, from, to, out)) return false;
+    out.forEach(function (w) { w[0].nodeValue = w[1]; });
+    return true;
   }
 
   function apply(doc, st, u) {
     var key = u.replace(/date=[^&]*&?/, "");
-    if (key !== lastKey) { last = {}; lastKey = key; }  // the server's callbacks may have drawn them since
+    if (key !== lastKey) { flush(); last = {}; lastDoc = {}; lastKey = key; }  // the server's callbacks may have drawn them since
     put(ids.AREA_SUMMARY, doc.area);
     put(ids.WINDOW_SUMMARY, doc.window);
     put(ids.AREA_CHART_TEXT, doc.area_text);
@@ -153,17 +220,31 @@
 
   var shown = -1;  // the index of the day the panels show (set by this module)
 
+  var queue = Promise.resolve();  // the days' panels, one after another
+
+  function nextFrame() {
+    return new Promise(function (resolve) { requestAnimationFrame(function () { setTimeout(resolve, 0); }); });
+  }
+
   function follow(st) {
-    var u = url(st, st.date), i = fl.dayIndex(st.date);
+    var u = url(st, st.date), i = fl.dayIndex(st.date), was = playing;
     // The charts' day marker moves after the map has painted (the "painted" handler): the map first.
-    Promise.all([get(u), mapPainted(st.date)]).then(function (r) {
+    var ready = Promise.all([get(u), mapPainted(st.date)]);
+    // Days go in in their order, a frame apart, so playback shows each day it passes; a step the
+    // view has moved on from does not hold up the next.
+    queue = queue.then(function () {
       var now = fl.state;
-      if (!active() || !now || url(now, st.date) !== u) return;  // the panels changed meanwhile
-      // The view moved on: a step's answer is dropped, but playback shows every day it passes.
-      if (now.date !== st.date && !(playing && i > shown && i < fl.dayIndex(now.date))) return;
-      shown = i;
-      apply(r[0], now, u);
-      ahead(now, now.date);
+      if (!was && now && now.date !== st.date) return null;
+      return ready.then(function (r) {
+        now = fl.state;
+        if (!active() || !now || url(now, st.date) !== u) return null;  // the panels changed meanwhile
+        // The view moved on: a step's answer is dropped, but playback shows every day it passes.
+        if (now.date !== st.date && !(was && i > shown && i < fl.dayIndex(now.date))) return null;
+        shown = i;
+        apply(r[0], now, u);
+        ahead(now, now.date);
+        return was ? nextFrame() : null;
+      });
     }).catch(function () { /* the next step or a server-side callback brings the panels */ });
   }
 
@@ -173,6 +254,7 @@
     if (!has("date")) return;
     // A new compare date or town too: the server-side callbacks render the panels (4-dash.js).
     if (has("compare") || has("town")) {
+      flush();
       lastKey = null;
       markers(e.state.date);
     } else {
@@ -196,8 +278,16 @@
       requestAnimationFrame(function () { setTimeout(function () { due.forEach(function (w) { w.resolve(); }); }, 0); });
     }
   });
-  fl.on("play", function (e) { playing = e.playing; });
-  fl.on("init", function () { cache.clear(); painted = null; tries = 0; lastKey = null; shown = -1; });
+  fl.on("play", function (e) {
+    playing = e.playing;
+    if (!playing) flush();
+  });
+  fl.on("init", function () { flush(); cache.clear(); painted = null; tries = 0; lastKey = null; shown = -1; });
+  // The panels' own controls: their server-side callbacks render over what Dash was last given.
+  document.addEventListener("change", function (ev) {
+    var t = ev.target;
+    if (ids && t && t.closest && (t.closest("#" + ids.UNITS) || t.closest("#" + ids.WINDOW) || t.closest("#" + ids.NOTES_ALL))) flush();
+  }, true);
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     frontlinePanels: {

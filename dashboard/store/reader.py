@@ -1,8 +1,9 @@
 """Read-only access to the store, loaded once at start-up.
 
-:class:`Store` keeps what every request needs in memory (per-day table, status
-matrix, display geometry as gzipped GeoJSON, boundaries) and reads full-resolution
-geometry lazily, one small row group at a time, for the analytics that need it.
+:class:`Store` keeps what every request needs in memory (per-day table, the settlements'
+statuses (:class:`~dashboard.store.status.StatusTable`), display geometry as gzipped GeoJSON,
+boundaries) and reads full-resolution geometry lazily, one small row group at a time, for the
+analytics that need it.
 
 It also owns what is derived from its data (the oblast index, the window sums, changes
 between two days): computed on first use and kept with the generation
@@ -32,6 +33,7 @@ from . import layout
 from .derive import front_hash
 from .layout import geometry_index
 from .memo import Memo
+from .status import StatusTable
 
 if TYPE_CHECKING:
     from ..analytics.control import Change, WindowSums
@@ -85,12 +87,10 @@ class Store:
         ids = pd.read_parquet(gen_dir / "settlements.parquet", memory_map=True)
         self.settlement_ids: list[str] = [str(i) for i in ids["id"]]
         self.settlement_pos = {sid: i for i, sid in enumerate(self.settlement_ids)}
-        n = len(self.settlement_ids)
-        mat = np.full((len(days), n), ord("?"), dtype=np.uint8)
-        for i, s in enumerate(status):
-            if s and len(s) == n:
-                mat[i] = np.frombuffer(s.encode("ascii"), dtype=np.uint8)
-        self.status_matrix = mat
+        #: Status codes by day and settlement (``status_matrix[i]``, ``status_matrix[:, j]``), held as
+        #: the changes from day to day (a matrix would be 43 MB in every worker).
+        self.status_matrix = StatusTable(status, len(self.settlement_ids))
+        del status
         self._fronts = dict(zip(self.day_list, fronts))
         # The front line is served like layer geometry: by content hash, so the browser can
         # cache it and ask for a delta against the one it shows.
@@ -261,10 +261,10 @@ class Store:
     # --- settlements -------------------------------------------------------------------------
     def status_codes(self, settlement_id: str) -> np.ndarray:
         """Status character codes of one settlement over every day (uint8 array)."""
-        return self.status_matrix[:, self.settlement_pos[settlement_id]]
+        return self.status_matrix.column(self.settlement_pos[settlement_id])
 
     def day_status(self, day: date) -> bytes:
-        return self.status_matrix[self._day_pos[day]].tobytes()
+        return self.status_matrix.row(self._day_pos[day]).tobytes()
 
     # --- the second source ------------------------------------------------------------------
     @property
