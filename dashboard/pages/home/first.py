@@ -51,13 +51,15 @@ def first_frame() -> str:
     state = parse_query(flask.request.args.to_dict(flat=False), store, here.gazetteer)
     flask.g.frontline_preload = preloads(store, state.date)
     start = json.dumps(start_state(state), separators=(",", ":")).replace("<", "\\u003c")
+    # The timeline has a line more when its first days are Liveuamap's (components/layout.timeline).
+    source = " fl-with-source" if store.timeline_days[0] < store.first_day else ""
     return (f'<script type="application/json" data-frontline="start">{start}</script>'
             f'<div class="fl-app fl-first" aria-busy="true">'
             # The top's controls work once Dash's page has replaced it (a moment later): a menu
             # opened in the frame would close under the reader's hand.
             f'<div class="fl-first-top" inert>{to_html(top(store, state, here.settings.stale_days))}</div>'
             f'<main class="fl-main"><div class="fl-mapwrap">{to_html(map_area(state), ids=True)}</div>'
-            f'<div class="fl-side"></div></main><div class="fl-timeline"></div></div>')
+            f'<div class="fl-side"></div></main><div class="fl-timeline{source}"></div></div>')
 
 
 def preloads(store, day) -> list[str]:
