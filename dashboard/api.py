@@ -33,6 +33,7 @@ from .sources.deepstate import LAYERS
 from .store.reader import DateOutOfRange
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+NO_LIVEUAMAP = "this store has no Liveuamap days (`frontline sync --liveuamap` adds them)"
 SHORT = "public, max-age=60"
 #: Built deltas kept per process (one step's deltas are 1–10 KB; a whole history's run ~8 MB).
 DELTA_CACHE_BYTES = 16 * 2**20
@@ -320,6 +321,13 @@ def make_blueprint(api: DataAPI) -> Blueprint:
             return None, _error("no store yet: run `frontline sync`", 503, retry_after=60)
         return store, None
 
+    def need_liveuamap():
+        """The store, when it holds Liveuamap's days, or the error that says how to add them."""
+        store, err = need_store()
+        if err is None and store.liveuamap is None:
+            return None, _error(NO_LIVEUAMAP)
+        return store, err
+
     def need_store_and_day(day: str):
         """The store and the path's date, or an error response (no store; not a date)."""
         store, err = need_store()
@@ -382,11 +390,9 @@ def make_blueprint(api: DataAPI) -> Blueprint:
     @bp.route("/data/sources/series.json")
     def sources_series():
         """Where the two sources disagree, over time (the source switch's chart)."""
-        store, err = need_store()
+        store, err = need_liveuamap()
         if err:
             return err
-        if store.liveuamap is None:
-            return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
         return _send(api.sources_series(store), SHORT)
 
     @bp.route("/data/sources/days.json")
@@ -394,11 +400,9 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         """Liveuamap's days: the source switch asks for the one holding the map's day."""
         from .store.second import days_payload
 
-        store, err = need_store()
+        store, err = need_liveuamap()
         if err:
             return err
-        if store.liveuamap is None:
-            return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
         return _send(store.memo.once("sources-days.json", lambda: _gz(days_payload(store))), SHORT)
 
     @bp.route("/data/sources/<day>.json")
@@ -410,7 +414,7 @@ def make_blueprint(api: DataAPI) -> Blueprint:
         if err:
             return err
         if store.liveuamap is None:
-            return _error("this store has no Liveuamap days (`frontline sync --liveuamap` adds them)")
+            return _error(NO_LIVEUAMAP)
         view = request.args.get("view") or None
         if view is not None and view not in SOURCE_VIEWS:
             return _error(f"view must be one of {', '.join(SOURCE_VIEWS)} (or left out: both)", 400)

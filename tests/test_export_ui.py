@@ -76,8 +76,10 @@ def test_an_export_follows_the_base_map_switches(page, live_server, tmp_path):
 
     page.goto(live_server.url + "/?date=2024-10-31&town=Zaporizhzhia")
     page.wait_for_selector("#map[data-painted='2024-10-31']", timeout=30000)
+    page.wait_for_selector("#map[data-base]", timeout=30000)
+    page.wait_for_selector("#map-slot > #map", state="attached", timeout=30000)  # Dash's page is in
     page.click("input[data-base='railways']")
-    page.wait_for_function("!document.getElementById('map').getAttribute('data-base').includes('railways')")
+    page.wait_for_function("() => !document.getElementById('map').getAttribute('data-base').includes('railways')")
     page.click(".fl-export summary")
     with page.expect_download(timeout=90000) as dl:
         page.click("#export-html")
