@@ -106,7 +106,6 @@ class DataAPI:
         self._lock = threading.Lock()
         self._days: dict[date, bytes] = {}
         self._meta: bytes | None = None
-        self._series: bytes | None = None
         self._settlements: dict[bool, bytes] = {}
         self._deltas: OrderedDict[tuple[str, str], bytes] = OrderedDict()  # least recently used first
         self._delta_bytes = 0
@@ -124,7 +123,6 @@ class DataAPI:
                 self._gen = self.holder.generation
                 self._days.clear()
                 self._meta = None
-                self._series = None
                 self._settlements = {}
                 self._deltas.clear()
                 self._delta_bytes = 0
@@ -153,14 +151,15 @@ class DataAPI:
     def sources_series(self, store) -> bytes:
         """Where the two sources disagree over time (gzipped JSON, once per generation): the km² only
         DeepState and only Liveuamap call Russian-held, on every day both cover, as columns."""
-        if self._series is None:
-            from .analytics.sources import disagreement_series
+        from .analytics.sources import disagreement_series
 
+        def payload():
             rows = disagreement_series(store)
-            self._series = _gz({"days": [r["date"] for r in rows],
-                                "deepstate_only_km2": [r["deepstate_only_km2"] for r in rows],
-                                "liveuamap_only_km2": [r["liveuamap_only_km2"] for r in rows]})
-        return self._series
+            return _gz({"days": [r["date"] for r in rows],
+                        "deepstate_only_km2": [r["deepstate_only_km2"] for r in rows],
+                        "liveuamap_only_km2": [r["liveuamap_only_km2"] for r in rows]})
+
+        return store.memo.once("sources-series.json", payload)
 
     def settlements(self, store, more: bool = False) -> bytes:
         """The store's settlements as rows ``[name, where, lat, lon, population, id, i, rank]``

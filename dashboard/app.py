@@ -139,9 +139,6 @@ def _preload_map_data(server, holder) -> None:
         return resp
 
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-
-
 def _cache_static(app: Dash) -> None:
     """A year in the browser's cache for the files whose address names their version: assets
     (``/assets/x.js?m=<mtime>``, when the mtime is the file's), Dash's fingerprinted bundles and
@@ -152,6 +149,8 @@ def _cache_static(app: Dash) -> None:
 
     import flask
     from dash.fingerprint import check_fingerprint
+
+    from .api import IMMUTABLE
 
     prefix = app.config.routes_pathname_prefix
     assets_url = prefix + app.config.assets_url_path.strip("/") + "/"
