@@ -128,4 +128,4 @@ def test_incremental_sync_adds_the_new_days_deltas_and_keeps_the_old(tmp_path, m
     ha, hb = second.layer_hashes(a)["occupied"], second.layer_hashes(b)["occupied"]
     assert ha != hb and second.delta_gz(ha, hb) is not None
     assert second.delta_gz(second.front_hash(a), second.front_hash(b)) is not None
-    assert len(list(second.path.glob("delta-*.parquet"))) == 2
+    assert len(list(second.path.glob("delta-*.arrow"))) == 2

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import orjson
 
+from . import served
+
 MANIFEST = "manifest.json"
 #: 2: polygons kept as DeepState draws them (no clipping to a coastline), per-oblast zones
 #: that add up to the total, map revisions apart from front-line change, "not occupied".
@@ -152,7 +154,7 @@ def verify(gen: Path) -> list[str]:
         except TypeError:
             problems.append(f"{MANIFEST}: the entry of {name} is malformed")
     for name in sorted(present - set(files)):
-        if name.startswith(_PART_PREFIXES) or name in REQUIRED_FILES:
+        if name.startswith(_PART_PREFIXES) or name in REQUIRED_FILES or name == served.FRONTS_FILE:
             problems.append(f"{name}: not written by the sync (not in the manifest)")
     return problems
 
@@ -164,6 +166,8 @@ def _structure_problem(path: Path) -> str | None:
             import pyarrow.parquet as pq
 
             pq.read_metadata(path)
+        elif path.suffix == served.ARROW:
+            served.read(path).validate(full=True)
         elif path.name.endswith(".json.gz"):
             orjson.loads(gzip.decompress(path.read_bytes()))
     except Exception as exc:  # noqa: BLE001 - any failure to read is the answer

@@ -1,9 +1,10 @@
 """Read-only access to the store, loaded once at start-up.
 
 :class:`Store` keeps what every request needs in memory (per-day table, the settlements'
-statuses (:class:`~dashboard.store.status.StatusTable`), display geometry as gzipped GeoJSON,
-boundaries) and reads full-resolution geometry lazily, one small row group at a time, for the
-analytics that need it.
+statuses (:class:`~dashboard.store.status.StatusTable`), boundaries), reads the gzipped GeoJSON
+it sends (display geometry, deltas, front lines) from its files one value at a time
+(:class:`~dashboard.store.served.Served`), and reads full-resolution geometry lazily, one
+small row group at a time, for the analytics that need it.
 
 It also owns what is derived from its data (the oblast index, the window sums, changes
 between two days): computed on first use and kept with the generation
@@ -23,16 +24,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from ..sources.deepstate import LAYERS
 from ..vocab import snap_day
-from . import layout
+from . import layout, served
 from .derive import front_hash
 from .layout import geometry_index
 from .memo import Memo
+from .served import Served
 from .status import StatusTable
 
 if TYPE_CHECKING:
@@ -67,6 +70,15 @@ class ResolvedDay:
         return f"no snapshot on {self.requested}; showing the nearest earlier day with data, {self.day}"
 
 
+def _read(values: Served, key) -> bytes | None:
+    try:
+        return values.get(key)
+    except OSError as exc:  # a file removed or damaged after the store was opened
+        raise layout.StoreError(
+            f"a file of the store cannot be read ({type(exc).__name__}); "
+            "`frontline doctor` says what is damaged and `frontline sync` rebuilds it.") from exc
+
+
 class Store:
     """One generation of the store, opened read-only."""
 
@@ -82,7 +94,6 @@ class Store:
         self.day_list: list[date] = list(days.index)
         self._day_pos = {d: i for i, d in enumerate(self.day_list)}
         status = days.pop("status")
-        fronts = days.pop("front")
         self.days = days
         ids = pd.read_parquet(gen_dir / "settlements.parquet", memory_map=True)
         self.settlement_ids: list[str] = [str(i) for i in ids["id"]]
@@ -91,28 +102,37 @@ class Store:
         #: the changes from day to day (a matrix would be 43 MB in every worker).
         self.status_matrix = StatusTable(status, len(self.settlement_ids))
         del status
-        self._fronts = dict(zip(self.day_list, fronts))
+        # What is sent as it is (front lines, display geometry, deltas: gzipped GeoJSON) is read
+        # from the generation's files when sent (served.Served), not held in every worker.
         # The front line is served like layer geometry: by content hash, so the browser can
         # cache it and ask for a delta against the one it shows.
-        self._front_hash: dict[date, str] = {}
-        self._front_by_hash: dict[str, bytes] = {}
-        for d, gz in self._fronts.items():
-            if gz:
-                h = front_hash(gz)
-                self._front_hash[d] = h
-                self._front_by_hash.setdefault(h, gz)
-        self._display: dict[str, bytes] = {}
+        self._fronts, self._front_by_hash = Served(), Served()
+        if "front" in days:  # a generation written before fronts.arrow
+            gz = pa.chunked_array([pa.array([g or None for g in days.pop("front")], pa.binary())])
+            front_hashes = [front_hash(g) if g else None for g in gz.to_pylist()]
+            self._fronts.add(self.day_list, gz)
+            self._front_by_hash.add(front_hashes, gz)
+        else:
+            path = gen_dir / served.FRONTS_FILE
+            t = served.read(path, ["day", "hash"])
+            fronts_days, front_hashes = t.column("day").to_pylist(), t.column("hash").to_pylist()
+            self._fronts.add_part(path, fronts_days)
+            self._front_by_hash.add_part(path, front_hashes)
+            front_hashes = dict(zip(fronts_days, front_hashes))
+            front_hashes = [front_hashes.get(d) for d in self.day_list]
+        self._front_hash: dict[date, str] = {d: h for d, h in zip(self.day_list, front_hashes) if h}
+        self._display = Served()
         self.display_error: dict[str, float] = {}
-        for part in sorted(gen_dir.glob("display-*.parquet")):
-            t = pq.read_table(part, memory_map=True)
-            self._display.update(zip(t.column("hash").to_pylist(), t.column("gz").to_pylist()))
-            self.display_error.update(zip(t.column("hash").to_pylist(), t.column("area_error").to_pylist()))
+        for part in served.parts(gen_dir, "display"):
+            t = served.read(part, ["hash", "area_error"])
+            hashes = t.column("hash").to_pylist()
+            self._display.add_part(part, hashes)
+            self.display_error.update(zip(hashes, t.column("area_error").to_pylist()))
         # Deltas between consecutive days' display geometry, made by the sync (base, hash) -> gz.
-        self._deltas: dict[tuple[str, str], bytes] = {}
-        for part in sorted(gen_dir.glob("delta-*.parquet")):
-            t = pq.read_table(part, memory_map=True)
-            self._deltas.update(zip(zip(t.column("base").to_pylist(), t.column("hash").to_pylist()),
-                                    t.column("gz").to_pylist()))
+        self._deltas = Served()
+        for part in served.parts(gen_dir, "delta"):
+            t = served.read(part, ["base", "hash"])
+            self._deltas.add_part(part, list(zip(t.column("base").to_pylist(), t.column("hash").to_pylist())))
         self._geom_index: dict[str, tuple[Path, int]] = {}
         for part in sorted(gen_dir.glob("geom-*.parquet")):
             self._geom_index.update((h, (part, rg)) for h, rg in geometry_index(part))
@@ -204,7 +224,7 @@ class Store:
 
     def display_gz(self, h: str) -> bytes | None:
         """Gzipped display GeoJSON of a layer geometry or a front line, by hash (or a Liveuamap day's key)."""
-        gz = self._display.get(h) or self._front_by_hash.get(h)
+        gz = _read(self._display, h) or _read(self._front_by_hash, h)
         if gz is None and h.startswith("L"):
             from .second import display_gz
 
@@ -213,7 +233,7 @@ class Store:
 
     def delta_gz(self, base: str, h: str) -> bytes | None:
         """The sync's gzipped delta from ``base`` to ``h``, when the two are consecutive days' geometry."""
-        gz = self._deltas.get((base, h))
+        gz = _read(self._deltas, (base, h))
         if gz is None and base.startswith("L"):  # from a Liveuamap day of the timeline
             from .second import timeline_delta
 
@@ -228,7 +248,7 @@ class Store:
         return {**self.layer_hashes(day), "front": self.front_hash(day)}
 
     def front_gz(self, day: date) -> bytes:
-        return self._fronts.get(day) or b""
+        return _read(self._fronts, day) or b""
 
     def front_geometry(self, day: date) -> BaseGeometry | None:
         gz = self.front_gz(day)

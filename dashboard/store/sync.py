@@ -44,7 +44,7 @@ from ..analytics.split import Zones
 from ..sources import deepstate as ds
 from ..sources.boundaries import NEIGHBOURS_FILE, fetch_boundary_files, parse_boundaries, read_neighbours_file
 from ..sources.fetch import FetchError, Location
-from . import gates, layout, second
+from . import gates, layout, second, served
 from .derive import DayResult, delta_job, derive_day, display_job, near_edge
 from .tables import StoreTables, write_generation
 
@@ -348,7 +348,11 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
             report.would_change = sorted(parsed)
             report.seconds = time.perf_counter() - t0
             return report
-        if not parsed and not restatus:
+        rewrite = old is not None and served.in_parquet(old.gen_dir)
+        if rewrite:
+            report.notes.append("The map's geometry files are rewritten once (in Arrow, which the server reads "
+                                "as it sends, instead of holding them: less memory per server process).")
+        if not parsed and not restatus and not rewrite:
             if report.repaired:
                 raise layout.StoreError(f"{_damaged(data_dir, report)} and nothing could be read from the "
                                         "sources to rebuild it: run `frontline sync` again once they can be read")

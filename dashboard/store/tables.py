@@ -1,14 +1,17 @@
 """The tables of one store generation, as read and written by the sync.
 
-Files of a generation (all zstd Parquet; geometry files are GeoParquet)::
+Files of a generation (zstd Parquet, geometry files GeoParquet, served bytes Arrow)::
 
     days.parquet           one row a day: provenance, layer geometry hashes, areas (km²),
-                           change since the previous day, settlement status string,
-                           front line (gzipped GeoJSON)
+                           change since the previous day, settlement status string
+    fronts.arrow           day, hash, gz: each day's front line (gzipped GeoJSON)
     geom-<stamp>.parquet   full-resolution layer geometries by hash (GeoParquet, append-only parts)
-    display-<stamp>.parquet  simplified, gzipped GeoJSON by the same hashes (append-only parts)
-    delta-<stamp>.parquet  base, hash, gz: each day's display geometry and front line as a
+    display-<stamp>.arrow  simplified, gzipped GeoJSON by the same hashes (append-only parts)
+    delta-<stamp>.arrow    base, hash, gz: each day's display geometry and front line as a
                            delta against the previous day's (append-only parts)
+
+What the server sends as it is (front lines, display and delta parts) is in uncompressed
+Arrow, which the server reads a value at a time (:mod:`~dashboard.store.served`).
     oblast_changes.parquet  day, oblast, gained_km2, lost_km2 and their map-revision parts
                            (vs the previous day)
     oblast_areas.parquet    day, oblast, russian_held_km2
@@ -32,6 +35,7 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import shapely
 from shapely.geometry import mapping
@@ -39,7 +43,7 @@ from shapely.geometry import mapping
 from ..analytics.geo import UKRAINE_OFFICIAL_KM2, area_km2, areas_km2
 from ..sources.boundaries import Boundaries, measurement_zones, ukraine_region
 from ..sources.deepstate import LAYERS
-from . import layout
+from . import layout, served
 from .derive import front_hash, geom_hash, inner_land
 from .layout import geometry_index
 
@@ -47,6 +51,12 @@ HELD = "russian_held"
 _GEOM_KINDS = LAYERS + (HELD,)
 _OC_COLUMNS = ["day", "oblast", "gained_km2", "lost_km2", "revision_gained_km2", "revision_lost_km2"]
 _PARQUET = {"compression": "zstd", "compression_level": 9}
+
+
+def read_fronts(gen_dir: Path) -> dict[date, bytes]:
+    """Each day's gzipped front line from ``fronts.arrow`` (days without one left out)."""
+    t = served.read(Path(gen_dir) / served.FRONTS_FILE, ["day", "gz"])
+    return {d: gz for d, gz in zip(t.column("day").to_pylist(), t.column("gz").to_pylist()) if gz}
 
 
 def _stamp() -> str:
@@ -86,10 +96,10 @@ class StoreTables:
         if gen_dir is not None:
             for part in sorted(gen_dir.glob("geom-*.parquet")):
                 self._geom_index.update((h, (part.name, rg)) for h, rg in geometry_index(part))
-            for part in sorted(gen_dir.glob("display-*.parquet")):
-                self._display_hashes.update(pq.read_table(part, columns=["hash"]).column("hash").to_pylist())
-            for part in sorted(gen_dir.glob("delta-*.parquet")):
-                t = pq.read_table(part, columns=["base", "hash"])
+            for part in served.parts(gen_dir, "display"):
+                self._display_hashes.update(served.read(part, ["hash"]).column("hash").to_pylist())
+            for part in served.parts(gen_dir, "delta"):
+                t = served.read(part, ["base", "hash"])
                 self._delta_pairs.update(zip(t.column("base").to_pylist(), t.column("hash").to_pylist()))
 
     # --- construction -------------------------------------------------------------------
@@ -107,6 +117,9 @@ class StoreTables:
             return None  # an older format: rebuild from scratch
         days = pd.read_parquet(gen_dir / "days.parquet")
         days.index = [d.date() if hasattr(d, "date") else d for d in pd.to_datetime(days.pop("day"))]
+        if "front" not in days:  # kept apart, in fronts.arrow
+            fronts = read_fronts(gen_dir)
+            days["front"] = [fronts.get(d) for d in days.index]
         oblasts = gpd.read_parquet(gen_dir / "oblasts.parquet")
         outline = gpd.read_parquet(gen_dir / "outline.parquet").set_index("name").geometry
         bounds = Boundaries(outline=outline["Ukraine"], oblasts=oblasts[["oblast", "name_uk", "iso", "geometry"]],
@@ -224,8 +237,10 @@ class StoreTables:
         gz = {h: g for h, (g, _err) in self.new_display.items() if h in need}
         missing = sorted(need - set(gz))
         if missing and self.gen_dir is not None:
-            for part in sorted(self.gen_dir.glob("display-*.parquet")):
-                t = pq.read_table(part, columns=["hash", "gz"], filters=[("hash", "in", missing)])
+            want = pa.array(missing, type=pa.string())
+            for part in served.parts(self.gen_dir, "display"):
+                t = served.read(part, ["hash", "gz"])
+                t = t.filter(pc.is_in(t.column("hash"), value_set=want))
                 gz.update(zip(t.column("hash").to_pylist(), t.column("gz").to_pylist()))
         gz.update(fronts)
         return [(c, [gz[h] for h in c]) for c in chains if all(h in gz for h in c)]
@@ -321,8 +336,11 @@ def write_generation(tables: StoreTables, gen: Path, changed: set[date], manifes
     stamp = _stamp()
     old = tables.gen_dir
     if old is not None:  # unchanged parts are shared, not copied
-        for part in [*old.glob("geom-*.parquet"), *old.glob("display-*.parquet"), *old.glob("delta-*.parquet")]:
-            os.link(part, gen / part.name)
+        for part in [*old.glob("geom-*.parquet"), *served.parts(old, "display"), *served.parts(old, "delta")]:
+            if part.name.startswith("geom-") or part.suffix == served.ARROW:
+                os.link(part, gen / part.name)
+            else:  # a served part of an older generation, in Parquet: in Arrow from now on
+                served.write(pq.read_table(part), gen / f"{part.stem}{served.ARROW}")
     if tables.new_geoms:
         hashes = sorted(tables.new_geoms)
         gdf = gpd.GeoDataFrame({"hash": hashes}, geometry=shapely.from_wkb([tables.new_geoms[h] for h in hashes]),
@@ -333,18 +351,23 @@ def write_generation(tables: StoreTables, gen: Path, changed: set[date], manifes
         t = pa.table({"hash": hashes,
                       "gz": pa.array([tables.new_display[h][0] for h in hashes], type=pa.binary()),
                       "area_error": [tables.new_display[h][1] for h in hashes]})
-        pq.write_table(t, gen / f"display-{stamp}.parquet", **_PARQUET)
+        served.write(t, gen / f"display-{stamp}{served.ARROW}")
     if tables.new_deltas:
         pairs = sorted(tables.new_deltas)
         t = pa.table({"base": [a for a, _ in pairs], "hash": [b for _, b in pairs],
                       "gz": pa.array([tables.new_deltas[p] for p in pairs], type=pa.binary())})
-        pq.write_table(t, gen / f"delta-{stamp}.parquet", **_PARQUET)
+        served.write(t, gen / f"delta-{stamp}{served.ARROW}")
     days = tables.days.sort_index()
     out = days.copy()
     out.insert(0, "day", pd.to_datetime(list(days.index)))
     out["prev_day"] = pd.to_datetime(out["prev_day"])
     out["share_pct"] = out[f"{HELD}_km2"] / UKRAINE_OFFICIAL_KM2 * 100
     out["net_km2"] = out["gained_km2"] - out["lost_km2"]
+    fronts = [gz if gz else None for gz in (out.pop("front") if "front" in out else [None] * len(out))]
+    served.write(pa.table({
+        "day": pa.array(list(days.index), type=pa.date32()),
+        "hash": pa.array([front_hash(gz) if gz else None for gz in fronts], type=pa.string()),
+        "gz": pa.array(fronts, type=pa.binary())}), gen / served.FRONTS_FILE)
     out.reset_index(drop=True).to_parquet(gen / "days.parquet", **_PARQUET)
     oc = tables.oblast_changes.copy()
     oc["day"] = pd.to_datetime(oc["day"])
