@@ -322,7 +322,7 @@ def test_a_first_run_publishes_the_newest_days_first_then_the_history(tmp_path, 
                     notice=" ".join(str(getattr(c, "children", "")) for c in freshness(part).children))
 
     # The newest 7 days are all occupied-only days of the daily archive (after the last API
-    # day, 2025-08-03): their pre-2022 part comes from the history, which arrives second.
+    # day, 2025-08-03, whose pre-2022 zones split them: see the test below).
     first, full = first_run(opts, echo=lambda *a: None, recent_days=7, on_published=published)
     since = store.last_day - timedelta(days=6)
     assert seen["days"] == [d for d in store.day_list if d >= since] and seen["days"]
@@ -375,3 +375,42 @@ def test_status_table_rows_and_columns():
         t.row(len(days))
     with pytest.raises(TypeError):
         t[1:3]
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["newest-api-day", "newest-api-day-unreadable"])
+def test_a_first_runs_newest_days_are_split_as_the_full_sync_splits_them(tmp_path, mirror, store, broken):
+    """The newest days a first run publishes before the history are occupied-only days: their
+    "occupied before 2022" is cut with the newest API snapshot behind them, fetched for that
+    alone (no day of the early store), so their figures are the full sync's, never 0 km².
+    When the newest API day cannot be read, the one before it is (as the full sync falls back)."""
+    from datetime import datetime
+
+    from dashboard.analytics.control import area_on
+
+    api = mirror["api"]
+    if broken:  # every snapshot of 2025-08-03 truncated: the day before is the newest complete one
+        api = tmp_path / "api"
+        api.mkdir()
+        for p in mirror["api"].glob("*.geojson"):
+            if datetime.fromtimestamp(int(p.stem), tz=UTC).date() == date(2025, 8, 3):
+                (api / p.name).write_bytes(p.read_bytes()[:1000])
+            else:
+                (api / p.name).symlink_to(p)
+    data = tmp_path / "data"
+    report = run_sync(data, {**mirror, "api": api}, recent_days=7)
+    part = Store.open(data)
+    assert report.published and part.manifest["history_pending_before"] == "2025-08-05"
+    assert part.day_list == [d for d in store.day_list if d >= date(2025, 8, 5)]
+    assert date(2025, 8, 3) not in part.day_list and part.manifest["last_complete_day"] is None
+    if broken:
+        assert any(item.startswith("api ") for item, _ in report.skipped)
+    for d in part.day_list:
+        got, want = area_on(part, d), area_on(store, d)
+        assert got["layers_km2"]["occupied_before_2022"] > 40_000, d  # Crimea and ORDLO
+        for k in ("occupied", "occupied_before_2022"):
+            assert got["layers_km2"][k] == pytest.approx(want["layers_km2"][k], abs=0.05), (d, k)
+        assert got["occupied_total_km2"] == pytest.approx(want["occupied_total_km2"], abs=0.05), d
+        assert got["occupied_share_pct"] == pytest.approx(want["occupied_share_pct"], abs=1e-6), d
+        if not broken:  # the same geometry, so the same map and settlement statuses
+            assert part.layer_hashes(d) == store.layer_hashes(d), d
+            assert part.day_status(d) == store.day_status(d), d

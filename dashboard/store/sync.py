@@ -320,10 +320,12 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         api_refs, daily_dates = _date_gate(api_refs, daily_dates, today, report)
         picks = plan(api_refs, daily_dates)
         pending_before = None
+        history: dict[date, Pick] = {}
         if opts.recent_days and picks:
             since = max(picks) - timedelta(days=opts.recent_days - 1)
             if min(picks) < since:  # the history before ``since`` comes with the next sync
                 pending_before = since
+                history = {d: p for d, p in picks.items() if d < since}
                 picks = {d: p for d, p in picks.items() if d >= since}
         stored = old.picks() if old is not None else {}
         if old is not None and old.manifest.get("history_pending_before") and not opts.recent_days:
@@ -339,7 +341,12 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         # What the verified current generation lists, kept before ``tables`` (which may be it) changes.
         prev_files, prev_dir = (old.manifest.get("files"), old.gen_dir) if old is not None else (None, None)
         tables = StoreTables.empty(bounds, gaz) if old is None else old
+        ref_days = _reference_picks(history)
+        if ref_days:  # parsed first, beside the newest days, in the same workers
+            day, pick = ref_days.pop(0)
+            todo = {day: pick, **todo}
         parsed = _fetch_and_parse(todo, stored, opts, tables, cache, report)
+        reference = _split_reference(parsed, ref_days, history, stored, opts, tables, cache, report)
         _change_gate(parsed, old, opts, cache, report)
         report.days_total = len(stored)
         if old is not None:
@@ -363,7 +370,7 @@ def sync(opts: SyncOptions, echo=print) -> SyncReport:
         tables.settlements = gaz[["id", "lon", "lat"]].reset_index(drop=True)
         tmp = layout.new_generation_dir(data_dir)
         try:
-            changed = _derive_and_merge(tables, parsed, restatus, opts, gaz, report)
+            changed = _derive_and_merge(tables, parsed, restatus, opts, gaz, report, reference)
             manifest = {
                 "format": layout.FORMAT_VERSION,
                 "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -422,6 +429,48 @@ def first_run(opts: SyncOptions, echo=print, recent_days: int = FIRST_RUN_DAYS,
     echo(f"The newest {first.days_total} days are published ({first.seconds:.0f} s): the dashboard can be "
          "opened now. Fetching the history before them …")
     return first, sync(opts, echo)
+
+
+#: API days a first run's early step tries, newest first, for the pre-2022 zones of its days.
+_REFERENCE_TRIES = 7
+
+
+def _reference_picks(history: dict[date, Pick]) -> list[tuple[date, Pick]]:
+    """The history's API days, newest first (at most ``_REFERENCE_TRIES``), each with its API
+    snapshots only: the candidates for the newest complete day behind a first run's newest days.
+
+    Occupied-only days (the daily archive) have their pre-2022 part cut with the newest complete
+    day of the store (:meth:`StoreTables.before_2022_reference`). When a first run publishes its
+    newest days before the history, that day is in the history: without it the early days would
+    say "occupied before 2022: 0 km²" until the history arrives. A day whose API snapshots all
+    fail falls back to the daily archive in a full sync (not complete), so the next older API
+    day is tried, as the full sync would find it.
+    """
+    out = []
+    for day in sorted(history, reverse=True):
+        p = history[day]
+        if p.kind == "api":
+            out.append((day, Pick(day, p.kind, p.key, [c for c in p.fallbacks if c[0] == "api"])))
+            if len(out) == _REFERENCE_TRIES:
+                break
+    return out
+
+
+def _split_reference(parsed: dict[date, dict], ref_days: list[tuple[date, Pick]], history: dict[date, Pick],
+                     stored: dict, opts: SyncOptions, tables: StoreTables, cache: Path,
+                     report: SyncReport) -> dict[date, dict]:
+    """Take the history's newest complete day out of ``parsed`` (it is no day of this sync), trying
+    older API days of ``ref_days`` while it cannot be read; {} when there is none."""
+    tried = [d for d in parsed if d in history]
+    for day in tried:
+        item = parsed.pop(day)
+        if item["complete"]:
+            return {day: item}
+    for day, pick in ref_days:
+        item = _fetch_and_parse({day: pick}, stored, opts, tables, cache, report).get(day)
+        if item is not None and item["complete"]:
+            return {day: item}
+    return {}
 
 
 def _open_current(data_dir: Path) -> tuple[StoreTables | None, list[str], bool]:
@@ -605,8 +654,12 @@ def _collect(futures: dict, pending: dict, parsed: dict, cache: Path | None, rep
 
 
 def _derive_and_merge(tables: StoreTables, parsed: dict[date, dict], restatus: bool, opts: SyncOptions,
-                      gaz, report: SyncReport) -> set[date]:
-    """Derive every changed day (and the day after it), merge into ``tables``."""
+                      gaz, report: SyncReport, reference: dict[date, dict] | None = None) -> set[date]:
+    """Derive every changed day (and the day after it), merge into ``tables``.
+
+    ``reference`` holds parsed items that are not days of this sync but whose pre-2022 zones
+    may split its occupied-only days (see :func:`_split_reference`).
+    """
     existing = set(tables.days.index) if len(tables.days) else set()
     all_days = sorted(existing | set(parsed))
     changed = set(parsed)
@@ -614,7 +667,7 @@ def _derive_and_merge(tables: StoreTables, parsed: dict[date, dict], restatus: b
     pos = {d: i for i, d in enumerate(all_days)}
     followers = {all_days[pos[d] + 1] for d in changed if pos[d] + 1 < len(all_days)}
     redo = sorted(changed | followers | (existing if restatus else set()))
-    before_ref = tables.before_2022_reference(parsed)
+    before_ref = tables.before_2022_reference({**(reference or {}), **parsed})
     tasks = []
     for day in redo:
         if day in parsed:
