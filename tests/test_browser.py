@@ -551,13 +551,19 @@ def test_compare_draws_the_same_from_a_link_and_from_the_picker(page, live_serve
     base = f"?date={b}&layers={no_places}&view={lat:.3f},{lon:.3f},11"
     open_page(page, live_server, base + f"&compare={a}", painted=b)
     linked = _gained_pixel(page, lat, lon)
-    # The change layers draw in the change pane, which stacks above the zones' pane.
+    # The change layers draw on the zones' canvas, after the zones (and the front line after them),
+    # though the compare came with the link, before the day's zones.
     panes = page.evaluate("""(() => { const d = window.frontline.debug, m = d.map;
-        const pane = l => { let c = null; l.eachLayer(x => { c = x._renderer._container.parentElement; }); return c; };
-        const z = n => Number(getComputedStyle(m.getPane(n)).zIndex);
-        return {change: pane(d.changeLayers[0]) === m.getPane('change'),
-                zones: pane(d.zoneLayers.occupied) === m.getPane('zones'), above: z('change') > z('zones')}; })()""")
-    assert panes == {"change": True, "zones": True, "above": True}
+        const first = l => { let x = null; l.eachLayer(y => { x = x || y; }); return x; };
+        const canvas = l => first(l)._renderer;
+        const order = []; for (let o = canvas(d.zoneLayers.occupied)._drawFirst; o; o = o.next) order.push(o.layer);
+        const at = l => order.indexOf(first(l));
+        const zones = canvas(d.zoneLayers.occupied);
+        return {shared: canvas(d.changeLayers[0]) === zones && canvas(d.frontLayer) === zones,
+                zones: zones._container.parentElement === m.getPane('zones'),
+                above: at(d.changeLayers[0]) > at(d.zoneLayers.occupied) &&
+                       at(d.frontLayer) > at(d.changeLayers[0])}; })()""")
+    assert panes == {"shared": True, "zones": True, "above": True}
     # Its colour is the legend's: yellow at the change layer's opacity over the occupied zone
     # (under the zones it would read amber, like "occupied").
     swatch = page.evaluate("getComputedStyle(document.querySelector(\"#legend [data-layer='change'] .fl-swatch\"))"

@@ -519,7 +519,7 @@
     if (!map) return;
     S.overlays = S.overlays || {};
     if (S.overlays[key]) { map.removeLayer(S.overlays[key]); delete S.overlays[key]; }
-    if (geojson) S.overlays[key] = L.geoJSON(geojson, { pane: "change", interactive: false, style: style || {} }).addTo(map);
+    if (geojson) S.overlays[key] = S.draw.overlayLayer(geojson, style).addTo(map);
   };
 
   fl.addControl = function (el) {
