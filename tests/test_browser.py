@@ -294,6 +294,38 @@ def test_play_advances_and_pause_stops(page, live_server, store):
     wait_url_param(page, "date", stopped)
 
 
+def test_playback_keeps_to_its_schedule(page, live_server):
+    """Playback keeps an absolute schedule (assets/map/3-api.js, nextDue): day k is due k shares
+    of a second after the start, so a slow day is made up by the next ones; behind, the next day
+    goes at once, but never more than two frames behind its time (no race to catch up after a
+    hitch). Checked on the schedule itself, with made-up paint times, not on the machine's clock."""
+    open_page(page, live_server, "")
+    runs = page.evaluate("""() => {
+        const next = window.frontlineModules.nextDue, period = 1000 / 30;
+        // Days that take `cost` ms each (the day starts at its due time or when the last is shown).
+        const run = costs => { let due = 0, shown = 0; const starts = [];
+            costs.forEach(cost => { const start = Math.max(due, shown); starts.push(start);
+                                    shown = start + cost; due = next(due, shown, period); });
+            return starts; };
+        const slowThenFast = Array.from({length: 30}, (_, k) => k % 3 === 0 ? 45 : 25);  // 31.7 ms a day on average
+        return {steady: run(Array(30).fill(10)), mixed: run(slowThenFast),
+                slow: run(Array(30).fill(50)), hitch: run([10, 500].concat(Array(10).fill(10)))}; }""")
+    period = 1000 / 30
+    # Days that fit their share start on the schedule.
+    assert runs["steady"] == pytest.approx([k * period for k in range(30)])
+    # A day over its share is made up by the faster ones after it: the rate is the setting's
+    # (every third day, after a slow one and two fast ones, is on time).
+    assert runs["mixed"][::3] == pytest.approx([k * period for k in range(0, 30, 3)])
+    # A machine too slow for the speed plays a day after another, as fast as it can.
+    assert runs["slow"] == pytest.approx([k * 50 for k in range(30)])
+    # After a hitch (a day of 500 ms), the next day goes at once, but the days after it do not rush
+    # to make the hitch up: two frames' lag at most are caught up, then the days keep their share.
+    hitch = runs["hitch"]
+    assert hitch[2] == pytest.approx(period + 500)
+    assert 0 <= hitch[2] + 9 * period - hitch[-1] <= 34 + 1e-6
+    assert [b - a for a, b in zip(hitch[-4:], hitch[-3:])] == pytest.approx([period] * 3)
+
+
 def _panels(live_server, day: str, unit: str = "km2") -> dict:
     """The day's panels as the server renders them for the page (/data/panels.json)."""
     import json
