@@ -412,6 +412,85 @@ def test_fast_playback_every_panel_follows_and_the_controls_keep_the_day(page, l
     expect(page.locator(f"#{ids.AREA_TOTAL}")).to_have_text(_panel_text(live_server, days[-2], "area", "sqmi"))
 
 
+def _texts(x) -> str:
+    """The text of Dash component JSON, as the page's textContent reads it."""
+    if isinstance(x, list):
+        return "".join(map(_texts, x))
+    if isinstance(x, dict):
+        return _texts(x.get("props", {}).get("children"))
+    return "" if x is None or isinstance(x, bool) else str(x)
+
+
+def _table_rows(x) -> list | None:
+    """The rows of the first table body in Dash component JSON (None: no table)."""
+    if isinstance(x, list):
+        return next((r for r in map(_table_rows, x) if r is not None), None)
+    if isinstance(x, dict):
+        kids = x.get("props", {}).get("children")
+        if x.get("type") == "Tbody":
+            return kids if isinstance(kids, list) else [kids]
+        return _table_rows(kids)
+    return None
+
+
+def _form(x):
+    """A component's form without its text (as 5-panels.js's formOf), None with an id in it."""
+    if isinstance(x, dict):
+        props = {k: v for k, v in x.get("props", {}).items() if k != "children"}
+        kids = x.get("props", {}).get("children")
+        forms = [_form(k) for k in (kids if isinstance(kids, list) else [kids]) if k not in (None, "", True, False)]
+        return None if "id" in props or None in forms else repr((x.get("type"), sorted(props.items()), forms))
+    return "T"
+
+
+def test_playback_window_table_takes_new_rows_in_the_page(page, live_server, store):
+    """While playing, the window's table (a row per oblast that changed) follows each day, and a
+    day that only adds rows adds them in the page, without a Dash render (~20 ms each, a day's
+    share at 30 days/s); when the playback stops, Dash renders exactly what the page shows."""
+    days = [str(d) for d in store.day_list]
+    tail = days[-40:]
+    rows = {d: _table_rows(_panels(live_server, d)["window"]) for d in tail}
+    one_form = {d: r is not None and len({_form(x) for x in r}) == 1 and _form(r[0]) is not None
+                for d, r in rows.items()}
+    grows = [b for a, b in zip(tail, tail[1:]) if one_form[a] and one_form[b] and len(rows[b]) > len(rows[a])]
+    assert grows, "no day in the fixture's last 40 whose window table gains rows: the test has nothing to check"
+    start = days[days.index(grows[0]) - 3]
+    open_page(page, live_server, f"?date={start}", painted=start)
+    settle(page)
+    page.evaluate(r"""winId => {
+        window.__rows = []; window.__renders = [];
+        const win = document.getElementById(winId), dc = window.dash_clientside, set = dc.set_props;
+        dc.set_props = function (id, props) {
+            if (id === winId) window.__renders.push(JSON.stringify(props));
+            return set.apply(this, arguments);
+        };
+        new MutationObserver(() => {
+            const m = /→ (\d{4}-\d{2}-\d{2})/.exec(win.textContent || ""), body = win.querySelector("tbody");
+            if (m) window.__rows.push([m[1], body ? body.textContent : null]);
+        }).observe(win, {subtree: true, childList: true, characterData: true});
+    }""", ids.WINDOW_SUMMARY)
+    page.evaluate("window.frontline.setSpeed(30)")
+    page.click("#btn-play")
+    page.wait_for_selector("#map[data-playing='0']", timeout=T)
+    page.wait_for_function("() => document.getElementById('map').dataset.painted === window.frontline.state.date")
+    stopped = painted(page)
+    settle(page)
+    played = days[days.index(start) + 1:days.index(stopped) + 1]
+    # Each day's table, as the page showed it last while that day's title was up, is the day's.
+    shown = dict(page.evaluate("window.__rows"))
+    for d in played:
+        want = _texts(rows[d]) if rows[d] is not None else None
+        assert shown.get(d) == want, (d, shown.get(d), want)
+    # The days that only added rows were not Dash renders.
+    rendered = [re.search(r"→ (\d{4}-\d{2}-\d{2})", r) for r in page.evaluate("window.__renders")]
+    rendered = {m.group(1) for m in rendered if m}
+    assert not rendered & set(grows), (sorted(rendered), grows)
+    # Stopped: no row of the playback's left; the page shows what Dash renders for the day.
+    assert page.locator(f"#{ids.WINDOW_SUMMARY} [data-fl-copy]").count() == 0
+    want = _texts(_panels(live_server, stopped)["window"])
+    assert page.locator(f"#{ids.WINDOW_SUMMARY}").text_content() == want
+
+
 def test_dragging_the_slider_while_playing_moves_the_playback(page, live_server, store):
     days = [str(d) for d in store.day_list]
     start = days[3]
