@@ -294,6 +294,38 @@ def test_play_advances_and_pause_stops(page, live_server, store):
     wait_url_param(page, "date", stopped)
 
 
+def test_playback_keeps_to_its_schedule(page, live_server):
+    """Playback keeps an absolute schedule (assets/map/3-api.js, nextDue): day k is due k shares
+    of a second after the start, so a slow day is made up by the next ones; behind, the next day
+    goes at once, but never more than two frames behind its time (no race to catch up after a
+    hitch). Checked on the schedule itself, with made-up paint times, not on the machine's clock."""
+    open_page(page, live_server, "")
+    runs = page.evaluate("""() => {
+        const next = window.frontlineModules.nextDue, period = 1000 / 30;
+        // Days that take `cost` ms each (the day starts at its due time or when the last is shown).
+        const run = costs => { let due = 0, shown = 0; const starts = [];
+            costs.forEach(cost => { const start = Math.max(due, shown); starts.push(start);
+                                    shown = start + cost; due = next(due, shown, period); });
+            return starts; };
+        const slowThenFast = Array.from({length: 30}, (_, k) => k % 3 === 0 ? 45 : 25);  // 31.7 ms a day on average
+        return {steady: run(Array(30).fill(10)), mixed: run(slowThenFast),
+                slow: run(Array(30).fill(50)), hitch: run([10, 500].concat(Array(10).fill(10)))}; }""")
+    period = 1000 / 30
+    # Days that fit their share start on the schedule.
+    assert runs["steady"] == pytest.approx([k * period for k in range(30)])
+    # A day over its share is made up by the faster ones after it: the rate is the setting's
+    # (every third day, after a slow one and two fast ones, is on time).
+    assert runs["mixed"][::3] == pytest.approx([k * period for k in range(0, 30, 3)])
+    # A machine too slow for the speed plays a day after another, as fast as it can.
+    assert runs["slow"] == pytest.approx([k * 50 for k in range(30)])
+    # After a hitch (a day of 500 ms), the next day goes at once, but the days after it do not rush
+    # to make the hitch up: two frames' lag at most are caught up, then the days keep their share.
+    hitch = runs["hitch"]
+    assert hitch[2] == pytest.approx(period + 500)
+    assert 0 <= hitch[2] + 9 * period - hitch[-1] <= 34 + 1e-6
+    assert [b - a for a, b in zip(hitch[-4:], hitch[-3:])] == pytest.approx([period] * 3)
+
+
 def _panels(live_server, day: str, unit: str = "km2") -> dict:
     """The day's panels as the server renders them for the page (/data/panels.json)."""
     import json
@@ -378,6 +410,85 @@ def test_fast_playback_every_panel_follows_and_the_controls_keep_the_day(page, l
     wait_painted(page, days[-2])
     expect(page.locator("#date-display")).to_have_text(days[-2])
     expect(page.locator(f"#{ids.AREA_TOTAL}")).to_have_text(_panel_text(live_server, days[-2], "area", "sqmi"))
+
+
+def _texts(x) -> str:
+    """The text of Dash component JSON, as the page's textContent reads it."""
+    if isinstance(x, list):
+        return "".join(map(_texts, x))
+    if isinstance(x, dict):
+        return _texts(x.get("props", {}).get("children"))
+    return "" if x is None or isinstance(x, bool) else str(x)
+
+
+def _table_rows(x) -> list | None:
+    """The rows of the first table body in Dash component JSON (None: no table)."""
+    if isinstance(x, list):
+        return next((r for r in map(_table_rows, x) if r is not None), None)
+    if isinstance(x, dict):
+        kids = x.get("props", {}).get("children")
+        if x.get("type") == "Tbody":
+            return kids if isinstance(kids, list) else [kids]
+        return _table_rows(kids)
+    return None
+
+
+def _form(x):
+    """A component's form without its text (as 5-panels.js's formOf), None with an id in it."""
+    if isinstance(x, dict):
+        props = {k: v for k, v in x.get("props", {}).items() if k != "children"}
+        kids = x.get("props", {}).get("children")
+        forms = [_form(k) for k in (kids if isinstance(kids, list) else [kids]) if k not in (None, "", True, False)]
+        return None if "id" in props or None in forms else repr((x.get("type"), sorted(props.items()), forms))
+    return "T"
+
+
+def test_playback_window_table_takes_new_rows_in_the_page(page, live_server, store):
+    """While playing, the window's table (a row per oblast that changed) follows each day, and a
+    day that only adds rows adds them in the page, without a Dash render (~20 ms each, a day's
+    share at 30 days/s); when the playback stops, Dash renders exactly what the page shows."""
+    days = [str(d) for d in store.day_list]
+    tail = days[-40:]
+    rows = {d: _table_rows(_panels(live_server, d)["window"]) for d in tail}
+    one_form = {d: r is not None and len({_form(x) for x in r}) == 1 and _form(r[0]) is not None
+                for d, r in rows.items()}
+    grows = [b for a, b in zip(tail, tail[1:]) if one_form[a] and one_form[b] and len(rows[b]) > len(rows[a])]
+    assert grows, "no day in the fixture's last 40 whose window table gains rows: the test has nothing to check"
+    start = days[days.index(grows[0]) - 3]
+    open_page(page, live_server, f"?date={start}", painted=start)
+    settle(page)
+    page.evaluate(r"""winId => {
+        window.__rows = []; window.__renders = [];
+        const win = document.getElementById(winId), dc = window.dash_clientside, set = dc.set_props;
+        dc.set_props = function (id, props) {
+            if (id === winId) window.__renders.push(JSON.stringify(props));
+            return set.apply(this, arguments);
+        };
+        new MutationObserver(() => {
+            const m = /→ (\d{4}-\d{2}-\d{2})/.exec(win.textContent || ""), body = win.querySelector("tbody");
+            if (m) window.__rows.push([m[1], body ? body.textContent : null]);
+        }).observe(win, {subtree: true, childList: true, characterData: true});
+    }""", ids.WINDOW_SUMMARY)
+    page.evaluate("window.frontline.setSpeed(30)")
+    page.click("#btn-play")
+    page.wait_for_selector("#map[data-playing='0']", timeout=T)
+    page.wait_for_function("() => document.getElementById('map').dataset.painted === window.frontline.state.date")
+    stopped = painted(page)
+    settle(page)
+    played = days[days.index(start) + 1:days.index(stopped) + 1]
+    # Each day's table, as the page showed it last while that day's title was up, is the day's.
+    shown = dict(page.evaluate("window.__rows"))
+    for d in played:
+        want = _texts(rows[d]) if rows[d] is not None else None
+        assert shown.get(d) == want, (d, shown.get(d), want)
+    # The days that only added rows were not Dash renders.
+    rendered = [re.search(r"→ (\d{4}-\d{2}-\d{2})", r) for r in page.evaluate("window.__renders")]
+    rendered = {m.group(1) for m in rendered if m}
+    assert not rendered & set(grows), (sorted(rendered), grows)
+    # Stopped: no row of the playback's left; the page shows what Dash renders for the day.
+    assert page.locator(f"#{ids.WINDOW_SUMMARY} [data-fl-copy]").count() == 0
+    want = _texts(_panels(live_server, stopped)["window"])
+    assert page.locator(f"#{ids.WINDOW_SUMMARY}").text_content() == want
 
 
 def test_dragging_the_slider_while_playing_moves_the_playback(page, live_server, store):
@@ -551,13 +662,19 @@ def test_compare_draws_the_same_from_a_link_and_from_the_picker(page, live_serve
     base = f"?date={b}&layers={no_places}&view={lat:.3f},{lon:.3f},11"
     open_page(page, live_server, base + f"&compare={a}", painted=b)
     linked = _gained_pixel(page, lat, lon)
-    # The change layers draw in the change pane, which stacks above the zones' pane.
+    # The change layers draw on the zones' canvas, after the zones (and the front line after them),
+    # though the compare came with the link, before the day's zones.
     panes = page.evaluate("""(() => { const d = window.frontline.debug, m = d.map;
-        const pane = l => { let c = null; l.eachLayer(x => { c = x._renderer._container.parentElement; }); return c; };
-        const z = n => Number(getComputedStyle(m.getPane(n)).zIndex);
-        return {change: pane(d.changeLayers[0]) === m.getPane('change'),
-                zones: pane(d.zoneLayers.occupied) === m.getPane('zones'), above: z('change') > z('zones')}; })()""")
-    assert panes == {"change": True, "zones": True, "above": True}
+        const first = l => { let x = null; l.eachLayer(y => { x = x || y; }); return x; };
+        const canvas = l => first(l)._renderer;
+        const order = []; for (let o = canvas(d.zoneLayers.occupied)._drawFirst; o; o = o.next) order.push(o.layer);
+        const at = l => order.indexOf(first(l));
+        const zones = canvas(d.zoneLayers.occupied);
+        return {shared: canvas(d.changeLayers[0]) === zones && canvas(d.frontLayer) === zones,
+                zones: zones._container.parentElement === m.getPane('zones'),
+                above: at(d.changeLayers[0]) > at(d.zoneLayers.occupied) &&
+                       at(d.frontLayer) > at(d.changeLayers[0])}; })()""")
+    assert panes == {"shared": True, "zones": True, "above": True}
     # Its colour is the legend's: yellow at the change layer's opacity over the occupied zone
     # (under the zones it would read amber, like "occupied").
     swatch = page.evaluate("getComputedStyle(document.querySelector(\"#legend [data-layer='change'] .fl-swatch\"))"

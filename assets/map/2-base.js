@@ -46,7 +46,8 @@
     var names = map.createPane("basenames");
     names.style.zIndex = 406;
     names.style.pointerEvents = "none";
-    this.renderer = L.canvas({ padding: 0.3, pane: "base" });
+    // Its layers (rank 1) go over the outline and oblasts that 2-draw.js draws on the same canvas (rank 0).
+    this.renderer = M.rankedCanvas({ padding: 0.3, pane: "base" });
     if (o.theme === "dark") drawing.container.classList.add("fl-base-dark");
     map.on("moveend", function () { if (self.index) self.update(); });  // (a zoom ends with a move too)
   }
@@ -248,7 +249,7 @@
       remade = true;
       if (old) map.removeLayer(old.layer);
       if (key) {
-        made[n] = { key: key, layer: L.geoJSON(data[n], { renderer: self.renderer, pane: "base", interactive: false,
+        made[n] = { key: key, layer: L.geoJSON(data[n], { renderer: self.renderer, pane: "base", rank: 1, interactive: false,
                                                           style: style[n], filter: filter[n] }) };
       }
     });
@@ -265,7 +266,7 @@
       data.stations.features.forEach(function (f) {
         var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
         if (!view.contains(ll)) return;
-        pts.addLayer(L.circleMarker(ll, { renderer: self.renderer, pane: "base", interactive: false,
+        pts.addLayer(L.circleMarker(ll, { renderer: self.renderer, pane: "base", rank: 1, interactive: false,
           radius: st.station.radius * scale, stroke: false, fillColor: c.station, fillOpacity: 1 }));
         if (z >= st.station.label_zoom && f.properties.name) labels.push(self.label(ll, f.properties.name, "fl-base-station", c.station));
       });

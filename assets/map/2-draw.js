@@ -49,6 +49,35 @@
     return rank >= rule.rank_noted ? Math.min(z, rule.noted_zoom) : z;
   }
 
+  /* A canvas renderer that draws its layers by rank (the layer's `rank` option, lowest first),
+   * and within a rank in the order they came. Layers that used to have a canvas each share one:
+   * every canvas costs the browser a copy of its pixels for each frame in which anything on
+   * the page changed (without a GPU, as in Chromium's software rendering), whether the canvas
+   * changed or not. The rank keeps the stacking their panes gave them, whatever order the
+   * layers arrive in (a compare that loads before the day's zones, a zone redrawn, a layer
+   * switched back on). */
+  var RankedCanvas = null;  // made on first use: Leaflet may load after this file
+  M.rankedCanvas = function (options) {
+    RankedCanvas = RankedCanvas || L.Canvas.extend({
+      _initPath: function (layer) {
+        L.Canvas.prototype._initPath.call(this, layer);  // (added last)
+        var order = layer._order, rank = layer.options.rank || 0, at = order.prev;
+        while (at && (at.layer.options.rank || 0) > rank) at = at.prev;
+        if (at === order.prev) return;
+        this._drawLast = order.prev;  // (not the first: something of a higher rank is before it)
+        this._drawLast.next = null;
+        order.prev = at;
+        order.next = at ? at.next : this._drawFirst;
+        order.next.prev = order;
+        if (at) at.next = order; else this._drawFirst = order;
+      }
+    });
+    return new RankedCanvas(options);
+  };
+  // Ranks on the zones' canvas, over the zones (0…: the vocabulary's order): the change's halos,
+  // the change, an overlay of 3-api.js, the front line.
+  var RANK = { halo: 100, change: 101, overlay: 102, front: 103 };
+
   /* A map in `container`. `o`: {scale, labels: {avoid}, state() (the client's
    * current state: date, town_id, layers), onMove(), onToggle(layer, on), onTown(id, name),
    * needPlaces() (load the smaller places: addSettlements)}. */
@@ -75,14 +104,13 @@
       map.createPane(p[0]).style.zIndex = p[1];
     });
     this.names = new M.Labels(map, 450);
-    // One canvas per pane: within a canvas, Leaflet draws in the order layers arrive, so a
-    // shared canvas would put a compare that loads before the day's zones (a permalink, a
-    // claim click) under them. Per-pane canvases stack by the panes' z-index, however the
-    // state arrived: outline and oblasts, then zones, change, front line, places.
-    this.renderer = L.canvas({ padding: 0.3 });
-    this.zoneRenderer = L.canvas({ padding: 0.3, pane: "zones" });
-    this.changeRenderer = L.canvas({ padding: 0.3, pane: "change" });
-    this.frontRenderer = L.canvas({ padding: 0.3, pane: "front" });
+    // Three canvases, bottom to top: the outline and oblasts (with the base map's geography
+    // over them, 2-base.js), then the zones, the change and the front line (one canvas drawn in
+    // rank order: RankedCanvas, RANK), then the places. The places keep a canvas of their own:
+    // a day recolours a few of them without drawing the zones again, and the names' pane
+    // (above) and the base map's names (between the base map and the zones) need the stacking.
+    this.zoneRenderer = M.rankedCanvas({ padding: 0.3, pane: "zones" });
+    this.changeRenderer = this.frontRenderer = this.zoneRenderer;
     this.placeRenderer = L.canvas({ padding: 0.3, pane: "places" });
     map.on("moveend", function () { o.onMove(); });
     if (window.ResizeObserver) {
@@ -98,8 +126,10 @@
       if (self.relayout) return;
       self.relayout = window.requestAnimationFrame(function () { self.relayout = null; self.updateLabels(); });
     });
-    // The base map under the zones (2-base.js): o.theme, o.onBaseToggle(group, on).
+    // The base map under the zones (2-base.js): o.theme, o.onBaseToggle(group, on). Its canvas
+    // holds the outline and oblasts too, under its own layers (rank 0).
     if (M.Base) this.base = new M.Base(this, { theme: o.theme, scale: o.scale, onToggle: o.onBaseToggle });
+    this.renderer = this.base ? this.base.renderer : L.canvas({ padding: 0.3 });
   }
 
   Drawing.prototype.destroy = function () {
@@ -189,9 +219,9 @@
 
   Drawing.prototype.boundaries = function (b) {
     var c = this.vocab.colors, s = this.vocab.style;
-    this.land = L.geoJSON(b.outline, { renderer: this.renderer, interactive: false,
+    this.land = L.geoJSON(b.outline, { renderer: this.renderer, rank: 0, interactive: false,
       style: { color: c.land_edge, weight: s.land.weight, fillColor: c.land, fillOpacity: 1 } }).addTo(this.map);
-    L.geoJSON(b.oblasts, { renderer: this.renderer, interactive: false,
+    L.geoJSON(b.oblasts, { renderer: this.renderer, rank: 0, interactive: false,
       style: { color: c.oblast_edge, weight: s.oblast.weight, dashArray: s.oblast.dash, fill: false } }).addTo(this.map);
   };
 
@@ -351,7 +381,7 @@
       self.zoneHashes[k] = h;
       if (h && geoms[k]) {
         self.zoneLayers[k] = L.geoJSON(geoms[k], { style: {
-          renderer: self.zoneRenderer, pane: "zones", interactive: false, stroke: true, weight: v.style.zone.weight,
+          renderer: self.zoneRenderer, pane: "zones", rank: v.zones.indexOf(k), interactive: false, stroke: true, weight: v.style.zone.weight,
           color: c[k], opacity: v.style.zone.opacity, fillColor: c[k], fillOpacity: v.zone_opacity[k] } });
         if (visible(k)) self.zoneLayers[k].addTo(map);
       }
@@ -360,7 +390,7 @@
       if (this.frontLayer) map.removeLayer(this.frontLayer);
       this.frontHash = day.front;
       this.frontLayer = day.front && geoms.front ? L.geoJSON(geoms.front, { renderer: this.frontRenderer, pane: "front",
-        interactive: false, style: { color: c.front, weight: v.style.front.weight * this.o.scale, opacity: v.style.front.opacity } }) : null;
+        rank: RANK.front, interactive: false, style: { color: c.front, weight: v.style.front.weight * this.o.scale, opacity: v.style.front.opacity } }) : null;
       if (this.frontLayer && visible("front")) this.frontLayer.addTo(map);
     }
     this.colorSettlements(day.status);
@@ -387,8 +417,8 @@
     this.halos = [];
     var km2 = this.legend && this.legend.querySelector("[data-km2='change']");
     if (!ch) { if (km2) km2.textContent = ""; return; }
-    var layer = function (g, style) {
-      return L.geoJSON(g, { renderer: self.changeRenderer, pane: "change", interactive: false, style: style });
+    var layer = function (g, style, rank) {
+      return L.geoJSON(g, { renderer: self.changeRenderer, pane: "change", rank: rank || RANK.change, interactive: false, style: style });
     };
     var layers = [];
     // A week's gains (a few km²) are a pixel or two at whole-front scale: under each change,
@@ -396,7 +426,7 @@
     ["gained", "lost"].forEach(function (k) {
       if (!ch[k]) return;
       self.halos.push(layer(ch[k], { color: c[k], weight: self.haloWeight(), opacity: 0.9, fill: false,
-                                     lineJoin: "round", lineCap: "round" }));
+                                     lineJoin: "round", lineCap: "round" }, RANK.halo));
     });
     ["gained", "lost"].forEach(function (k) {
       if (ch[k]) layers.push(layer(ch[k], { color: c[k + "_edge"], weight: s.change.weight, fillColor: c[k], fillOpacity: s.change.fill_opacity }));
@@ -415,7 +445,7 @@
                                     fillColor: c.revision, fillOpacity: s.revision.fill_opacity }));
     });
     this.changeLayers = layers;
-    // The halos first: within the change pane's canvas, what is added first is drawn below.
+    // (The halos under the change: their rank.)
     if (visible) this.halos.concat(layers).forEach(function (l) { l.addTo(map); });
     var rev = ch.map_revision || { gained_km2: 0, lost_km2: 0 };
     if (km2) km2.textContent = " +" + fmt(ch.gained_km2) + " / −" + fmt(ch.lost_km2) + " km²" +
@@ -429,6 +459,11 @@
   Drawing.prototype.haloWeight = function () {
     var z = this.map.getZoom();
     return z >= HALO_ZOOM ? 0 : Math.round((4 + 3 * (HALO_ZOOM - z)) * (this.o.scale || 1));
+  };
+
+  /* An extra layer over the zones and the change, under the front line (3-api.js's overlay). */
+  Drawing.prototype.overlayLayer = function (geojson, style) {
+    return L.geoJSON(geojson, { renderer: this.zoneRenderer, pane: "change", rank: RANK.overlay, interactive: false, style: style || {} });
   };
 
   /* Show or hide layer `k` (a zone, the front line, the change or the settlements). */

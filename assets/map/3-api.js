@@ -64,7 +64,7 @@
   var S = {
     vocab: null, vocabPromise: null, meta: null, store: new D.Store(), draw: null, ready: null,
     state: null, options: { url: true, scale: 1, labels: null, error: null },
-    seq: 0, playing: false, timer: null, speed: null, paintLog: [], painted: null, change: null, urlAt: -Infinity,
+    seq: 0, playing: false, run: 0, timer: null, speed: null, paintLog: [], painted: null, change: null, urlAt: -Infinity,
     listeners: {}
   };
 
@@ -467,23 +467,40 @@
 
   fl.togglePlay = function () { if (S.playing) fl.pause(); else fl.play(); };
 
+  // Playback keeps to a schedule: the k-th day of a playback is due k days' shares of a second
+  // after its start, so a day that took longer than its share is made up by the next ones. It
+  // never queues frames: a day starts only after the frame that shows the day before, and at
+  // most LAG ms behind its time (a machine too slow for the speed plays as fast as it can
+  // without racing to catch up, and a hitch is not made up by a burst of days).
+  var LAG = 34;  // ms: two frames at 60 Hz
+
+  /* When the day after the one due at `due` is due, that day shown at `now` (ms). */
+  function nextDue(due, now, period) { return Math.max(due + period, now - LAG); }
+  M.nextDue = nextDue;
+
   fl.play = function () {
     if (!S.meta || !S.state) return;
     var days = S.meta.days;
     if (index(S.state.date) >= days.length - 1) fl.setIndex(0, false);
     setPlaying(true);
+    var run = ++S.run, due = performance.now();
+    var playing = function () { return S.playing && S.run === run; };
     var tick = function () {
-      if (!S.playing) return;
+      if (!playing()) return;
       var i = index(S.state.date);
       if (i >= days.length - 1) { fl.pause(); return; }
-      // Never queue frames: the next step waits for this day's paint; the time the paint took
-      // counts towards the day's share of a second, so the rate is the setting's.
-      var next = days[i + 1], t0 = performance.now();
+      var next = days[i + 1];
       S.state.date = next;
       showDate(next).then(function () {
         changed(["date"], false);
-        var speeds = S.vocab.speeds, s = speeds.indexOf(S.speed) >= 0 ? S.speed : S.vocab.default_speed;
-        if (S.playing) S.timer = setTimeout(tick, Math.max(0, 1000 / s - (performance.now() - t0)));
+        // The next day after the frame that shows this one (the paint's own frame callback, 3-api's paint, runs first).
+        requestAnimationFrame(function () {
+          if (!playing()) return;
+          var speeds = S.vocab.speeds, s = speeds.indexOf(S.speed) >= 0 ? S.speed : S.vocab.default_speed;
+          var now = performance.now();
+          due = nextDue(due, now, 1000 / s);
+          S.timer = setTimeout(tick, Math.max(0, due - now));
+        });
       });
     };
     tick();
@@ -519,7 +536,7 @@
     if (!map) return;
     S.overlays = S.overlays || {};
     if (S.overlays[key]) { map.removeLayer(S.overlays[key]); delete S.overlays[key]; }
-    if (geojson) S.overlays[key] = L.geoJSON(geojson, { pane: "change", interactive: false, style: style || {} }).addTo(map);
+    if (geojson) S.overlays[key] = S.draw.overlayLayer(geojson, style).addTo(map);
   };
 
   fl.addControl = function (el) {

@@ -132,13 +132,21 @@
       pending[id] = children;
     } else {
       delete pending[id];
-      setProps(id, { children: children });
+      render(id, children);
     }
+  }
+
+  /* Dash renders `children` in part `id`, over what it rendered there last: the rows the playback
+   * added go first (Dash renders in a microtask of the same task: no frame shows the part without them). */
+  function render(id, children) {
+    var el = document.getElementById(id);
+    if (el) el.querySelectorAll("[data-fl-copy]").forEach(function (n) { n.remove(); });
+    setProps(id, { children: children });
   }
 
   function flush() {
     Object.keys(pending).forEach(function (id) {
-      if (document.getElementById(id)) setProps(id, { children: pending[id] });
+      if (document.getElementById(id)) render(id, pending[id]);
     });
     pending = {};
   }
@@ -159,13 +167,53 @@
     return JSON.stringify(o);
   }
 
-  /* Lay `to` over the children of `el`, which show `from`: the text nodes to change, into `out`;
-   * false (nothing to do in place) unless both are the same html components with the same
-   * properties, differing only in their text, and `el` shows exactly `from`. */
+  /* The form of an html component without its text (JSON), or null: text, another library's
+   * component, or one with an id somewhere (a copy would repeat the id). */
+  function formOf(c) {
+    var ok = true;
+    var walk = function (x) {
+      if (isText(x)) return "T";
+      if (!x || x.namespace !== "dash_html_components" || (x.props && x.props.id !== undefined)) { ok = false; return null; }
+      return [x.type, propsKey(x), items(x.props && x.props.children).map(walk)];
+    };
+    var f = isText(c) ? null : JSON.stringify(walk(c));
+    return ok ? f : null;
+  }
+
+  /* While playing, a list whose items all have one form (the window's table: a row per oblast
+   * that changed) whose length changes: more items are copies of its last (marked data-fl-copy,
+   * and removed before Dash renders the part: render), fewer drop copies. The texts of the
+   * items both show go into `out` with the rest (overlay). False when the list would have to
+   * lose an item Dash rendered (Dash renders it then: a new shortest list, rarely). */
+  function resize(el, a, b, out) {
+    if (!playing || !a.length || !b.length) return false;
+    var form = formOf(a[0]), nodes = el.childNodes, i;
+    if (form === null || !a.concat(b).every(function (x) { return formOf(x) === form; })) return false;
+    if (b.length < a.length) {
+      var drop = Array.prototype.slice.call(nodes, b.length, a.length);
+      if (!drop.every(function (n) { return n.nodeType === 1 && n.hasAttribute("data-fl-copy"); })) return false;
+      out.push(function () { drop.forEach(function (n) { n.remove(); }); });
+      return true;
+    }
+    var model = nodes[a.length - 1], copies = [];
+    for (i = a.length; i < b.length; i++) {
+      var copy = model.cloneNode(true);  // (it shows a's last item: the writes in `out` come later)
+      if (copy.nodeType !== 1 || !overlay(copy, items(a[a.length - 1].props.children), items(b[i].props.children), out)) return false;
+      copy.setAttribute("data-fl-copy", "");
+      copies.push(copy);
+    }
+    out.push(function () { copies.forEach(function (n) { el.appendChild(n); }); });
+    return true;
+  }
+
+  /* Lay `to` over the children of `el`, which show `from`: the text nodes to change (and, while
+   * playing, a list's items to add or drop: resize), into `out`; false (nothing to do in place)
+   * unless both are the same html components with the same properties, differing only in their
+   * text, and `el` shows exactly `from`. */
   function overlay(el, from, to, out) {
     var a = items(from), b = items(to), nodes = el.childNodes;
-    if (a.length !== b.length || nodes.length !== b.length) return false;
-    for (var i = 0; i < b.length; i++) {
+    if (nodes.length !== a.length || (a.length !== b.length && !resize(el, a, b, out))) return false;
+    for (var i = 0; i < Math.min(a.length, b.length); i++) {
       var x = a[i], y = b[i], n = nodes[i];
       if (isText(x) !== isText(y)) return false;
       if (isText(y)) {
@@ -183,7 +231,7 @@
   function patchText(el, from, to) {
     var out = [];
     if (!el || !overlay(el, from, to, out)) return false;
-    out.forEach(function (w) { w[0].nodeValue = w[1]; });
+    out.forEach(function (w) { if (typeof w === "function") w(); else w[0].nodeValue = w[1]; });
     return true;
   }
 
