@@ -307,6 +307,52 @@ def test_get(gaz):
         gaz.get("nope")
 
 
+def test_a_place_asked_for_twice_is_the_same_place(gaz):
+    """Places are made when asked for: each answer equals the place iterated, hashes alike
+    (NaN coordinates included) and cannot be changed."""
+    from dataclasses import FrozenInstanceError
+
+    places = list(gaz)
+    assert [gaz.get(s.id) for s in places[::97]] == places[::97]
+    pointless = [s for s in places if not s.has_point]
+    assert pointless and all(gaz.get(s.id) == s and hash(gaz.get(s.id)) == hash(s) for s in pointless)
+    assert len({*places, *gaz}) == len(gaz)
+    with pytest.raises(FrozenInstanceError):
+        places[0].name = "Elsewhere"
+
+
+def test_a_gazetteer_of_settlements_in_any_order_answers_alike(gaz):
+    """The constructor takes Settlements in any order: namesakes, aliases, old ids, codes in
+    any case and the order of iteration come out as from the loaded gazetteer's own places."""
+    names = {"Andriivka", "Ivanivka", "Bakhmut", "Hrodivka", "Myrnohrad", "Pokrovsk", "Pokrovka", "Zaporizke"}
+    places = [s for s in gaz if s.name in names]
+    old_ids = {"713174": gaz.resolve("Bakhmut").id, "x-andriivka-bakhmut": gaz.get("x-andriivka-bakhmut").id,
+               "404": "UA00000000000000000"}
+    queries = ["Andriivka", "Ivanivka", "Artemivsk", "Krasnoarmiisk", "Hrodivka", "Pokrovk", "Bakhmt", "Andriyivka",
+               "713174", "x-andriivka-bakhmut", "404", ZAPORIZKE, ZAPORIZKE.lower(), "Atlantis"]
+
+    def answers(g):
+        out = []
+        for q in queries:
+            try:
+                m = g.lookup(q)
+                out.append((m.place, m.candidates, m.clear, m.how))
+            except UnknownTownError as exc:
+                out.append((str(exc), exc.suggestions))
+            out.append(g.search(q))
+            out.append(g.canonical_id(q))
+        return out
+
+    in_order, backwards = Gazetteer(places, old_ids=old_ids), Gazetteer(places[::-1], old_ids=old_ids)
+    assert list(in_order) == places and list(backwards) == places[::-1] and len(backwards) == len(places)
+    assert answers(in_order) == answers(backwards)
+    assert in_order.resolve("Hrodivka").name == "Hrodivka" and in_order.resolve("Artemivsk").name == "Bakhmut"
+    assert in_order.get("x-andriivka-bakhmut") == gaz.get("x-andriivka-bakhmut")
+    assert in_order.canonical_id("404") is None
+    with pytest.raises(ValueError, match="duplicate"):
+        Gazetteer([*places, places[0]])
+
+
 def test_resolve_is_fast(gaz):
     queries = ["Artemivsk", "Bakhmut", "Покровськ", "Andriivka, Donetsk", "Kurakhovo", ZAPORIZKE] * 200
     start = time.perf_counter()

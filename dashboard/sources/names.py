@@ -36,6 +36,8 @@ _RU_ENDINGS = ("ск", "цк", "ое", "ая", "ый", "ие", "ые", "ее", "
 _APOSTROPHES = "'’ʼ`´‘ʹ”\""
 _FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe",
                        "ß": "ss", "ı": "i", "ħ": "h", "þ": "th"})
+#: :data:`_FOLD`, and apostrophes dropped: what a key's letters go through once case-folded.
+_FOLD_KEY = {**_FOLD, **dict.fromkeys(map(ord, _APOSTROPHES))}
 _NON_ALNUM = re.compile(r"[\W_]+")
 _CYRILLIC_NAME = re.compile(r"^[\u0400-\u04FF][\u0400-\u04FF\u0301 '’ʼ`”.\-]*$")
 _LATIN_NAME = re.compile(r"^[A-Za-z\u00C0-\u024F\u1E00-\u1EFF][A-Za-z\u00C0-\u024F\u1E00-\u1EFF '’ʼ`´‘”.\-]*$")
@@ -59,16 +61,14 @@ def name_key(text: str) -> str:
     share a key. Cyrillic й/ї lose their marks too (и/і), harmless for matching.
     """
     if text.isascii():  # most names: nothing to decompose
-        text = text.casefold().translate(_FOLD)
+        text = text.casefold().translate(_FOLD_KEY)
     else:
         text = unicodedata.normalize("NFKD", text)
         if _LATIN_CYRILLIC.fullmatch(text):  # the gazetteer's other names: one table look-up a letter
             text = text.translate(_no_marks())
         else:
             text = "".join(c for c in text if not unicodedata.combining(c))
-        text = text.casefold().translate(_FOLD)
-    for a in _APOSTROPHES:
-        text = text.replace(a, "")
+        text = text.casefold().translate(_FOLD_KEY)
     return _NON_ALNUM.sub(" ", text).strip()
 
 

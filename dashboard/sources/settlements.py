@@ -10,7 +10,7 @@ here and in the store. The GeoNames ids (and ``x-…`` ids) of the previous gaze
 working wherever an id is accepted, through ``old_ids.csv``.
 
 :class:`Gazetteer` resolves free-text names: exact match on a normalised key first (case-,
-accent- and apostrophe-insensitive, a dict look-up; see :mod:`dashboard.sources.names`),
+accent- and apostrophe-insensitive, a bisection of the sorted keys; see :mod:`dashboard.sources.names`),
 official names before aliases, then fuzzy matching with ``rapidfuzz``. Names repeat (there
 are 119 Ivanivka), so :meth:`Gazetteer.lookup` also says whether the answer is clear or
 which namesakes it could be; a qualifier (``"Name, Oblast"``, ``"Name, Raion"``,
@@ -21,9 +21,11 @@ from __future__ import annotations
 import argparse
 import bisect
 import csv
+import itertools
 import math
 import re
 import sys
+from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +54,8 @@ SUGGEST_CUTOFF = 70
 NEAR_RATIO = 85
 #: A KATOTTG code as typed (any case).
 CODE_RE = re.compile(r"UA\d{17}", re.IGNORECASE)
+#: ... and as the gazetteer writes it.
+_KATOTTG = re.compile(r"UA[0-9]{17}")
 #: Category order among namesakes: a city before a settlement before a village.
 CATEGORY_RANK = {"special-status city": 0, "city": 1, "settlement": 2, "village": 3}
 #: Population bands of the search's tie-break: within a band, places near the front come first
@@ -101,7 +105,7 @@ OBLASTS: dict[str, str] = {
 
 # --------------------------------------------------------------------------- public API
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Settlement:
     """One place of the gazetteer."""
 
@@ -204,28 +208,41 @@ class Gazetteer:
 
     def __init__(self, settlements: Iterable[Settlement], units: dict[str, tuple[str, str]] | None = None,
                  old_ids: dict[str, str] | None = None):
-        self._items: tuple[Settlement, ...] = tuple(settlements)
-        self._by_id = {s.id: s for s in self._items}
+        self._setup(_Places.of(settlements), units, old_ids)
+
+    def _setup(self, places: _Places, units: dict[str, tuple[str, str]] | None,
+               old_ids: dict[str, str] | None) -> None:
+        # The places are kept as columns, a Settlement made when one is asked for: as 29,707
+        # objects (and the search index as a dict of tuples) the gazetteer cost every server
+        # worker about 50 MB.
+        self._places = places
+        n = len(places)
+        ids = places.ids
+        # For get(), by bisection: the positions in code order (None: the places are in code
+        # order, as settlements.csv is).
+        self._id_order = None
+        if not all(a < b for a, b in itertools.pairwise(map(ids.comparable_at, range(n)))):
+            self._id_order = array("I", sorted(range(n), key=ids.comparable_at))
+            if any(ids.comparable_at(a) == ids.comparable_at(b) for a, b in itertools.pairwise(self._id_order)):
+                raise ValueError("duplicate settlement ids")
         self._centres: frozenset[str] | None = None
-        if len(self._by_id) != len(self._items):
-            raise ValueError("duplicate settlement ids")
-        self._old_ids = {k: v for k, v in (old_ids or {}).items() if v in self._by_id}
-        self._curated = frozenset(v for k, v in self._old_ids.items() if k.startswith("x-"))
-        # key -> ((item, tier), ...); tier 0 = the place's name or Ukrainian name, 1 = an alias.
-        index: dict[str, dict[int, int]] = {}
-        keys: dict[str, str] = {}  # text -> key: a third of the texts are repeats
-        for i, s in enumerate(self._items):
-            for tier, texts in ((1, s.aliases), (0, (s.name, s.name_uk))):
-                for text in texts:
-                    key = keys.get(text)
-                    if key is None:
-                        key = keys[text] = name_key(text)
-                    if key:
-                        index.setdefault(key, {})[i] = tier
-        self._exact: dict[str, tuple[tuple[int, int], ...]] = {
-            k: tuple(sorted(v.items(), key=lambda it: (it[1], *self._rank(it[0])))) if len(v) > 1 else tuple(v.items())
-            for k, v in index.items()}
-        self._keys = sorted(self._exact)
+        # Each place's position in the namesakes' order (population, then category, then code).
+        pop, cat = places.population, places.category
+        ranked = sorted(range(n), key=lambda i: (-pop[i], CATEGORY_RANK.get(cat[i], 9), ids[i]))
+        self._rank_of = rank_of = array("I", bytes(4 * n))
+        for r, i in enumerate(ranked):
+            rank_of[i] = r
+        del ranked
+        # The ids of the previous gazetteer in order, and the position of the place each means.
+        known = sorted((k, i) for k, i in ((k, self._position(v)) for k, v in (old_ids or {}).items())
+                       if i is not None)
+        self._old_ids, self._old_positions = _Texts(), array("I", (i for _, i in known))
+        for k, _ in known:
+            self._old_ids.append(k)
+        self._old_ids.finish()
+        self._curated = frozenset(i for k, i in known if k.startswith("x-"))
+        del known
+        self._build_index()
         # Qualifier look-up: pcode -> keys of the unit's names. First-level units from
         # OBLASTS (the same spelling as Settlement.oblast), raions and hromadas from units.csv.
         self._oblast_keys = {o: (oblast_key(o), oblast_key(uk)) for o, uk in OBLASTS.items()}
@@ -237,6 +254,71 @@ class Gazetteer:
             if len(pcode) > 4:
                 self._unit_keys[pcode] = tuple(k for k in (_unit_key(n) for n in names) if k)
         self._frame = None
+
+    def _build_index(self) -> None:
+        """The exact-name index: ``_keys``, the sorted look-up keys of every name, Ukrainian
+        name and alias (what the fuzzy matching runs over too), and for the key at ``j`` the
+        entries ``_entries[_starts[j]:_starts[j + 1]]``, each ``position << 1 | tier`` (tier 0:
+        the place's name or Ukrainian name, 1: an alias), best first (tier, then namesakes'
+        order). Most keys name one place, so the entries are one flat array, not a tuple each."""
+        places = self._places
+        index: dict[str, int | list[int]] = {}
+        aliases, ends = iter(places.aliases), places.alias_ends
+        for i, names in enumerate(zip(places.name, places.name_uk, strict=True)):
+            for tier, texts in ((0, names), (1, itertools.islice(aliases, ends[i + 1] - ends[i]))):
+                for text in texts:
+                    key = name_key(text)
+                    if not key:
+                        continue
+                    entry = i << 1 | tier
+                    had = index.get(key)
+                    if had is None:
+                        index[key] = entry
+                    elif isinstance(had, int):
+                        if had >> 1 != i:  # the same place again keeps its best tier, the first seen
+                            index[key] = [had, entry]
+                    elif had[-1] >> 1 != i:
+                        had.append(entry)
+        rank_of = self._rank_of
+        self._keys = sorted(index)
+        self._starts = starts = array("I", [0])
+        self._entries = entries = array("I")
+        for key in self._keys:
+            had = index.pop(key)
+            if isinstance(had, int):
+                entries.append(had)
+            else:
+                entries.extend(sorted(had, key=lambda e: (e & 1, rank_of[e >> 1])))
+            starts.append(len(entries))
+
+    def _find(self, key: str) -> int:
+        """The position of ``key`` in ``_keys``, or -1."""
+        j = bisect.bisect_left(self._keys, key)
+        return j if j < len(self._keys) and self._keys[j] == key else -1
+
+    def _hits(self, j: int) -> list[tuple[int, int]]:
+        """(position, tier) of the places of the ``j``-th key, best first; [] for -1."""
+        if j < 0:
+            return []
+        return [(e >> 1, e & 1) for e in self._entries[self._starts[j]:self._starts[j + 1]]]
+
+    def _old_position(self, old_id: str) -> int | None:
+        """The position of the place an id of the previous gazetteer means, or None."""
+        j = bisect.bisect_left(range(len(self._old_ids)), old_id, key=self._old_ids.__getitem__)
+        return self._old_positions[j] if j < len(self._old_ids) and self._old_ids[j] == old_id else None
+
+    def _position(self, sid: str) -> int | None:
+        """The position of the place with code ``sid`` (exactly), or None."""
+        ids = self._places.ids
+        target = ids.comparable(sid)
+        if target is None:
+            return None
+        if self._id_order is None:
+            j = bisect.bisect_left(ids.comparables, target)
+            return j if j < len(ids) and ids.comparable_at(j) == target else None
+        seq = self._id_order
+        j = bisect.bisect_left(seq, target, key=ids.comparable_at)
+        return seq[j] if j < len(seq) and ids.comparable_at(seq[j]) == target else None
 
     @classmethod
     def load(cls, path: Path | None = None) -> Gazetteer:
@@ -259,18 +341,23 @@ class Gazetteer:
         if old_csv.is_file():
             with old_csv.open(newline="", encoding="utf-8") as f:
                 old_ids = {row["old_id"]: row["code"] for row in csv.DictReader(f)}
+        places = _Places()
         with path.open(newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
             if tuple(reader.fieldnames or ()) != COLUMNS:
                 raise ValueError(f"{path}: expected columns {','.join(COLUMNS)}, got {reader.fieldnames}")
-            places = [_settlement_from_row(row, units) for row in reader]
-        return cls(places, units, old_ids)
+            for row in reader:
+                _add_row(places, row, units)
+        places.finish()
+        gaz = cls.__new__(cls)
+        gaz._setup(places, units, old_ids)
+        return gaz
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._places)
 
     def __iter__(self) -> Iterator[Settlement]:
-        return iter(self._items)
+        return map(self._places.settlement, range(len(self._places)))
 
     @property
     def frame(self):
@@ -278,20 +365,23 @@ class Gazetteer:
         if self._frame is None:
             import pandas as pd
 
-            self._frame = pd.DataFrame(
-                [tuple(getattr(s, c) for c in FRAME_COLUMNS) for s in self._items], columns=list(FRAME_COLUMNS))
+            p = self._places
+            self._frame = pd.DataFrame(list(zip(*(p.column(c) for c in FRAME_COLUMNS), strict=True)),
+                                       columns=list(FRAME_COLUMNS))
         return self._frame
 
     def get(self, id: str) -> Settlement:  # noqa: A002 - the API's name
         """The settlement with this id: a KATOTTG code (any case) or an id of the previous
         gazetteer (GeoNames id, ``x-…``); ``KeyError`` if none."""
         sid = str(id).strip()
-        s = self._by_id.get(sid) or self._by_id.get(sid.upper())
-        if s is None and sid in self._old_ids:
-            s = self._by_id[self._old_ids[sid]]
-        if s is None:
+        i = self._position(sid)
+        if i is None:
+            i = self._position(sid.upper())
+        if i is None:
+            i = self._old_position(sid)
+        if i is None:
             raise KeyError(f"no settlement with id {printable(sid)!r}")
-        return s
+        return self._places.settlement(i)
 
     def centres(self) -> frozenset[str]:
         """Codes of the most populous place of each first-level unit: the oblast centres, the
@@ -299,12 +389,13 @@ class Gazetteer:
         Bila Tserkva). The codifier does not mark centres; the largest place is each one
         (a test checks them by name). Worked out once per gazetteer."""
         if self._centres is None:
-            best: dict[str, Settlement] = {}
-            for s in self._items:
-                unit = s.id[:4]
-                if s.population and (unit not in best or s.population > best[unit].population):
-                    best[unit] = s
-            self._centres = frozenset(s.id for s in best.values())
+            ids, pop = self._places.ids, self._places.population
+            best: dict[str, int] = {}
+            for i in range(len(ids)):
+                unit = ids[i][:4]
+                if pop[i] and (unit not in best or pop[i] > pop[best[unit]]):
+                    best[unit] = i
+            self._centres = frozenset(ids[i] for i in best.values())
         return self._centres
 
     def canonical_id(self, id: str) -> str | None:  # noqa: A002 - the API's name
@@ -327,7 +418,7 @@ class Gazetteer:
         """What ``query`` finds: the place, its namesakes, and whether the choice is clear."""
         if isinstance(query, str):
             q = query.strip()
-            if CODE_RE.fullmatch(q) or q in self._old_ids:
+            if CODE_RE.fullmatch(q) or self._old_position(q) is not None:
                 try:
                     s = self.get(q)
                 except KeyError:
@@ -338,12 +429,12 @@ class Gazetteer:
         if not key:
             raise UnknownTownError(query, reason=f"'{printable(query)}' has no letters: "
                                                  "type a town name, e.g. 'Bakhmut'.")
-        hits = [(i, tier) for i, tier in self._exact.get(key, ()) if self._allowed(i, filters)]
+        hits = [(i, tier) for i, tier in self._hits(self._find(key)) if self._allowed(i, filters)]
         if hits:
             best_tier = hits[0][1]
             same = [i for i, tier in hits if tier == best_tier]
             if qualified:
-                curated = [i for i in same if self._items[i].id in self._curated]
+                curated = [i for i in same if i in self._curated]
                 if curated:
                     same = curated + [i for i in same if i not in curated]
                     return self._match(same, True, "name" if best_tier == 0 else "alias")
@@ -351,11 +442,11 @@ class Gazetteer:
         from rapidfuzz import fuzz, process
 
         best: dict[int, tuple] = {}
-        for k, score, _ in process.extract(key, self._keys, scorer=fuzz.ratio,
+        for _, score, j in process.extract(key, self._keys, scorer=fuzz.ratio,
                                            score_cutoff=RESOLVE_CUTOFF, limit=25):
-            for i, tier in self._exact[k]:
+            for i, tier in self._hits(j):
                 if self._allowed(i, filters):
-                    cand = (-round(score), tier, *self._rank(i))
+                    cand = (-round(score), tier, self._rank_of[i])
                     if i not in best or cand < best[i]:
                         best[i] = cand
         if best:
@@ -401,27 +492,25 @@ class Gazetteer:
 
     # ----------------------------------------------------------------------- internals
 
-    def _rank(self, i: int) -> tuple[int, int, str]:
-        s = self._items[i]
-        return (-s.population, CATEGORY_RANK.get(s.category, 9), s.id)
-
     def _match(self, same: list[int], clear: bool, how: str) -> Match:
-        cands = tuple(self._items[i] for i in same)
+        cands = tuple(map(self._places.settlement, same))
         return Match(cands[0], cands, clear or len(cands) == 1, how)
 
     def _clear(self, same: list[int]) -> bool:
         """Whether the first of several namesakes is clearly the one meant (see the class docstring)."""
         if len(same) == 1:
             return True
-        first, second = self._items[same[0]], self._items[same[1]]
-        cities = [i for i in same if CATEGORY_RANK.get(self._items[i].category, 9) <= 1]
+        pop, cat = self._places.population, self._places.category
+        first, second = pop[same[0]], pop[same[1]]
+        cities = [i for i in same if CATEGORY_RANK.get(cat[i], 9) <= 1]
         if cities == [same[0]]:
             return True
-        return (first.population >= CLEAR_MIN_POPULATION
-                and first.population >= CLEAR_RATIO * max(second.population, 1))
+        return first >= CLEAR_MIN_POPULATION and first >= CLEAR_RATIO * max(second, 1)
 
     def _allowed(self, i: int, filters: tuple[tuple[str, ...], ...]) -> bool:
-        sid = self._items[i].id
+        if not filters:
+            return True
+        sid = self._places.ids[i]
         return all(any(sid.startswith(p) for p in f) for f in filters)
 
     def _parse(self, query: str) -> tuple[str, tuple[tuple[str, ...], ...], bool]:
@@ -507,16 +596,16 @@ class Gazetteer:
             if self._allowed(i, filters) and (i not in best or (cls, -score) < best[i]):
                 best[i] = (cls, -score)
 
-        for i, tier in self._exact.get(key, ()):
-            offer(i, -1 if prefer_curated and self._items[i].id in self._curated else tier)
+        for i, tier in self._hits(self._find(key)):
+            offer(i, -1 if prefer_curated and i in self._curated else tier)
         lo = bisect.bisect_left(self._keys, key)
         hi = bisect.bisect_left(self._keys, key + "\uffff")
-        for k in self._keys[lo:hi]:
-            for i, tier in self._exact[k]:
+        for j in range(lo, hi):
+            for i, tier in self._hits(j):
                 offer(i, 2 + tier)
         from rapidfuzz import fuzz, process
 
-        for k, score, _ in process.extract(key, self._keys, scorer=fuzz.WRatio,
+        for k, score, j in process.extract(key, self._keys, scorer=fuzz.WRatio,
                                            score_cutoff=cutoff, limit=max(limit * 10, 50)):
             ratio = fuzz.ratio(key, k)
             if len(k) < 0.75 * len(key):
@@ -525,15 +614,17 @@ class Gazetteer:
                 score = ratio
                 if score < cutoff:
                     continue
-            for i, tier in self._exact[k]:
+            for i, tier in self._hits(j):
                 if ratio >= NEAR_RATIO:
                     offer(i, 2 + tier)
                 else:
                     offer(i, 4, round(score))
-        first = frozenset(prefer([self._items[i] for i in best])) if prefer and best else frozenset()
-        ranked = sorted(best, key=lambda i: (*best[i], _size_band(self._items[i].population),
-                                             self._items[i].id not in first, *self._rank(i)))
-        return [self._items[i] for i in ranked[:limit]]
+        places = self._places
+        first = frozenset(prefer(list(map(places.settlement, best)))) if prefer and best else frozenset()
+        pop, ids, rank_of = places.population, places.ids, self._rank_of
+        ranked = sorted(best, key=lambda i: (*best[i], _size_band(pop[i]),
+                                             bool(first) and ids[i] not in first, rank_of[i]))
+        return [places.settlement(i) for i in ranked[:limit]]
 
     def _suggest(self, key: str, filters, n: int = 5) -> list[Settlement]:
         return self._ranked(key, filters, n, SUGGEST_CUTOFF)
@@ -549,17 +640,203 @@ def _unit_key(text: str) -> str:
     return " ".join(w for w in oblast_key(text).split() if w not in _UNIT_WORDS)
 
 
-def _settlement_from_row(row: dict, units: dict[str, tuple[str, str]]) -> Settlement:
+class _Texts:
+    """A column of strings kept end to end in one ``str``: a few bytes a string instead of an
+    object of 50 or more. Appended to, then :meth:`finish` ed; ``texts[i]`` is a new string."""
+
+    __slots__ = ("_chunks", "_ends", "_parts", "_text")
+
+    def __init__(self):
+        self._text = ""
+        self._ends = array("I", [0])
+        self._parts: list[str] = []
+        self._chunks: list[str] = []
+
+    def append(self, text: str) -> None:
+        self._parts.append(text)
+        if len(self._parts) >= 4096:  # join as we go: the row strings are not all kept until the end
+            self._flush()
+
+    def extend(self, texts: Iterable[str]) -> None:
+        self._parts.extend(texts)
+        if len(self._parts) >= 4096:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._ends.extend(itertools.islice(itertools.accumulate(map(len, self._parts), initial=self._ends[-1]),
+                                           1, None))
+        self._chunks.append("".join(self._parts))
+        self._parts.clear()
+
+    def finish(self) -> None:
+        self._flush()
+        self._text = "".join(self._chunks)
+        self._chunks = []
+
+    def __len__(self) -> int:
+        return len(self._ends) - 1
+
+    def __getitem__(self, i: int) -> str:
+        return self._text[self._ends[i]:self._ends[i + 1]]
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self._text.__getitem__, map(slice, self._ends, itertools.islice(self._ends, 1, None)))
+
+    # What get() bisects by: the texts themselves.
+    comparable_at = __getitem__
+
+    @property
+    def comparables(self) -> _Texts:
+        return self
+
+    @staticmethod
+    def comparable(text: str) -> str:
+        return text
+
+
+class _Codes:
+    """A column of KATOTTG codes (``UA`` and 17 digits, as every place of settlements.csv has)
+    kept as 64-bit numbers; ``codes[i]`` is the code as text."""
+
+    __slots__ = ("comparable_at", "comparables")
+
+    def __init__(self, numbers: array):
+        #: What get() bisects by: the numbers, compared in C.
+        self.comparables = numbers
+        self.comparable_at = numbers.__getitem__
+
+    @classmethod
+    def of(cls, texts: _Texts) -> _Codes | None:
+        """The codes of ``texts``, or None if some text is not a KATOTTG code."""
+        return cls(array("q", (int(t[2:]) for t in texts))) if all(map(_KATOTTG.fullmatch, texts)) else None
+
+    def __len__(self) -> int:
+        return len(self.comparables)
+
+    def __getitem__(self, i: int) -> str:
+        return f"UA{self.comparables[i]:017d}"
+
+    def __iter__(self) -> Iterator[str]:
+        return map("UA{:017d}".format, self.comparables)
+
+    @staticmethod
+    def comparable(text: str) -> int | None:
+        """The number of a code, None for a text that is not one (and so names no place here)."""
+        return int(text[2:]) if _KATOTTG.fullmatch(text) else None
+
+
+class _Repeated:
+    """A column of strings that repeat (categories, units): the distinct strings once, a small
+    number a row."""
+
+    __slots__ = ("_codes", "_seen", "_values")
+
+    def __init__(self):
+        self._values: list[str] = []
+        self._seen: dict[str, int] = {}
+        self._codes = array("H")
+
+    def append(self, text: str) -> None:
+        code = self._seen.get(text)
+        if code is None:
+            code = self._seen[text] = len(self._values)
+            self._values.append(text)
+            if code == 1 << 16:
+                self._codes = array("I", self._codes)
+        self._codes.append(code)
+
+    def finish(self) -> None:
+        self._seen = {}
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __getitem__(self, i: int) -> str:
+        return self._values[self._codes[i]]
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self._values.__getitem__, self._codes)
+
+
+class _Places:
+    """The places of a :class:`Gazetteer` as columns, in order; :meth:`settlement` makes the
+    :class:`Settlement` of one."""
+
+    __slots__ = ("alias_ends", "aliases", "category", "hromada", "ids", "lat", "lon", "name", "name_uk",
+                 "oblast", "population", "raion")
+
+    def __init__(self):
+        self.ids, self.name, self.name_uk, self.aliases = _Texts(), _Texts(), _Texts(), _Texts()
+        self.alias_ends = array("I", [0])  # place i's aliases are aliases[alias_ends[i]:alias_ends[i + 1]]
+        self.oblast, self.category, self.hromada, self.raion = _Repeated(), _Repeated(), _Repeated(), _Repeated()
+        self.lat, self.lon = array("d"), array("d")
+        self.population = array("q")
+
+    @classmethod
+    def of(cls, settlements: Iterable[Settlement]) -> _Places:
+        places = cls()
+        for s in settlements:
+            places.append(s.id, s.name, s.name_uk, s.oblast, s.lat, s.lon, s.population, s.aliases,
+                          s.category, s.hromada, s.raion)
+        places.finish()
+        return places
+
+    def append(self, id: str, name: str, name_uk: str, oblast: str, lat: float, lon: float,  # noqa: A002
+               population: int, aliases: Sequence[str], category: str, hromada: str, raion: str) -> None:
+        self.ids.append(id)
+        self.name.append(name)
+        self.name_uk.append(name_uk)
+        self.oblast.append(oblast)
+        self.lat.append(lat)
+        self.lon.append(lon)
+        self.population.append(population)
+        self.aliases.extend(aliases)
+        self.alias_ends.append(self.alias_ends[-1] + len(aliases))
+        self.category.append(category)
+        self.hromada.append(hromada)
+        self.raion.append(raion)
+
+    def finish(self) -> None:
+        for col in (self.ids, self.name, self.name_uk, self.aliases, self.oblast, self.category, self.hromada,
+                    self.raion):
+            col.finish()
+        self.ids = _Codes.of(self.ids) or self.ids
+
+    def __len__(self) -> int:
+        return len(self.population)
+
+    def aliases_of(self, i: int) -> tuple[str, ...]:
+        start, end = self.alias_ends[i], self.alias_ends[i + 1]
+        return tuple(map(self.aliases.__getitem__, range(start, end))) if end > start else ()
+
+    def settlement(self, i: int) -> Settlement:
+        lat, lon = self.lat[i], self.lon[i]
+        # NaN as the one math.nan, so that a place without a point equals itself made twice.
+        return Settlement(self.ids[i], self.name[i], self.name_uk[i], self.oblast[i],
+                          lat if lat == lat else math.nan, lon if lon == lon else math.nan,
+                          self.population[i], self.aliases_of(i), self.category[i], self.hromada[i], self.raion[i])
+
+    def column(self, field: str) -> list:
+        """One field of every place, as :class:`Settlement` has it."""
+        if field == "id":
+            field = "ids"
+        if field == "aliases":
+            return [self.aliases_of(i) for i in range(len(self))]
+        return list(getattr(self, field))
+
+
+def _add_row(places: _Places, row: dict, units: dict[str, tuple[str, str]]) -> None:
+    """Append one row of ``settlements.csv``; the units give its oblast, raion and hromada."""
     code = row["code"]
-    aliases = tuple(a for a in (row.get("aliases") or "").split("|") if a)
+    aliases = [a for a in (row.get("aliases") or "").split("|") if a]
     oblast = units[code[:4]][0]
     raion = units.get(code[:6], ("",))[0] if len(code) > 6 else ""
     hromada = units.get(code[:9], ("",))[0]
-    return Settlement(id=code, name=row["name"], name_uk=row["name_uk"], oblast=oblast,
-                      lat=float(row["lat"]) if row["lat"] else math.nan,
-                      lon=float(row["lon"]) if row["lon"] else math.nan,
-                      population=int(row["population"] or 0), aliases=aliases, category=row["category"],
-                      hromada=hromada, raion=raion)
+    places.append(code, row["name"], row["name_uk"], oblast,
+                  float(row["lat"]) if row["lat"] else math.nan,
+                  float(row["lon"]) if row["lon"] else math.nan,
+                  int(row["population"] or 0), aliases, row["category"], hromada, raion)
+
 
 # --------------------------------------------------------------------------------- CLI
 
