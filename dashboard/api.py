@@ -174,13 +174,13 @@ class DataAPI:
         if more not in self._settlements:
             rows = []
             ranks = self.label_ranks()
-            for i, sid in enumerate(store.settlement_ids):
-                try:
-                    s = self.gazetteer.get(sid)
-                    row = [s.name, s.where, round(s.lat, 4), round(s.lon, 4), int(s.population or 0), sid, i,
-                           ranks.get(s.id, 0)]
-                except KeyError:
+            places = self.gazetteer.map_rows(store.settlement_ids)
+            for i, (sid, place) in enumerate(zip(store.settlement_ids, places)):
+                if place is None:
                     row = [sid, "", 0, 0, 0, sid, i, 0]
+                else:
+                    name, where, lat, lon, pop = place
+                    row = [name, where, round(lat, 4), round(lon, 4), int(pop or 0), sid, i, ranks.get(sid, 0)]
                 if (row[4] >= MAIN_MIN_POPULATION or row[7] > 0) != more:
                     rows.append(row)
             self._settlements[more] = _gz(rows)

@@ -467,3 +467,20 @@ def test_build_rejects_a_misplaced_hand_added_village(tmp_path):
         "x-test,Testivka,,Lviv Oblast,48.5281,37.9583,,,made up for a test\n", encoding="utf-8")
     with pytest.raises(ValueError, match="declared in Lviv Oblast"):
         build(BOUNDARIES, None, extra)
+
+
+def test_bulk_reads_answer_as_one_place_at_a_time(gaz):
+    """The map's rows and the exports' candidates come from the columns in one go; they must
+    say what get() and iteration say, for codes in any order, old ids and unknown ones."""
+    every = list(gaz)
+    ids = [s.id for s in every[::97]][::-1] + ["x-klishchiivka", "ua12140050040024246", "UA00000000000000000"]
+    rows = gaz.map_rows(ids)
+    for sid, row in zip(ids[:-1], rows[:-1], strict=True):
+        s = gaz.get(sid)
+        assert row[:2] == (s.name, s.where) and row[4] == s.population, sid
+        assert (row[2], row[3]) == (s.lat, s.lon) or not s.has_point
+    assert rows[-1] is None
+    centres = gaz.centres()
+    want = [s for s in every if s.population >= 300_000 or s.id in centres]
+    assert list(gaz.places(300_000, centres)) == want and any(s.population < 300_000 for s in want)
+    assert list(gaz.places()) == every

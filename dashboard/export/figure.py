@@ -22,7 +22,17 @@ from shapely.geometry.base import BaseGeometry
 
 from .. import vocab
 from ..analytics.geo import to_equal_area
-from ..vocab import BASE_THEMES, LEGEND_ZONES, RAIL_GAP_LABEL, RANK_CENTRE, STYLE, ZONE_OPACITY, label_zoom, rgba
+from ..vocab import (
+    BASE_THEMES,
+    LABEL_ZOOMS,
+    LEGEND_ZONES,
+    RAIL_GAP_LABEL,
+    RANK_CENTRE,
+    STYLE,
+    ZONE_OPACITY,
+    label_zoom,
+    rgba,
+)
 from .common import COLORS, LABELS, STATUS_COLORS, STATUS_LABELS, UNKNOWN_ON_PARTIAL, ZONES, Snapshot, held_summary
 
 if TYPE_CHECKING:
@@ -224,7 +234,10 @@ def named_places(gazetteer, store, snap: Snapshot, xr, yr, km_per_px: float) -> 
     town_id = snap.town.id if snap.town is not None else None
     centres = gazetteer.centres()  # named at every zoom, first: the map's rule (vocab.label_zoom)
     rank = {sid: RANK_CENTRE for sid in centres}
-    picked = [t for t in gazetteer if t.has_point and t.id != town_id
+    # Only places large enough to be named at this zoom are looked at (and the centres).
+    least = min((n for n, z in LABEL_ZOOMS if z <= zoom), default=None)
+    candidates = gazetteer.places(least, centres) if least is not None else gazetteer.places(1 << 62, centres)
+    picked = [t for t in candidates if t.has_point and t.id != town_id
               and label_zoom(t.population, rank.get(t.id, 0)) <= zoom]
     picked.sort(key=lambda t: (-rank.get(t.id, 0), -t.population))
     out, boxes = [], []

@@ -129,7 +129,7 @@ class Settlement:
     @property
     def where(self) -> str:
         """``Velykomykhailivska hromada, Dnipropetrovsk Oblast``: what tells namesakes apart."""
-        return f"{self.hromada} hromada, {self.oblast}" if self.hromada else self.oblast
+        return _where(self.hromada, self.oblast)
 
     @property
     def place(self) -> str:
@@ -373,15 +373,41 @@ class Gazetteer:
     def get(self, id: str) -> Settlement:  # noqa: A002 - the API's name
         """The settlement with this id: a KATOTTG code (any case) or an id of the previous
         gazetteer (GeoNames id, ``x-…``); ``KeyError`` if none."""
+        i = self._index(id)
+        if i is None:
+            raise KeyError(f"no settlement with id {printable(str(id).strip())!r}")
+        return self._places.settlement(i)
+
+    def _index(self, id: str) -> int | None:  # noqa: A002 - as get's
         sid = str(id).strip()
         i = self._position(sid)
         if i is None:
             i = self._position(sid.upper())
         if i is None:
             i = self._old_position(sid)
-        if i is None:
-            raise KeyError(f"no settlement with id {printable(sid)!r}")
-        return self._places.settlement(i)
+        return i
+
+    def places(self, min_population: int = 0, also: Iterable[str] = ()) -> Iterator[Settlement]:
+        """The places of at least ``min_population`` people and those of the codes ``also``, in
+        the gazetteer's order (a Settlement is made only for those)."""
+        extra = {i for i in map(self._index, also) if i is not None}
+        pop = self._places.population
+        for i in range(len(pop)):
+            if pop[i] >= min_population or i in extra:
+                yield self._places.settlement(i)
+
+    def map_rows(self, ids: Iterable[str]) -> list[tuple[str, str, float, float, int] | None]:
+        """``(name, where, lat, lon, population)`` of each id (None where :meth:`get` finds no
+        place), read from the columns in one go: the rows of the map's places, without making a
+        :class:`Settlement` for each of the ~30,000."""
+        p, out = self._places, []
+        n = len(p)
+        for k, sid in enumerate(ids):
+            # The store lists the places in the gazetteer's order: the k-th is most often the k-th.
+            i = k if k < n and p.ids[k] == sid else self._index(sid)
+            out.append(None if i is None else (p.name[i], _where(p.hromada[i], p.oblast[i]), p.lat[i], p.lon[i],
+                                               p.population[i]))
+        return out
 
     def centres(self) -> frozenset[str]:
         """Codes of the most populous place of each first-level unit: the oblast centres, the
@@ -628,6 +654,10 @@ class Gazetteer:
 
     def _suggest(self, key: str, filters, n: int = 5) -> list[Settlement]:
         return self._ranked(key, filters, n, SUGGEST_CUTOFF)
+
+
+def _where(hromada: str, oblast: str) -> str:
+    return f"{hromada} hromada, {oblast}" if hromada else oblast
 
 
 def _size_band(population: int) -> int:
