@@ -116,3 +116,24 @@ def create_baseline_app(api_dir: Path | None, daily_dir: Path | None):
 
     app._baseline_days = days
     return app
+
+
+#: Where ``gunicorn perf.baseline:server`` finds the raw files (the benchmark sets them).
+API_ENV, DAILY_ENV = "FRONTLINE_BASELINE_API", "FRONTLINE_BASELINE_DAILY"
+_server = None
+
+
+def __getattr__(name: str):
+    """``server``: the baseline's WSGI app for gunicorn (served as the Procfile serves the
+    dashboard), on the folders named by :data:`API_ENV` and :data:`DAILY_ENV`."""
+    global _server
+    if name == "server":
+        if _server is None:
+            import os
+
+            def folder(var):
+                return Path(os.environ[var]) if os.environ.get(var) else None
+
+            _server = create_baseline_app(folder(API_ENV), folder(DAILY_ENV)).server
+        return _server
+    raise AttributeError(name)

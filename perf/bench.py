@@ -28,6 +28,8 @@ One run builds everything it times in a temporary folder and removes it afterwar
 * **gunicorn** — started as in the ``Procfile`` (bound to 127.0.0.1 on a free port)
   on the full store: process start → first page, the page's content callback, then
   RSS per worker (from ``/proc``) after a few hundred steps over HTTP.
+* **baseline through gunicorn** — the baseline served the same way (``perf.baseline:server``,
+  the Procfile's settings): cold start, then 60 steps over HTTP and RSS per worker.
 * **browser** — headless Debian Chromium through Playwright against that gunicorn:
   ``frontline.setIndex(i, true)`` → ``#map[data-painted=DATE]`` + one animation frame,
   for random jumps and for next-day steps, and playback at 20 days/s. Also the bytes of a
@@ -68,10 +70,11 @@ from dashboard.settings import Settings, load_settings
 from .harness import Http, ThreadServer
 from .machine import cpu_probe_ms, cpu_ticks, machine_facts
 from .mirror import NoData, find_sources, quick_mirror
-from .report import check_targets, render_table
+from .report import check_targets, render_table, side_by_side
 from .scenarios import (
     SETTLE_TOWN,
     bench_baseline,
+    bench_baseline_gunicorn,
     bench_browser,
     bench_export,
     bench_gunicorn_start,
@@ -135,6 +138,9 @@ def run_bench(args, settings: Settings) -> int:
             more = section("gunicorn_steps", lambda: bench_gunicorn_steps(g, days, 20 if quick else 300))
             if more:
                 res["gunicorn"].update(more)
+            log("the baseline through gunicorn …")
+            res["baseline_gunicorn"] = section("baseline_gunicorn", lambda: bench_baseline_gunicorn(
+                src, tmp, days, 10 if quick else 60, 1 if quick else 3)) or {}
         log("exports …")
         res["export"] = section("export", lambda: bench_export(store_dir, settings, quick)) or {}
         log("second source (Liveuamap via NZZ) …")
@@ -150,6 +156,7 @@ def run_bench(args, settings: Settings) -> int:
         res["machine"]["steal_pct"] = round(100 * (b["steal"] - a["steal"]) / (b["total"] - a["total"]), 1)
     res["took_s"] = round(time.perf_counter() - t_start, 1)
     res["targets"] = check_targets(res)
+    res["side_by_side"] = side_by_side(res)
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(res, indent=2, default=str) + "\n")
     else:

@@ -147,8 +147,13 @@ class ThreadServer:
 
 # --- gunicorn ---------------------------------------------------------------------------------
 
-def procfile_command(port: int) -> list[str]:
-    """The Procfile's ``web:`` command with ``$PORT`` filled in and bound to 127.0.0.1 only."""
+#: The WSGI app the Procfile serves.
+APP = "dashboard.app:server"
+
+
+def procfile_command(port: int, app: str = APP) -> list[str]:
+    """The Procfile's ``web:`` command with ``$PORT`` filled in and bound to 127.0.0.1 only;
+    ``app``: serve another WSGI app with the same settings (the benchmark's baseline)."""
     line = "gunicorn dashboard.app:server --bind 0.0.0.0:$PORT --workers 2 --threads 4 --timeout 60"
     pf = ROOT / "Procfile"
     if pf.is_file():
@@ -161,20 +166,23 @@ def procfile_command(port: int) -> list[str]:
             argv[i + 1] = f"127.0.0.1:{port}"
         elif a.startswith("--bind="):
             argv[i] = f"--bind=127.0.0.1:{port}"
+    argv = [app if a == APP else a for a in argv]
     if argv and argv[0] == "gunicorn":
         argv = [sys.executable, "-m", "gunicorn"] + argv[1:]
     return argv
 
 
 class Gunicorn:
-    """gunicorn as in the Procfile, on a free 127.0.0.1 port; stops itself on ``stop()``."""
+    """gunicorn as in the Procfile, on a free 127.0.0.1 port; stops itself on ``stop()``.
+    ``app`` and ``env``: another WSGI app served the same way, with more environment."""
 
-    def __init__(self, store_dir: Path, log_path: Path, ready_timeout: float = 90.0):
+    def __init__(self, store_dir: Path, log_path: Path, ready_timeout: float = 90.0, app: str = APP,
+                 env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "FRONTLINE_DATA_DIR": str(store_dir), "PORT": str(self.port)}
+        env = {**os.environ, "FRONTLINE_DATA_DIR": str(store_dir), "PORT": str(self.port), **(env or {})}
         self.log = open(log_path, "ab")
-        self.argv = procfile_command(self.port)
+        self.argv = procfile_command(self.port, app)
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.first_page_s = self._wait("/", ready_timeout)

@@ -83,6 +83,42 @@ def check_targets(res: dict) -> list[dict]:
     return out
 
 
+#: The figures issue 18 names, the project's beside the naive baseline's (perf/baseline.py) on the
+#: same measure in the same run: (label, project key, baseline key, unit, lower is better).
+SIDE_BY_SIDE = [
+    ("← to a settled page, p95", "browser.settle.page_ms.p95", "browser.baseline_settle.page_ms.p95", "ms", True),
+    ("← to a settled page, p50", "browser.settle.page_ms.p50", "browser.baseline_settle.page_ms.p50", "ms", True),
+    ("← to the map's last change, p95 (baseline: its page, the map is all it has)",
+     "browser.settle.map_ms.p95", "browser.baseline_settle.page_ms.p95", "ms", True),
+    ("playback, 30 days/s setting (baseline: 1000 ÷ mean settle, it has no player)",
+     "browser.playback_fast.days_per_s", "browser.baseline_playback.days_per_s", "days/s", False),
+    ("first run to a usable dashboard (baseline: no sync, its cold start)",
+     "sync.first_usable_s", "baseline_gunicorn.cold_start_s.median", "s", True),
+    ("full sync (baseline: none, it parses the raw file per request)", "sync.full_s", None, "s", True),
+    ("cold first paint, p95 of fresh visits", "browser.cold_paint_ms.p95", "browser.baseline_cold_paint_ms.p95",
+     "ms", True),
+    ("gunicorn cold start → first page, median", "gunicorn.cold_start_s.median",
+     "baseline_gunicorn.cold_start_s.median", "s", True),
+    ("worker RSS after the steps, max", "gunicorn.rss_mb_per_worker_max", "baseline_gunicorn.rss_mb_per_worker_max",
+     "MB", True),
+    ("server step p95 (baseline: its callback, same days)", "baseline.project_same_days_step_ms.p95",
+     "baseline.step_ms.p95", "ms", True),
+]
+
+
+def side_by_side(res: dict) -> list[dict]:
+    """:data:`SIDE_BY_SIDE` filled in: each figure, the baseline's, and how many times better the
+    project is (baseline ÷ project when lower is better, project ÷ baseline otherwise)."""
+    out = []
+    for label, key, bkey, unit, lower in SIDE_BY_SIDE:
+        v, b = flat_get(res, key), (flat_get(res, bkey) if bkey else None)
+        num = isinstance(v, (int, float)) and isinstance(b, (int, float)) and v > 0 and b > 0
+        ratio = round((b / v) if lower else (v / b), 1) if num else None
+        out.append({"figure": label, "key": key, "value": v, "baseline_key": bkey, "baseline": b, "unit": unit,
+                    "times_better": ratio})
+    return out
+
+
 def _ms(d: dict | None, unit: str = "ms") -> str:
     if not d or not d.get("n"):
         return "—"
@@ -197,6 +233,14 @@ def render_table(res: dict) -> str:
                 + ", ".join(f"{v:,.0f}" for v in g["rss_mb_after_start"].values() if v) + " MB)")
             row("PSS per worker (shared pages split)",
                 ", ".join(f"{v:,.0f} MB" for v in g["pss_mb_per_worker"].values() if v))
+    bg = res.get("baseline_gunicorn") or {}
+    if bg.get("cold_start_s"):
+        row("baseline, same settings: cold start → first page", _ms(bg["cold_start_s"], "s"))
+        row(f"baseline: steps through gunicorn ({bg['steps']['steps']}, {bg['steps']['errors']} errors)",
+            _ms(bg["steps"]["step_ms"]))
+        row("baseline: RSS per worker after those steps",
+            ", ".join(f"{v:,.0f} MB" for v in bg["rss_mb_per_worker"].values() if v)
+            + "  (after start: " + ", ".join(f"{v:,.0f}" for v in bg["rss_mb_after_start"].values() if v) + " MB)")
     br = res.get("browser", {})
     if br.get("random"):
         sec("browser (Chromium, Playwright)")
@@ -225,6 +269,9 @@ def render_table(res: dict) -> str:
             if bs:
                 row("  baseline, same days (date typed, last DOM mutation)", _ms(bs["page_ms"]))
                 row("  baseline ÷ project", f"{sp.get('p50')}× (p50), {sp.get('p95')}× (p95)")
+        if br.get("baseline_playback"):
+            row("  baseline: the fastest a player could step it (1000 ÷ its mean settle)",
+                f"{br['baseline_playback']['days_per_s']} days/s")
         for key in ("playback", "playback_fast"):
             pb = br.get(key)
             if not pb:
@@ -278,6 +325,12 @@ def render_table(res: dict) -> str:
         row("errors", f"{lm.get('errors', 0) + sum(v.get('errors', 0) for v in views.values())}")
     for name, err in res.get("errors", {}).items():
         row(f"ERROR in {name}", err)
+    sec("side by side: the project and the naive baseline, same run (× = how many times better)")
+    for f in res.get("side_by_side") or side_by_side(res):
+        v, b = f["value"], f["baseline"]
+        shown = "—" if v is None else f"{v:,.1f} {f['unit']}"
+        base = "—" if b is None else f"{b:,.1f} {f['unit']}"
+        row(f["figure"], f"{shown:>14}  baseline {base:>14}  " + (f"{f['times_better']}×" if f["times_better"] else ""))
     sec("targets")
     for t in res.get("targets", []):
         val = t["value"]

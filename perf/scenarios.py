@@ -7,7 +7,8 @@
   and warm, on the app served in this process (:class:`~perf.harness.ThreadServer`);
 * :func:`bench_baseline` — the same for the naive baseline (:mod:`perf.baseline`);
 * :func:`bench_gunicorn_start`, :func:`bench_gunicorn_steps` — gunicorn as in the
-  ``Procfile``: cold start, steps, memory per worker;
+  ``Procfile``: cold start, steps, memory per worker; :func:`bench_baseline_gunicorn` the
+  same for the baseline;
 * :func:`bench_browser` — Chromium through Playwright: slider-to-paint and playback (the
   in-page code is ``perf/js/*.js``);
 * :func:`bench_export` — exports through the exporter;
@@ -392,6 +393,44 @@ def bench_gunicorn_steps(g: Gunicorn, days: list[str], n: int) -> dict:
             "rss_mb_per_worker_max": max(vals) if vals else None, "rss_mb_master": rss_mb(g.proc.pid)}
 
 
+def bench_baseline_gunicorn(src: Sources, tmp: Path, days: list[str], n: int, repeats: int) -> dict:
+    """The baseline served as the Procfile serves the dashboard (same workers, threads, preload):
+    cold starts (process start → first page), then ``n`` steps (consecutive days, the newest it
+    has among ``days``, then as many random ones) and RSS per worker, as for the dashboard."""
+    from .baseline import API_ENV, DAILY_ENV, DATE_INPUT, snapshot_index
+
+    have = set(map(str, snapshot_index(src.api, src.daily)))
+    days = [d for d in days if d in have]
+    env = {API_ENV: str(src.api or ""), DAILY_ENV: str(src.daily or "")}
+    starts, g = [], None
+    try:
+        for _ in range(repeats):
+            if g is not None:
+                g.stop()
+            g = Gunicorn(tmp, tmp / "baseline-gunicorn.log", app="perf.baseline:server", env=env)
+            starts.append(g.first_page_s)
+        client = Http(g.url)
+        deps = client.get("/_dash-dependencies").json()
+        dep = server_callbacks(deps, f"{DATE_INPUT}.value")[0]
+        after_start = {str(p): rss_mb(p) for p in g.worker_pids()}
+        ms, errors = [], 0
+        newest = days[-n // 2:] if n > 1 else days[-1:]
+        for d in newest + random.Random(9).sample(days, min(len(days), n - len(newest))):
+            r = client.post("/_dash-update-component", callback_body(dep, {f"{DATE_INPUT}.value": d},
+                                                                     [f"{DATE_INPUT}.value"]))
+            ms.append(r.ms)
+            errors += r.status != 200
+        client.close()
+        rss = {str(p): rss_mb(p) for p in g.worker_pids()}
+    finally:
+        if g is not None:
+            g.stop()
+    vals = [v for v in rss.values() if v]
+    return {"command": " ".join(shlex.quote(a) for a in g.argv), "cold_start_s": med(starts),
+            "rss_mb_after_start": after_start, "steps": {"steps": len(ms), "step_ms": dist(ms), "errors": errors},
+            "rss_mb_per_worker": rss, "rss_mb_per_worker_max": max(vals) if vals else None}
+
+
 # --- browser ------------------------------------------------------------------------------------
 
 #: The timeline steps timed to a settled page: ← from this day, with this town's panel open.
@@ -599,6 +638,12 @@ def _browser_figures(out: dict, panel_gets: list[str], deps: list[dict], errors:
         bp50, bp95 = b["page_ms"].get("p50"), b["page_ms"].get("p95")
         res["settle_speedup"] = {"p50": round(bp50 / p50, 1) if p50 and bp50 else None,
                                  "p95": round(bp95 / p95, 1) if p95 and bp95 else None}
+        # The baseline has no player: the fastest a player could step it is one day each time its
+        # page has settled, 1000 ÷ its mean settle time.
+        settled = out["baseline_settle"]["page"]
+        if settled:
+            res["baseline_playback"] = {"days_per_s": round(1000 * len(settled) / sum(settled), 1),
+                                        "how": "1000 ÷ the mean settle time of its steps above (it has no player)"}
     return res
 
 

@@ -43,6 +43,8 @@ POSITIVE = [
     "step.cold.panels_ms.p95", "step.cold.bytes_gz.p95", "step.cold.bytes_raw.p95",
     "baseline.step_ms.p50", "baseline.bytes_gz.p50", "ratios.step_p50_speedup", "ratios.bytes_gz_p50_ratio",
     "gunicorn.cold_start_s.median", "gunicorn.rss_mb_per_worker_max", "gunicorn.steps.step_ms.p95",
+    "baseline_gunicorn.cold_start_s.median", "baseline_gunicorn.rss_mb_per_worker_max",
+    "baseline_gunicorn.steps.step_ms.p50",
     "machine.cores",
     "second.first_sync.s", "second.second_sync.s", "second.liveuamap_days.step_ms.p50",
     "second.views.liveuamap.step_ms.p50", "second.views.disagree.step_ms.p50",
@@ -61,6 +63,11 @@ def test_quick_bench_reports_every_figure(quick_result):
     assert res["step"]["cold"]["steps"] == res["sync"]["days"]
     assert res["sync"]["one_day_added"] == 1
     assert res["baseline"]["errors"] == 0
+    assert res["baseline_gunicorn"]["steps"]["errors"] == 0 and res["baseline_gunicorn"]["steps"]["steps"] == 10
+    # Each figure of the side-by-side table has the baseline's beside it (a full sync has none).
+    rows = {r["key"]: r for r in res["side_by_side"]}
+    assert rows["gunicorn.rss_mb_per_worker_max"]["times_better"] > 0
+    assert rows["sync.full_s"]["baseline"] is None
     sd = res["second"]  # Liveuamap via NZZ: five files synced, a second sync parses nothing
     assert sd["first_sync"]["added"] > 0 and sd["second_sync"]["files_parsed"] == 0
     assert sd["liveuamap_days"]["errors"] == 0
@@ -77,7 +84,7 @@ def test_quick_bench_browser_figures(quick_result):
         return
     for key in ("random.ms.p50", "random.ms.p95", "next_day.ms.p95", "playback.days_per_s", "first_paint_s",
                 "settle.page_ms.p95", "settle.map_ms.p95", "baseline_settle.page_ms.p95", "settle_speedup.p95",
-                "playback_fast.days_per_s"):
+                "playback_fast.days_per_s", "baseline_playback.days_per_s"):
         v = _get(br, key)
         assert isinstance(v, (int, float)) and v > 0, f"browser.{key} = {v!r}"
     assert br["offhost_requests"] == 0
