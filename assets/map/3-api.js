@@ -47,6 +47,8 @@
  *   "painted"     the map shows {date, complete, source, change}: source is whose map the day is
  *                 ("deepstate-api", "deepstate-daily", or "liveuamap-nzz" before DeepState's record); change is the compare drawn
  *                 ({from, to, gained_km2, lost_km2, map_revision: {gained_km2, lost_km2}}) or null
+ *   "framed"      the frame that shows the day is out (a task after "painted"): {date}; what follows the
+ *                 map (the side panels, the charts' day marker) goes in then
  *   "townclick"   the reader clicked a place on the map (after its setTown): {id, name}
  *   "play"        {playing}
  *   "error"       {message}
@@ -189,6 +191,7 @@
       if (S.paintLog.length > 500) S.paintLog.shift();
       emitPainted();
       if (S.draw.base) S.draw.base.painted(day.date);  // the base map loads after the zones' first paint
+      setTimeout(function () { emit("framed", { date: day.date }); }, 0);
     });
   }
 

@@ -7,12 +7,12 @@
  * - moves the charts' day marker at once: a dotted line over each chart (`.fl-day-marker`),
  *   placed from the chart's own x axis, so no figure is rebuilt or relaid out (the figures the
  *   server sends carry no marker; the line follows every redraw, plotly_afterplot);
- * - puts the parts that follow the day in place from /data/panels.json, once the map has
- *   painted that day (the map first): the area and window summaries, the charts' text, the town
- *   panel and its notes, rendered on the server by the same functions as the callbacks' (Dash
- *   components as JSON, set with dash_clientside.set_props; while playing, a part that differs
- *   from the day before only in its text takes the text in place, and Dash gets it when the
- *   playback stops: see put). The days next to the one shown are
+ * - puts the parts that follow the day in place from /data/panels.json, once the frame that
+ *   shows the map's day is out (the map first; a step's panels fetched ahead go in at once): the area and window summaries, the charts' text, the
+ *   town panel and its notes, rendered on the server by the same functions as the callbacks' (Dash
+ *   components as JSON, set with dash_clientside.set_props; a part that differs from the day
+ *   before only in its text takes the text in place, and Dash gets it before anything else
+ *   renders it: see put). The days next to the one shown are
  *   fetched ahead, several while playing, so every panel follows every day. A response that
  *   arrives after the view moved on is dropped.
  *
@@ -25,6 +25,8 @@
 
   var fl = window.frontline;
   var ids = null, cache = new Map(), LIMIT = 80, playing = false, painted = null, waiting = [];
+  var docs = new Map();  // the answers of `cache` that have arrived (url -> panels)
+  var soon = null;  // a step's panels, here already: they go in when the map shows the day
 
   function active() { return !!(ids && document.getElementById(ids.AREA_SUMMARY)); }
   function setProps(id, props) { window.dash_clientside.set_props(id, props); }
@@ -55,10 +57,14 @@
         if (!r.ok) throw new Error(r.statusText);
         return r.json();
       });
-      p.catch(function () { cache.delete(u); });
+      p.then(function (doc) { if (cache.get(u) === p) docs.set(u, doc); }, function () { cache.delete(u); });
     }
     cache.set(u, p);
-    while (cache.size > LIMIT) cache.delete(cache.keys().next().value);
+    while (cache.size > LIMIT) {
+      var old = cache.keys().next().value;
+      cache.delete(old);
+      docs.delete(old);
+    }
     return p;
   }
 
@@ -115,11 +121,12 @@
    * costs Dash a render; the week's bars' text changes once a week). */
   var last = {}, lastDoc = {}, lastKey = null;
 
-  // While playing, a part whose new content differs from what the page shows only in its text
-  // (the numbers and the dates: most days) takes the new text in its text nodes, without a Dash
-  // render (three parts a day at ~5 ms each, more than the map's paint). Dash gets those parts'
-  // content when the playback stops, or before anything else renders them (a new compare date or
-  // town, the units, the window, the notes' switch), so Dash always renders over what is shown.
+  // A part whose new content differs from what the page shows only in its text (the numbers and
+  // the dates: most days) takes the new text in its text nodes, without a Dash render (three
+  // parts a day at ~5 ms each while playing, more than the map's paint; a step's panels settle
+  // ~10 ms sooner). Dash gets those parts' content when a playback stops, or before anything else
+  // renders them (a new compare date or town, the units, the window, the notes' switch), so Dash
+  // always renders over what is shown.
   var pending = {};  // id -> content shown in the page, not yet given to Dash
 
   function put(id, children) {
@@ -128,7 +135,7 @@
     var before = lastDoc[id];
     last[id] = text;
     lastDoc[id] = children;
-    if (playing && before !== undefined && patchText(document.getElementById(id), before, children)) {
+    if (before !== undefined && patchText(document.getElementById(id), before, children)) {
       pending[id] = children;
     } else {
       delete pending[id];
@@ -276,6 +283,19 @@
 
   function follow(st) {
     var u = url(st, st.date), i = fl.dayIndex(st.date), was = playing;
+    // A step (not playback) to a day whose panels are here (fetched ahead): they go in once the
+    // frame that shows the map is out ("framed"), without waiting for another frame.
+    var doc = !was && docs.get(u);
+    if (doc) {
+      soon = { date: st.date, run: function () {
+        var now = fl.state;
+        if (!active() || !now || now.date !== st.date || url(now, st.date) !== u) return;
+        shown = i;
+        apply(doc, now, u);
+        ahead(now, now.date);
+      } };
+      return;
+    }
     // The charts' day marker moves after the map has painted (the "painted" handler): the map first.
     var ready = Promise.all([get(u), mapPainted(st.date)]);
     // Days go in in their order, a frame apart, so playback shows each day it passes; a step the
@@ -312,13 +332,7 @@
   fl.on("painted", function (e) {
     var first = painted === null;
     painted = e.date;
-    if (active()) {
-      // After the frame that shows the map (Plotly's relayout of three charts is not free).
-      requestAnimationFrame(function () {
-        setTimeout(function () { if (active()) markers(fl.state ? fl.state.date : e.date); }, 0);
-      });
-      if (first && fl.state) ahead(fl.state, fl.state.date);  // the page's first day: its neighbours
-    }
+    if (active() && first && fl.state) ahead(fl.state, fl.state.date);  // the page's first day: its neighbours
     // The panels follow once the frame that shows the map is out (Dash's render is not free).
     var due = waiting.filter(function (w) { return w.date === e.date; });
     waiting = waiting.filter(function (w) { return w.date !== e.date; });
@@ -326,11 +340,17 @@
       requestAnimationFrame(function () { setTimeout(function () { due.forEach(function (w) { w.resolve(); }); }, 0); });
     }
   });
+  fl.on("framed", function (e) {
+    // After the frame that shows the map: the charts' day marker (a line moved, no relayout),
+    // then a step's panels that are here.
+    if (active()) markers(fl.state ? fl.state.date : e.date);
+    if (soon && soon.date === e.date) { var s = soon; soon = null; s.run(); }
+  });
   fl.on("play", function (e) {
     playing = e.playing;
     if (!playing) flush();
   });
-  fl.on("init", function () { flush(); cache.clear(); painted = null; tries = 0; lastKey = null; shown = -1; });
+  fl.on("init", function () { flush(); cache.clear(); docs.clear(); painted = null; tries = 0; lastKey = null; shown = -1; });
   // The panels' own controls: their server-side callbacks render over what Dash was last given.
   document.addEventListener("change", function (ev) {
     var t = ev.target;
