@@ -286,7 +286,7 @@ store = StoreHolder(settings.data_dir).get()
 out.append(("the store (tables, indexes of the served files)", mem()))
 from dashboard.components.figures import panel_figures
 panel_figures(store, "km2")
-out.append(("the panels' charts of the whole history (Plotly figure objects)", mem()))
+out.append(("the panels' charts of the whole history (Plotly JSON)", mem()))
 from dashboard.sources.settlements import Gazetteer
 Gazetteer.load(settings.gazetteer)
 out.append(("the gazetteer (29,705 places)", mem()))

@@ -1,15 +1,51 @@
-"""Figure builders for the side panels (no I/O: data in, Plotly figures out)."""
+"""Figure builders for the side panels (no I/O: data in, Plotly figures out).
+
+The figures are Plotly's JSON (``{"data": [...], "layout": {...}}``), written as dicts: what
+``plotly.graph_objects`` would make of the same calls (numeric arrays as typed arrays, Plotly's
+default template), without its figure classes and their validators in every server worker
+(about 12 MB). ``tests/test_figures.py`` checks each against Plotly's own validation.
+"""
 from __future__ import annotations
 
+import base64
+import json
 from datetime import date, timedelta
+from functools import lru_cache
+from importlib import resources
 
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from ..analytics.control import KM2_PER_SQMI
 from ..vocab import COLORS, STATUS_COLORS
 
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif", size=12)
+
+
+@lru_cache(maxsize=1)
+def _template() -> str:
+    """Plotly's default template ("plotly"), from the file Plotly itself reads it from."""
+    return (resources.files("plotly") / "package_data" / "templates" / "plotly.json").read_text(encoding="utf-8")
+
+
+def _figure(*traces: dict) -> dict:
+    return {"data": list(traces), "layout": {"template": json.loads(_template())}}
+
+
+def _typed(values) -> dict:
+    """A float array as Plotly's JSON carries one: a typed array, base64 (``{dtype, bdata}``)."""
+    return {"dtype": "f8", "bdata": base64.b64encode(np.ascontiguousarray(values, dtype="<f8").tobytes()).decode()}
+
+
+def _update(target: dict, **props) -> dict:
+    """``props`` merged into ``target`` (a dict in a dict is merged, not replaced), as
+    ``Figure.update_layout`` merges them."""
+    for key, value in props.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _update(target[key], **value)
+        else:
+            target[key] = value
+    return target
 
 
 def unit_factor(unit: str) -> float:
@@ -20,11 +56,10 @@ def unit_label(unit: str) -> str:
     return "sq mi" if unit == "sqmi" else "km²"
 
 
-def _base(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=48, r=10, t=28, b=28), font=FONT, paper_bgcolor="rgba(0,0,0,0)",
-                      plot_bgcolor="#ffffff", showlegend=False, hovermode="x unified")
-    fig.update_xaxes(showgrid=False, linecolor="#999")
-    fig.update_yaxes(gridcolor="#eee", zeroline=False)
+def _base(fig: dict, height: int) -> dict:
+    _update(fig["layout"], height=height, margin=dict(l=48, r=10, t=28, b=28), font=dict(FONT),
+            paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="#ffffff", showlegend=False, hovermode="x unified",
+            xaxis=dict(showgrid=False, linecolor="#999"), yaxis=dict(gridcolor="#eee", zeroline=False))
     return fig
 
 
@@ -41,8 +76,7 @@ def panel_figures(store, unit: str) -> tuple[dict, dict]:
     """The area and weekly charts of the whole history in ``unit``, as Plotly JSON, built once per
     store generation (building them costs a page ~0.2–0.5 s; they change only with the data)."""
     return store.memo.once(("panel figures", unit), lambda: (
-        area_history(store.days, unit, before=second_area(store)).to_plotly_json(),
-        weekly_net(store.days, unit).to_plotly_json()))
+        area_history(store.days, unit, before=second_area(store)), weekly_net(store.days, unit)))
 
 
 def marker_shape(day: date) -> dict:
@@ -51,7 +85,7 @@ def marker_shape(day: date) -> dict:
 
 
 def area_history(days: pd.DataFrame, unit: str, selected: date | None = None,
-                 before: pd.Series | None = None) -> go.Figure:
+                 before: pd.Series | None = None) -> dict:
     """Russian-held area over the whole history; click a point to move the timeline.
 
     ``before``: the second source's area (km²) on its days before DeepState's record begins,
@@ -60,25 +94,25 @@ def area_history(days: pd.DataFrame, unit: str, selected: date | None = None,
     f = unit_factor(unit)
     x = [str(d) for d in days.index]
     hover = "%{x}<br>%{y:,.0f} " + unit_label(unit)
-    fig = go.Figure(go.Scatter(
-        x=x, y=(days["russian_held_km2"] * f).round(0), mode="lines", line=dict(color=COLORS["occupied"], width=2),
-        name="DeepState", hovertemplate=hover + " (DeepState)<extra></extra>",
+    fig = _figure(dict(
+        hovertemplate=hover + " (DeepState)<extra></extra>", line=dict(color=COLORS["occupied"], width=2),
+        mode="lines", name="DeepState", x=x, y=_typed((days["russian_held_km2"] * f).round(0)), type="scatter",
     ))
     if before is not None and len(before):
         from ..vocab import LIVEUAMAP
 
-        fig.add_trace(go.Scatter(
-            x=[str(d) for d in before.index], y=(before * f).round(0), mode="lines+markers",
-            line=dict(color=COLORS["occupied"], width=2, dash="dot"), marker=dict(size=3),
-            name=LIVEUAMAP.short, hovertemplate=hover + f" ({LIVEUAMAP.short})<extra></extra>"))
-    fig.update_layout(title=dict(text=f"Russian-held area ({unit_label(unit)})", x=0, font=dict(size=13)),
-                      clickmode="event")
+        fig["data"].append(dict(
+            hovertemplate=hover + f" ({LIVEUAMAP.short})<extra></extra>",
+            line=dict(color=COLORS["occupied"], dash="dot", width=2), marker=dict(size=3), mode="lines+markers",
+            name=LIVEUAMAP.short, x=[str(d) for d in before.index], y=_typed((before * f).round(0)), type="scatter"))
+    _update(fig["layout"], title=dict(font=dict(size=13), text=f"Russian-held area ({unit_label(unit)})", x=0),
+            clickmode="event")
     if selected:
-        fig.update_layout(shapes=[marker_shape(selected)])
+        _update(fig["layout"], shapes=[marker_shape(selected)])
     fig = _base(fig, 200)
-    if len(fig.data) > 1:  # two sources: the legend says whose each stretch is
-        fig.update_layout(showlegend=True, legend=dict(orientation="h", x=1, xanchor="right", y=1.0,
-                                                       yanchor="bottom", font=dict(size=10)))
+    if len(fig["data"]) > 1:  # two sources: the legend says whose each stretch is
+        _update(fig["layout"], showlegend=True, legend=dict(font=dict(size=10), orientation="h", x=1, xanchor="right",
+                                                            y=1.0, yanchor="bottom"))
     return fig
 
 
@@ -125,7 +159,7 @@ def weekly_net_text(days: pd.DataFrame, unit: str, selected: date | None = None)
     return out
 
 
-def weekly_net(days: pd.DataFrame, unit: str, selected: date | None = None) -> go.Figure:
+def weekly_net(days: pd.DataFrame, unit: str, selected: date | None = None) -> dict:
     """Net change a week (Mon–Sun): above zero = Russian-held area grew.
 
     The bars count every change, as DeepState counts it; the hover gives the part of
@@ -134,48 +168,48 @@ def weekly_net(days: pd.DataFrame, unit: str, selected: date | None = None) -> g
     weekly = _weekly_sum(days, "net_km2", unit)
     revision = _weekly_sum(days, "revision_gained_km2", unit) - _weekly_sum(days, "revision_lost_km2", unit)
     kind = ["gained" if v > 0 else "lost" for v in weekly.values]
-    fig = go.Figure(go.Bar(
-        x=[d.strftime("%Y-%m-%d") for d in weekly.index], y=weekly.round(1).values,
-        marker=dict(color=[COLORS[k] for k in kind], line=dict(color=[COLORS[k + "_edge"] for k in kind], width=0.6)),
-        customdata=revision.round(1).values,
+    fig = _figure(dict(
+        customdata=_typed(revision.round(1).values),
         hovertemplate="week of %{x}<br>net %{y:+,.1f} " + unit_label(unit)
                       + "<br>of which map revision %{customdata:+,.1f}<extra></extra>",
+        marker=dict(color=[COLORS[k] for k in kind], line=dict(color=[COLORS[k + "_edge"] for k in kind], width=0.6)),
+        x=[d.strftime("%Y-%m-%d") for d in weekly.index], y=_typed(weekly.round(1).values), type="bar",
     ))
-    fig.update_layout(title=dict(text=f"Net change per week ({unit_label(unit)})", x=0, font=dict(size=13)),
-                      bargap=0.1, clickmode="event")
+    _update(fig["layout"], title=dict(font=dict(size=13), text=f"Net change per week ({unit_label(unit)})", x=0),
+            bargap=0.1, clickmode="event")
     # The spring-2022 swings are ten times any later week: clip the axis so later weeks stay
     # readable, and say so (hover still gives the true value).
     mag = weekly.abs()
     if len(mag) > 10:
         top = float(mag.quantile(0.9)) * 1.6
         if mag.max() > top > 0:
-            fig.update_yaxes(range=[-top, top])
-            fig.add_annotation(text="some weeks off scale (hover for values)", xref="paper", yref="paper", x=1, y=1.12,
-                               showarrow=False, font=dict(size=10, color="#666"), xanchor="right")
+            _update(fig["layout"], yaxis=dict(range=[-top, top]), annotations=[dict(
+                font=dict(color="#666", size=10), showarrow=False, text="some weeks off scale (hover for values)",
+                x=1, xanchor="right", xref="paper", y=1.12, yref="paper")])
     if selected:
-        fig.update_layout(shapes=[marker_shape(selected)])
+        _update(fig["layout"], shapes=[marker_shape(selected)])
     return _base(fig, 170)
 
 
-def town_strip(spans: list[dict], selected: date | None = None) -> go.Figure:
+def town_strip(spans: list[dict], selected: date | None = None) -> dict:
     """A town's status over time as one horizontal strip."""
-    fig = go.Figure()
+    fig = _figure()
     seen = set()
     for sp in spans:
         start = date.fromisoformat(sp["from"])
         end = date.fromisoformat(sp["to"]) + timedelta(days=1)
         st = sp["status"]
-        fig.add_trace(go.Bar(
-            base=[str(start)], x=[(end - start).days * 86_400_000], y=["status"], orientation="h",
-            marker_color=STATUS_COLORS[st], name=st, showlegend=st not in seen,
-            hovertemplate=f"{sp['from']} → {sp['to']}<br>{st}<extra></extra>",
+        fig["data"].append(dict(
+            base=[str(start)], hovertemplate=f"{sp['from']} → {sp['to']}<br>{st}<extra></extra>",
+            marker=dict(color=STATUS_COLORS[st]), name=st, orientation="h", showlegend=st not in seen,
+            x=[(end - start).days * 86_400_000], y=["status"], type="bar",
         ))
         seen.add(st)
-    fig.update_layout(barmode="stack", showlegend=True,
-                      legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom", font=dict(size=11)),
-                      xaxis=dict(type="date"), yaxis=dict(visible=False), hovermode="closest")
+    _update(fig["layout"], barmode="stack", showlegend=True,
+            legend=dict(font=dict(size=11), orientation="h", x=0, y=1.02, yanchor="bottom"),
+            xaxis=dict(type="date"), yaxis=dict(visible=False), hovermode="closest")
     if selected:
-        fig.update_layout(shapes=[marker_shape(selected)])
+        _update(fig["layout"], shapes=[marker_shape(selected)])
     _base(fig, 110)
-    fig.update_layout(showlegend=True, margin=dict(l=10, r=10, t=28, b=24))
+    _update(fig["layout"], showlegend=True, margin=dict(l=10, r=10, t=28, b=24))
     return fig

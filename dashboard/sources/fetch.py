@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import requests
+if TYPE_CHECKING:  # requests is imported when a URL is read: a server worker reads none (~6 MB less)
+    import requests
 
 
 class FetchError(RuntimeError):
@@ -57,6 +59,8 @@ class Location:
                 raise FetchError(f"{path}: file not found", missing=True) from None
             except OSError as exc:
                 raise FetchError(f"{path}: {exc.strerror or exc}") from exc
+        import requests
+
         url = self.url(name)
         getter = session.get if session is not None else requests.get
         try:

@@ -234,7 +234,7 @@ def initial(here, store, state) -> dict[str, dict]:
 def strip_figure(store, town) -> dict:
     """The town's status strip, built once per town and store generation."""
     return store.memo.recent(("town strip figure", town.id), lambda: figures.town_strip(
-        town_timeline(store, town)["spans"]).to_plotly_json())
+        town_timeline(store, town)["spans"]))
 
 
 #: Panel responses kept per process (each 1–4 KB gzipped): a few viewers' recent steps.
