@@ -8,8 +8,8 @@
  *   placed from the chart's own x axis, so no figure is rebuilt or relaid out (the figures the
  *   server sends carry no marker; the line follows every redraw, plotly_afterplot);
  * - puts the parts that follow the day in place from /data/panels.json, once the frame that
- *   shows the map's day is out (the map first; a step's panels fetched ahead go in at once): the area and window summaries, the charts' text, the
- *   town panel and its notes, rendered on the server by the same functions as the callbacks' (Dash
+ *   shows the map's day is out (the map first; a step's panels fetched ahead go in at once):
+ *   the area and window summaries, the charts' text, the town panel and its notes, rendered on the server by the same functions as the callbacks' (Dash
  *   components as JSON, set with dash_clientside.set_props; a part that differs from the day
  *   before only in its text takes the text in place, and Dash gets it before anything else
  *   renders it: see put). The days next to the one shown are
@@ -25,7 +25,6 @@
 
   var fl = window.frontline;
   var ids = null, cache = new Map(), LIMIT = 80, playing = false, painted = null, waiting = [];
-  var docs = new Map();  // the answers of `cache` that have arrived (url -> panels)
   var soon = null;  // a step's panels, here already: they go in when the map shows the day
 
   function active() { return !!(ids && document.getElementById(ids.AREA_SUMMARY)); }
@@ -57,14 +56,10 @@
         if (!r.ok) throw new Error(r.statusText);
         return r.json();
       });
-      p.then(function (doc) { if (cache.get(u) === p) docs.set(u, doc); }, function () { cache.delete(u); });
+      p.then(function (doc) { p.doc = doc; }, function () { cache.delete(u); });  // doc: here now
     }
     cache.set(u, p);
-    while (cache.size > LIMIT) {
-      var old = cache.keys().next().value;
-      cache.delete(old);
-      docs.delete(old);
-    }
+    while (cache.size > LIMIT) cache.delete(cache.keys().next().value);
     return p;
   }
 
@@ -285,7 +280,8 @@
     var u = url(st, st.date), i = fl.dayIndex(st.date), was = playing;
     // A step (not playback) to a day whose panels are here (fetched ahead): they go in once the
     // frame that shows the map is out ("framed"), without waiting for another frame.
-    var doc = !was && docs.get(u);
+    var hit = cache.get(u), doc = !was && hit && hit.doc;
+    soon = null;  // an earlier step's, not shown
     if (doc) {
       soon = { date: st.date, run: function () {
         var now = fl.state;
@@ -350,7 +346,7 @@
     playing = e.playing;
     if (!playing) flush();
   });
-  fl.on("init", function () { flush(); cache.clear(); docs.clear(); painted = null; tries = 0; lastKey = null; shown = -1; });
+  fl.on("init", function () { flush(); cache.clear(); painted = null; tries = 0; lastKey = null; shown = -1; });
   // The panels' own controls: their server-side callbacks render over what Dash was last given.
   document.addEventListener("change", function (ev) {
     var t = ev.target;
