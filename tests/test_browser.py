@@ -491,6 +491,76 @@ def test_playback_window_table_takes_new_rows_in_the_page(page, live_server, sto
     assert page.locator(f"#{ids.WINDOW_SUMMARY}").text_content() == want
 
 
+def _dom(x) -> list:
+    """Dash html component JSON as the nodes React renders of it: [tag, class, id, children] for an
+    element, ["#text", text] for text (as PAGE_DOM reads the page)."""
+    out = []
+    for c in (x if isinstance(x, list) else [x]):
+        if c is None or c == "" or isinstance(c, bool):
+            continue
+        if isinstance(c, dict):
+            p = c.get("props", {})
+            out.append([c["type"].lower(), p.get("className", ""), p.get("id", ""), _dom(p.get("children"))])
+        else:
+            out.append(["#text", str(c)])
+    return out
+
+
+PAGE_DOM = """el => { const walk = n => Array.from(n.childNodes).map(c => c.nodeType === 3 ? ["#text", c.nodeValue]
+    : [c.tagName.toLowerCase(), c.getAttribute("class") || "", c.id || "", walk(c)]); return walk(el); }"""
+
+
+def test_a_step_to_panels_of_another_form_draws_them_in_the_page(page, live_server, store):
+    """A step to a day whose window table has another form (a row more or less, a revision note)
+    shows exactly the day's panel, drawn in the page without a Dash render (~25–45 ms after the
+    map's frame: the slowest steps' delay); Dash's next render of the part (the units) renders
+    over it exactly, nothing of either left."""
+    days = [str(d) for d in store.day_list]
+    tail = days[-30:]
+    docs = {d: _panels(live_server, d) for d in tail}
+    # Stepping back from `start`: the days whose window differs in form from the day after them.
+    steps = [b for b, a in zip(tail, tail[1:]) if _form(docs[a]["window"][-1]) != _form(docs[b]["window"][-1])
+             or len(docs[a]["window"]) != len(docs[b]["window"])]
+    assert steps, "no step in the fixture's last 30 days changes the window table's form: nothing to check"
+    start = days[days.index(steps[0]) + 2]
+    open_page(page, live_server, f"?date={start}", painted=start)
+    settle(page)
+    page.evaluate("""winId => {
+        window.__renders = [];
+        const dc = window.dash_clientside, set = dc.set_props;
+        dc.set_props = function (id, props) {
+            if (id === winId) window.__renders.push(id);
+            return set.apply(this, arguments);
+        }; }""", ids.WINDOW_SUMMARY)
+    win = page.locator(f"#{ids.WINDOW_SUMMARY}")
+    for day in days[days.index(start) - 1:days.index(steps[0]) - 2:-1]:
+        page.keyboard.press("ArrowLeft")
+        wait_painted(page, day)
+        expect(win).to_contain_text(f"→ {day}")
+        settle(page)
+        assert win.evaluate(PAGE_DOM) == _dom(_panels(live_server, day)["window"]), day
+    assert page.evaluate("window.__renders") == [], "a step's window went through a Dash render"
+    dup = page.evaluate("""() => { const seen = {};
+        document.querySelectorAll('[id]').forEach(e => { seen[e.id] = (seen[e.id] || 0) + 1; });
+        return Object.keys(seen).filter(k => seen[k] > 1); }""")
+    assert dup == []
+    # Dash renders the part (the units' callback) over what the page shows: exactly its own.
+    shown = painted(page)
+    page.click(f"#{ids.UNITS} input[value='sqmi']")
+    want = _panels(live_server, shown, "sqmi")["window"]
+    expect(page.locator(f"#{ids.WINDOW_GAINED}")).to_have_text(_panel_text(live_server, shown, "window", "sqmi",
+                                                                         ids.WINDOW_GAINED))
+    settle(page)
+    assert win.evaluate(PAGE_DOM) == _dom(want)
+    # … and a step after it is drawn from the units now shown.
+    page.click("#btn-back-day")
+    day = days[days.index(shown) - 1]
+    wait_painted(page, day)
+    expect(win).to_contain_text(f"→ {day}")
+    settle(page)
+    assert win.evaluate(PAGE_DOM) == _dom(_panels(live_server, day, "sqmi")["window"])
+
+
 def test_dragging_the_slider_while_playing_moves_the_playback(page, live_server, store):
     days = [str(d) for d in store.day_list]
     start = days[3]

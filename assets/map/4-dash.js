@@ -351,7 +351,11 @@
       el.setAttribute("role", "group");
       el.querySelectorAll("[role='option']").forEach(function (o) { o.removeAttribute("role"); o.removeAttribute("aria-selected"); });
     });
-    // The timeline's handle: named, and its value read as the day.
+    repairThumb();
+  }
+
+  /* The timeline's handle: named, and its value read as the day. */
+  function repairThumb() {
     var thumb = document.querySelector("#" + ids.SLIDER + " [role='slider']"), st = fl.state;
     if (thumb) {
       if (!thumb.getAttribute("aria-label")) thumb.setAttribute("aria-label", "Date on the timeline");
@@ -369,7 +373,11 @@
   }
   fl.on("statechange", queueRepair);
   if (window.MutationObserver) {
-    new MutationObserver(queueRepair).observe(document.documentElement, {
+    // The handle's day goes with its value, in the same frame (a frame later is a change more after a step).
+    new MutationObserver(function (records) {
+      if (ids && records.some(function (r) { return r.attributeName === "aria-valuenow"; })) repairThumb();
+      queueRepair();
+    }).observe(document.documentElement, {
       childList: true, subtree: true, attributes: true,
       attributeFilter: ["role", "aria-hidden", "aria-haspopup", "aria-expanded", "aria-valuenow"] });
   }

@@ -9,12 +9,15 @@
  *   server sends carry no marker; the line follows every redraw, plotly_afterplot);
  * - puts the parts that follow the day in place from /data/panels.json, once the frame that
  *   shows the map's day is out (the map first; a step's panels fetched ahead go in at once):
- *   the area and window summaries, the charts' text, the town panel and its notes, rendered on the server by the same functions as the callbacks' (Dash
- *   components as JSON, set with dash_clientside.set_props; a part that differs from the day
- *   before only in its text takes the text in place, and Dash gets it before anything else
- *   renders it: see put). The days next to the one shown are
- *   fetched ahead, several while playing, so every panel follows every day. A response that
- *   arrives after the view moved on is dropped.
+ *   the area and window summaries, the charts' text, the town panel and its notes, rendered
+ *   on the server by the same functions as the callbacks' (Dash components as JSON). A part
+ *   that differs from the day before only in its text takes the text in place; one of another
+ *   form is drawn in the page from the same JSON; either is given to Dash (set_props) before
+ *   anything else renders the part (see put: a new callback that renders one of these parts
+ *   must come after this module's flush, as the units' and the window's do); a part with more
+ *   than plain html (a note and its click) is Dash's to render. The days next to the one
+ *   shown are fetched ahead, several while playing, so every panel follows every day. A
+ *   response that arrives after the view moved on is dropped.
  *
  * Uses only the map's documented API (window.frontline); gets the page's ids from its own
  * clientside callback (`window.dash_clientside.frontlinePanels.init`, registered in panels.py),
@@ -122,26 +125,113 @@
   // ~10 ms sooner). Dash gets those parts' content when a playback stops, or before anything else
   // renders them (a new compare date or town, the units, the window, the notes' switch), so Dash
   // always renders over what is shown.
+  //
+  // A part whose new content has another form (a row more or less in the window's table, a note
+  // that comes or goes: a step in three) is drawn by this module too, from the same JSON, as
+  // plain elements (draw): React's own children of the part wait aside, showing what Dash last
+  // rendered (shelve), and come back just before Dash renders the part (render). A Dash render
+  // of a part costs ~25–45 ms after the map's frame, the slowest steps' whole delay.
   var pending = {};  // id -> content shown in the page, not yet given to Dash
+  var held = {};     // id -> what Dash last rendered in a part that shows something else (pending)
+  var shelf = {};    // id -> React's children of a part drawn by this module, set aside
 
   function put(id, children) {
     var text = JSON.stringify(children);
     if (last[id] === text) return;
-    var before = lastDoc[id];
+    var before = lastDoc[id], el = document.getElementById(id);
     last[id] = text;
     lastDoc[id] = children;
-    if (before !== undefined && patchText(document.getElementById(id), before, children)) {
+    if ((before !== undefined && patchText(el, before, children)) || redraw(el, id, before, children)) {
+      if (!(id in pending)) held[id] = before;  // Dash holds what the page showed before the first
       pending[id] = children;
     } else {
       delete pending[id];
+      delete held[id];
       render(id, children);
     }
   }
 
-  /* Dash renders `children` in part `id`, over what it rendered there last: the rows the playback
-   * added go first (Dash renders in a microtask of the same task: no frame shows the part without them). */
+  /* Part `el` (`id`), showing `before` (undefined: what Dash rendered, unknown here), shows `to`
+   * drawn by this module; false when `to` holds anything but plain html elements (Dash draws
+   * those: a note has its click callback), or when React's children cannot be set aside as Dash
+   * holds them. */
+  function redraw(el, id, before, to) {
+    var nodes = el && draw(to);
+    if (!nodes) return false;
+    if (shelf[id] && shelf[id].el !== el) outside(id);  // a new element: Dash rendered the page again
+    if (!shelf[id]) {
+      // Set aside, React's children show what Dash rendered: the text put in place since goes back.
+      if (id in pending && !patchText(el, before, held[id])) return false;
+      guard(el, id);
+      shelf[id] = { el: el, nodes: Array.prototype.slice.call(el.childNodes) };
+    }
+    el.replaceChildren.apply(el, nodes);
+    return true;
+  }
+
+  /* React changes a part's children with these (its own, set aside or not): one that comes while
+   * the part shows this module's drawing is a render this module did not ask for (the page's
+   * layout again, after Back): React's children come back first, and the part is Dash's again. */
+  function guard(el, id) {
+    if (el.flGuarded) return;
+    el.flGuarded = true;
+    ["appendChild", "insertBefore", "removeChild", "replaceChild"].forEach(function (m) {
+      var own = el[m];
+      el[m] = function () {
+        if (shelf[id] && shelf[id].el === el) outside(id);
+        return own.apply(el, arguments);
+      };
+    });
+  }
+
+  function outside(id) {
+    var s = shelf[id];
+    if (s) s.el.replaceChildren.apply(s.el, s.nodes);
+    delete shelf[id];
+    delete pending[id];
+    delete held[id];
+    delete last[id];
+    delete lastDoc[id];
+  }
+
+  // Dash's names of html props that are the element's attributes; other props (a click count, a
+  // style object, a dict id) are Dash's: a component with one is left to Dash.
+  var ATTRS = { className: "class", id: "id", title: "title", colSpan: "colspan", rowSpan: "rowspan", role: "role" };
+
+  /* Dash html components' JSON (a part's children) as the DOM nodes React makes of them; null
+   * when one is not a plain html element. Text is text (never parsed as HTML). */
+  function draw(c) {
+    var out = [];
+    var ok = items(c).every(function (x) {
+      if (isText(x)) { out.push(document.createTextNode(String(x))); return true; }
+      // (an element whose tag is its type in lower case: not MapEl, ObjectEl)
+      if (!x || x.namespace !== "dash_html_components" || !/^[A-Z][a-z]*[1-6]?$/.test(x.type)) return false;
+      var el = document.createElement(x.type.toLowerCase()), props = x.props || {};
+      var good = Object.keys(props).every(function (k) {
+        var v = props[k];
+        if (k === "children" || v === null || v === undefined) return true;
+        var name = ATTRS[k] || (/^(aria|data)-[a-z-]+$/.test(k) ? k : null);
+        if (!name || (typeof v !== "string" && typeof v !== "number")) return false;
+        el.setAttribute(name, String(v));
+        return true;
+      });
+      var kids = good && draw(props.children);
+      if (!kids) return false;
+      kids.forEach(function (n) { el.appendChild(n); });
+      out.push(el);
+      return true;
+    });
+    return ok ? out : null;
+  }
+
+  /* Dash renders `children` in part `id`, over what it rendered there last: React's children of a
+   * part drawn here come back first, and the rows the playback added go (Dash renders in a
+   * microtask of the same task: no frame shows the part without them). */
   function render(id, children) {
-    var el = document.getElementById(id);
+    var el = document.getElementById(id), s = shelf[id];
+    if (s && s.el === el) el.replaceChildren.apply(el, s.nodes);
+    delete shelf[id];
+    delete held[id];
     if (el) el.querySelectorAll("[data-fl-copy]").forEach(function (n) { n.remove(); });
     setProps(id, { children: children });
   }
@@ -151,6 +241,8 @@
       if (document.getElementById(id)) render(id, pending[id]);
     });
     pending = {};
+    held = {};
+    shelf = {};
   }
 
   /* Dash component JSON (a component's `children`) as the list of what React renders of it:
@@ -306,6 +398,7 @@
         if (now.date !== st.date && !(was && i > shown && i < fl.dayIndex(now.date))) return null;
         shown = i;
         apply(r[0], now, u);
+        if (was && !playing) flush();  // a playback's last day, in after it stopped: Dash holds the day
         ahead(now, now.date);
         return was ? nextFrame() : null;
       });
@@ -358,7 +451,10 @@
       // The page's ids, with its initial state (dashboard/pages/home/panels.py registers it).
       init: function (s) {
         if (s && s.ids) ids = s.ids;
-        if (fl.state && active()) markers(fl.state.date);
+        if (fl.state && active()) {
+          markers(fl.state.date);
+          if (painted !== null) ahead(fl.state, fl.state.date);  // painted before Dash rendered the page
+        }
         return window.dash_clientside.no_update;
       }
     }
