@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,29 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+#: The browser's window in the benchmark and the profile: a laptop's.
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+@contextmanager
+def launch_chromium(playwright):
+    """Debian's Chromium (:data:`CHROMIUM`) under ``playwright``, closed on leaving."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def open_watched(browser, **context) -> tuple:
+    """A new context of ``browser`` (the laptop's :data:`VIEWPORT` unless ``context`` says) and a
+    page in it, watched (:func:`watch_page`): ``(ctx, page, errors, offhost)``."""
+    ctx = browser.new_context(**{"viewport": VIEWPORT, **context})
+    page = ctx.new_page()
+    errors, offhost = watch_page(page)
+    return ctx, page, errors, offhost
 
 
 def watch_page(page) -> tuple[list[str], list[str]]:

@@ -39,7 +39,7 @@ from pathlib import Path
 from dashboard import ids
 from dashboard.settings import Settings, load_settings
 
-from .harness import CHROMIUM, CHROMIUM_ARGS, ROOT, Gunicorn, Http, watch_page
+from .harness import ROOT, Gunicorn, Http, launch_chromium, open_watched
 from .mirror import NoData, find_sources
 from .page import StepPayloads
 from .scenarios import JS, SETTLE_TOWN, _settle_days, find_town, log, walk
@@ -170,12 +170,9 @@ def profile_browser(url: str, settings: Settings) -> dict:
     out = {}
     settle_js, play_js = (JS / "settle.js").read_text(), (JS / "play.js").read_text()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
+        with launch_chromium(p) as browser:
             # A fresh visit: a new profile, nothing cached, to the map's first paint.
-            ctx = browser.new_context(viewport={"width": 1366, "height": 768})
-            page = ctx.new_page()
-            errors, _off = watch_page(page)
+            ctx, page, errors, _off = open_watched(browser)
             log("profile: a fresh visit to the first paint …")
             with Recorder(browser, page) as rec:
                 page.goto(url + "/", timeout=120000)
@@ -186,9 +183,7 @@ def profile_browser(url: str, settings: Settings) -> dict:
             ctx.close()
 
             # ← steps to a settled page, a town's panel open (as perf.bench times them).
-            ctx = browser.new_context(viewport={"width": 1366, "height": 768})
-            page = ctx.new_page()
-            errors, _off = watch_page(page)
+            ctx, page, errors, _off = open_watched(browser)
             town = find_town(settings, SETTLE_TOWN)[0]
             first, back = _settle_days(days, 20)
             page.goto(url + f"/?date={first}" + (f"&town={town}" if town else ""), timeout=120000)
@@ -223,8 +218,6 @@ def profile_browser(url: str, settings: Settings) -> dict:
             out["playback"] = s
             out["console_errors"] = errors[:5]
             ctx.close()
-        finally:
-            browser.close()
     return out
 
 

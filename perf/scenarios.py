@@ -33,7 +33,17 @@ from pathlib import Path
 from dashboard import ids
 from dashboard.settings import Settings
 
-from .harness import CHROMIUM, CHROMIUM_ARGS, Gunicorn, Http, ThreadServer, pss_mb, rss_mb, watch_page
+from .harness import (
+    CHROMIUM,
+    VIEWPORT,
+    Gunicorn,
+    Http,
+    ThreadServer,
+    launch_chromium,
+    open_watched,
+    pss_mb,
+    rss_mb,
+)
 from .mirror import Sources, api_day, daily_state_day, link_into, liveuamap_subset
 from .page import StepPayloads, callback_body, geometry_requests, pages_body, server_callbacks
 from .report import dist, med
@@ -470,11 +480,8 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool, baseline_url
     panel_gets: list[str] = []
     out: dict = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            ctx = browser.new_context(viewport={"width": 1366, "height": 768})
-            page = ctx.new_page()
-            errors, offhost = watch_page(page)
+        with launch_chromium(p) as browser:
+            ctx, page, errors, offhost = open_watched(browser)
 
             def on_request(req):
                 if req.method == "GET" and "/data/panels.json" in req.url:
@@ -530,7 +537,7 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool, baseline_url
                 """First paint of ``n`` fresh visits (a new browser profile each: nothing cached)."""
                 times = []
                 for _ in range(n):
-                    c = browser.new_context(viewport={"width": 1366, "height": 768})
+                    c = browser.new_context(viewport=VIEWPORT)
                     pg = c.new_page()
                     t0 = time.perf_counter()
                     pg.goto(base + "/", timeout=120000)
@@ -548,9 +555,7 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool, baseline_url
                 out["baseline_cold_paint_ms"] = cold_paints(baseline_url, GRAPH_READY, n_cold)
 
             if baseline_url:
-                ctx = browser.new_context(viewport={"width": 1366, "height": 768})
-                page = ctx.new_page()
-                b_errors, _b_off = watch_page(page)
+                ctx, page, b_errors, _b_off = open_watched(browser)
                 page.goto(f"{baseline_url}/", timeout=120000)
                 page.wait_for_selector(GRAPH_READY, state="attached", timeout=120000)
                 steps = [{"set": [DATE_INPUT, {"value": first}]}] + [{"set": [DATE_INPUT, {"value": d}]} for d in back]
@@ -559,8 +564,6 @@ def bench_browser(url: str, payloads_deps: list[dict], quick: bool, baseline_url
                 out["baseline_settle"] = page.evaluate(settle_js, [steps[1:], None, 300, 150])
                 out["baseline_errors"] = b_errors[:3]
                 ctx.close()
-        finally:
-            browser.close()
     return _browser_figures(out, panel_gets, payloads_deps, errors, offhost)
 
 
@@ -570,7 +573,7 @@ def fresh_visit_bytes(browser, url: str, encoding: str = "gzip") -> dict:
     painted, the side panels' charts are drawn and the network has been quiet for a while (the
     villages and whatever else loads after the first paint included). By part of the page, in
     bytes, from Chromium's Resource Timing (headers and compressed bodies)."""
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768},
+    ctx = browser.new_context(viewport=VIEWPORT,
                               extra_http_headers={"Accept-Encoding": encoding})
     try:
         ctx.add_init_script("performance.setResourceTimingBufferSize(5000)")
