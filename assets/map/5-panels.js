@@ -329,17 +329,45 @@
     return true;
   }
 
+  function keyOf(u) { return u.replace(/date=[^&]*&?/, ""); }
+
+  /* The parts of the panels in `doc`, [id, content], for the state `st`. */
+  function parts(doc, st) {
+    var out = [[ids.AREA_SUMMARY, doc.area], [ids.WINDOW_SUMMARY, doc.window],
+               [ids.AREA_CHART_TEXT, doc.area_text], [ids.WEEKLY_CHART_TEXT, doc.weekly_text]];
+    if (st.town_id && doc.town) out.push([ids.TOWN_PANEL, doc.town], [ids.NOTES_LIST, doc.notes]);
+    return out;
+  }
+
   function apply(doc, st, u) {
-    var key = u.replace(/date=[^&]*&?/, "");
-    if (key !== lastKey) { flush(); last = {}; lastDoc = {}; lastKey = key; }  // the server's callbacks may have drawn them since
-    put(ids.AREA_SUMMARY, doc.area);
-    put(ids.WINDOW_SUMMARY, doc.window);
-    put(ids.AREA_CHART_TEXT, doc.area_text);
-    put(ids.WEEKLY_CHART_TEXT, doc.weekly_text);
-    if (st.town_id && doc.town) {
-      put(ids.TOWN_PANEL, doc.town);
-      put(ids.NOTES_LIST, doc.notes);
+    var key = keyOf(u);
+    if (key !== lastKey) {  // the server's callbacks may have drawn them since
+      flush();
+      last = {};
+      lastDoc = {};
+      lastKey = key;
+      adopt(key, st);
     }
+    parts(doc, st).forEach(function (x) { put(x[0], x[1]); });
+  }
+
+  // The panels of the day the page opened on, as Dash rendered them with the page (fetched when
+  // Dash has rendered it): the first step takes its text in place too (a note's part is Dash's
+  // to render, ~20 ms).
+  var opened = null;  // {u, p}
+
+  /* What the parts show, when they show exactly the opening day's panels (the same query). */
+  function adopt(key, st) {
+    var o = opened, doc = o && o.p.doc;
+    opened = null;
+    if (!doc || keyOf(o.u) !== key) return;
+    parts(doc, st).forEach(function (x) {
+      var el = document.getElementById(x[0]), out = [];
+      if (el && overlay(el, x[1], x[1], out) && !out.length) {
+        lastDoc[x[0]] = x[1];
+        last[x[0]] = JSON.stringify(x[1]);
+      }
+    });
   }
 
   /* Resolves once the map has painted `date` (or after a moment, should it never). */
@@ -453,6 +481,8 @@
         if (s && s.ids) ids = s.ids;
         if (fl.state && active()) {
           markers(fl.state.date);
+          var u = url(fl.state, fl.state.date);
+          opened = { u: u, p: get(u) };
           if (painted !== null) ahead(fl.state, fl.state.date);  // painted before Dash rendered the page
         }
         return window.dash_clientside.no_update;
