@@ -118,7 +118,13 @@ def test_the_map_paints_before_dash_has_the_page_and_then_moves_into_it(page, li
     page.wait_for_selector(f"#map[data-painted='{store.last_day}']", timeout=30000)
     assert page.evaluate("document.querySelector('.fl-first #map') !== null")  # still in the first frame
     assert page.evaluate(f"document.getElementById('{ids.AREA_SUMMARY}')") is None  # Dash has not rendered the page
+    # (Dash's bundles may still be loading when the map paints: its first request comes later.)
+    for _ in range(600):
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert held, "the page asked Dash for nothing"
+    assert page.evaluate(f"document.getElementById('{ids.AREA_SUMMARY}')") is None  # and got nothing yet
     released.append(True)
     for route in held:
         route.continue_()
