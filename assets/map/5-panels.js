@@ -129,7 +129,7 @@
   // A part whose new content has another form (a row more or less in the window's table, a note
   // that comes or goes: a step in three) is drawn by this module too, from the same JSON, as
   // plain elements (draw): React's own children of the part wait aside, showing what Dash last
-  // rendered (shelve), and come back just before Dash renders the part (render). A Dash render
+  // rendered (redraw), and come back just before Dash renders the part (render, unshelve). A Dash render
   // of a part costs ~25–45 ms after the map's frame, the slowest steps' whole delay.
   var pending = {};  // id -> content shown in the page, not yet given to Dash
   var held = {};     // id -> what Dash last rendered in a part that shows something else (pending)
@@ -185,13 +185,18 @@
   }
 
   function outside(id) {
-    var s = shelf[id];
-    if (s) s.el.replaceChildren.apply(s.el, s.nodes);
-    delete shelf[id];
+    unshelve(id, shelf[id] && shelf[id].el);
     delete pending[id];
-    delete held[id];
     delete last[id];
     delete lastDoc[id];
+  }
+
+  /* React's children of part `id` back in `el` (when they were set aside from it). */
+  function unshelve(id, el) {
+    var s = shelf[id];
+    if (s && s.el === el) el.replaceChildren.apply(el, s.nodes);
+    delete shelf[id];
+    delete held[id];
   }
 
   // Dash's names of html props that are the element's attributes; other props (a click count, a
@@ -228,10 +233,8 @@
    * part drawn here come back first, and the rows the playback added go (Dash renders in a
    * microtask of the same task: no frame shows the part without them). */
   function render(id, children) {
-    var el = document.getElementById(id), s = shelf[id];
-    if (s && s.el === el) el.replaceChildren.apply(el, s.nodes);
-    delete shelf[id];
-    delete held[id];
+    var el = document.getElementById(id);
+    unshelve(id, el);
     if (el) el.querySelectorAll("[data-fl-copy]").forEach(function (n) { n.remove(); });
     setProps(id, { children: children });
   }
